@@ -1,0 +1,60 @@
+'use strict'
+/**
+ * Error classes of the package, and the one place where native errors get them.
+ *
+ * Every error the native addon throws carries a string `.code`. SQLite's own
+ * failures (`SQLITE_*`) become `SqliteError`, the library's (`HARDENED_*`)
+ * become `HardenedDbError` unless the addon already made them a `TypeError` or
+ * `RangeError` (misuse and out-of-range values keep those built-in classes).
+ */
+
+/** An error reported by SQLite; `.code` is the extended result code name. */
+class SqliteError extends Error {
+  constructor(message, code) {
+    super(message)
+    this.code = code
+  }
+}
+Object.defineProperty(SqliteError.prototype, 'name', { value: 'SqliteError', writable: true, configurable: true })
+
+/** An error raised by hardened-sqlite itself; `.code` is a `HARDENED_*` code. */
+class HardenedDbError extends Error {
+  constructor(message, code, options) {
+    super(message, options)
+    this.code = code
+  }
+}
+Object.defineProperty(HardenedDbError.prototype, 'name', { value: 'HardenedDbError', writable: true, configurable: true })
+
+/** Codes napi-rs itself uses when an argument has the wrong type. */
+const NAPI_ARGUMENT_CODES = new Set([
+  'InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected',
+  'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected',
+])
+
+/** Gives a native error its public class (in place) and returns it. */
+function translate(error) {
+  if (!(error instanceof Error) || typeof error.code !== 'string') return error
+  const code = error.code
+  if (code.startsWith('SQLITE_')) {
+    Object.setPrototypeOf(error, SqliteError.prototype)
+  } else if (code.startsWith('HARDENED_')) {
+    if (!(error instanceof TypeError) && !(error instanceof RangeError)) {
+      Object.setPrototypeOf(error, HardenedDbError.prototype)
+    }
+  } else if (NAPI_ARGUMENT_CODES.has(code)) {
+    Object.setPrototypeOf(error, TypeError.prototype)
+    error.code = 'HARDENED_INVALID_ARGUMENT'
+  }
+  if (error.cause) translate(error.cause)
+  return error
+}
+
+/** A `TypeError` with a stable code, for misuse detected in JS. */
+function typeError(code, message) {
+  const error = new TypeError(message)
+  error.code = code
+  return error
+}
+
+module.exports = { SqliteError, HardenedDbError, translate, typeError }

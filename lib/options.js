@@ -1,0 +1,107 @@
+'use strict'
+/**
+ * Checks the options object of `new HardenedDb(path, options)` before it
+ * reaches the native open sequence: unknown keys (with the nearest valid one),
+ * wrong types, and the better-sqlite3 aliases `timeout` and `create`.
+ * Defaults and value ranges are applied natively (src/options.rs).
+ */
+const { typeError } = require('./errors')
+
+/** Every option and its JS type. */
+const OPTION_TYPES = {
+  readonly: 'boolean',
+  fileMustExist: 'boolean',
+  create: 'boolean',
+  busyTimeout: 'number',
+  timeout: 'number',
+  fileMode: 'number',
+  synchronous: 'string',
+  mmapSize: 'number',
+  foreignKeys: 'boolean',
+  tempStore: 'string',
+  cacheSize: 'number',
+  journalSizeLimit: 'number',
+  walAutocheckpoint: 'number',
+  autoVacuum: 'string',
+  safeIntegers: 'boolean',
+  defaultTransaction: 'string',
+}
+
+/** Options handled in JS only; the rest go to the native open sequence. */
+const JS_ONLY = new Set(['defaultTransaction', 'timeout', 'create'])
+
+const TRANSACTION_BEHAVIOURS = ['deferred', 'immediate', 'exclusive']
+
+function editDistance(a, b) {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution)
+    }
+    previous = current
+  }
+  return previous[b.length]
+}
+
+/** The valid name closest to `name`, or undefined when none is close. */
+function nearest(name, names) {
+  const lower = name.toLowerCase()
+  const sameLetters = names.find((n) => n.toLowerCase() === lower)
+  if (sameLetters) return sameLetters
+  let best
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1
+  for (const candidate of names) {
+    const distance = editDistance(lower, candidate.toLowerCase())
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance]
+  }
+  return best
+}
+
+/**
+ * Validates `options` and splits it into what the native side takes and the
+ * transaction behaviour the JS side keeps.
+ */
+function normalizeOptions(options) {
+  if (options === undefined || options === null) options = {}
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw typeError('HARDENED_INVALID_OPTION', `Expected the options argument to be an object, got ${typeof options}`)
+  }
+  const names = Object.keys(OPTION_TYPES)
+  const native = {}
+  for (const [key, value] of Object.entries(options)) {
+    const type = OPTION_TYPES[key]
+    if (type === undefined) {
+      const hint = nearest(key, names)
+      throw typeError(
+        'HARDENED_INVALID_OPTION',
+        `Unknown option "${key}"` + (hint ? `; did you mean "${hint}"?` : `; valid options are ${names.join(', ')}`),
+      )
+    }
+    if (value === undefined) continue
+    if (typeof value !== type) {
+      throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" must be a ${type}, got ${value === null ? 'null' : typeof value}`)
+    }
+    if (!JS_ONLY.has(key)) native[key] = value
+  }
+  if (options.timeout !== undefined) {
+    if (options.busyTimeout !== undefined && options.busyTimeout !== options.timeout) {
+      throw typeError('HARDENED_INVALID_OPTION', 'Options "timeout" and "busyTimeout" disagree; "timeout" is an alias, pass only "busyTimeout"')
+    }
+    native.busyTimeout = options.timeout
+  }
+  if (options.create === false) native.fileMustExist = true
+  if (options.create === true && options.fileMustExist === true) {
+    throw typeError('HARDENED_INVALID_OPTION', 'Options "create: true" and "fileMustExist: true" contradict each other; pass one of them')
+  }
+  const defaultTransaction = options.defaultTransaction ?? 'immediate'
+  if (!TRANSACTION_BEHAVIOURS.includes(defaultTransaction)) {
+    const error = new RangeError(`Option "defaultTransaction" must be one of ${TRANSACTION_BEHAVIOURS.join(', ')}, got "${defaultTransaction}"`)
+    error.code = 'HARDENED_INVALID_OPTION'
+    throw error
+  }
+  return { native, defaultTransaction }
+}
+
+module.exports = { normalizeOptions, nearest, OPTION_TYPES }

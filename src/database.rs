@@ -1,0 +1,124 @@
+//! `NativeDatabase`: the JS class behind `HardenedDb`. Each method is a thin
+//! call into the open sequence, the connection or a statement.
+
+use std::ffi::CString;
+use std::rc::Rc;
+
+use napi::Env;
+use napi_derive::napi;
+use rusqlite::ffi;
+
+use crate::connection::{Shared, last_error};
+use crate::errors::{Error, Result, to_js};
+use crate::location::Location;
+use crate::open;
+use crate::options::{OpenOptions, Settings};
+use crate::statement::Statement;
+use crate::statement_class::NativeStatement;
+
+/// A hardened connection (internal: use `HardenedDb` from the package).
+#[napi]
+pub struct NativeDatabase {
+    shared: Rc<Shared>,
+    name: String,
+    memory: bool,
+    readonly: bool,
+    is_new: bool,
+}
+
+/// Runs every statement of `sql` (rows, if any, are discarded).
+pub fn exec(shared: &Shared, sql: &str) -> Result<()> {
+    let db = shared.handle()?;
+    let text = CString::new(sql).map_err(|_| {
+        Error::type_error("HARDENED_INVALID_ARGUMENT", "The SQL string contains a NUL character")
+    })?;
+    // SAFETY: `db` is open; `text` is NUL-terminated and outlives the call; no
+    // callback is given and the error message is read from `db` instead.
+    let rc = unsafe { ffi::sqlite3_exec(db, text.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut()) };
+    if rc == ffi::SQLITE_OK { Ok(()) } else { Err(last_error(db, rc)) }
+}
+
+#[napi]
+impl NativeDatabase {
+    /// Opens `path` with the hardened open sequence.
+    #[napi(constructor)]
+    pub fn new(env: Env, path: String, options: Option<OpenOptions>) -> napi::Result<Self> {
+        let opened = Settings::from_options(&options.unwrap_or_default())
+            .and_then(|settings| Ok((open::open(&path, &settings)?, settings)));
+        let (opened, settings) = to_js(&env, opened)?;
+        Ok(NativeDatabase {
+            name: opened.location.display_name(),
+            memory: opened.location == Location::Memory,
+            readonly: settings.readonly,
+            is_new: opened.is_new,
+            shared: Shared::new(opened.conn, settings.safe_integers),
+        })
+    }
+
+    /// Prepares one SQL statement.
+    #[napi]
+    pub fn prepare(&self, env: Env, sql: String) -> napi::Result<NativeStatement> {
+        to_js(&env, Statement::prepare(&self.shared, &sql).map(NativeStatement::new))
+    }
+
+    /// Runs one or more SQL statements.
+    #[napi]
+    pub fn exec(&self, env: Env, sql: String) -> napi::Result<()> {
+        to_js(&env, exec(&self.shared, &sql))
+    }
+
+    /// Finalizes every statement and closes; the last connection removes `-wal`.
+    #[napi]
+    pub fn close(&self, env: Env) -> napi::Result<()> {
+        to_js(&env, self.shared.close())
+    }
+
+    /// New statements read integers as bigint when on.
+    #[napi]
+    pub fn set_default_safe_integers(&self, on: bool) {
+        self.shared.default_safe_integers.set(on);
+    }
+
+    /// Whether the connection is open.
+    #[napi(getter)]
+    pub fn open(&self) -> bool {
+        self.shared.is_open()
+    }
+
+    /// Whether a transaction is active.
+    #[napi(getter)]
+    pub fn in_transaction(&self) -> bool {
+        // SAFETY: the handle is open (checked by `handle()`).
+        self.shared.handle().is_ok_and(|db| unsafe { ffi::sqlite3_get_autocommit(db) } == 0)
+    }
+
+    /// The path as given (or `:memory:`).
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// Whether it is an in-memory database.
+    #[napi(getter)]
+    pub fn memory(&self) -> bool {
+        self.memory
+    }
+
+    /// Whether writes are rejected (`readonly: true`).
+    #[napi(getter)]
+    pub fn readonly(&self) -> bool {
+        self.readonly
+    }
+
+    /// Whether this open created the database.
+    #[napi(getter)]
+    pub fn is_new(&self) -> bool {
+        self.is_new
+    }
+}
+
+/// The version of the bundled SQLite library (`"3.54.1"`).
+#[napi]
+pub fn sqlite_version() -> String {
+    rusqlite::version().to_string()
+}

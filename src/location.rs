@@ -1,0 +1,185 @@
+//! Where the database lives: path parsing (`file:` URLs, `:memory:`) and
+//! creating the directory and the file with the right modes before SQLite sees them.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::errors::{Error, Result};
+use crate::options::Settings;
+
+/// The database a path names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Location {
+    /// A private in-memory database (`":memory:"`).
+    Memory,
+    /// A database file.
+    File(PathBuf),
+}
+
+/// Parses a plain path, a `file:` URL (`file:data/app.db`, `file:///srv/app.db`) or `":memory:"`.
+pub fn resolve(path: &str) -> Result<Location> {
+    if path == ":memory:" {
+        return Ok(Location::Memory);
+    }
+    let plain = match path.strip_prefix("file:") {
+        Some(rest) => file_url_path(path, rest)?,
+        None => path.to_string(),
+    };
+    if plain.is_empty() {
+        return Err(Error::type_error(
+            "HARDENED_INVALID_PATH",
+            "The database path is empty; pass a file path such as \"data/app.db\" or \":memory:\"",
+        ));
+    }
+    if plain == ":memory:" {
+        return Ok(Location::Memory);
+    }
+    Ok(Location::File(PathBuf::from(plain)))
+}
+
+fn file_url_path(original: &str, rest: &str) -> Result<String> {
+    if rest.contains('?') || rest.contains('#') {
+        return Err(Error::type_error(
+            "HARDENED_INVALID_PATH",
+            format!(
+                "\"{original}\" has URL parameters; they are not supported because the open sequence sets \
+                 every mode itself: remove them and use the options object instead"
+            ),
+        ));
+    }
+    let without_host = match rest.strip_prefix("//") {
+        // file://localhost/srv/app.db and file:///srv/app.db both name /srv/app.db.
+        Some(authority_and_path) => {
+            let slash = authority_and_path.find('/').unwrap_or(authority_and_path.len());
+            let host = &authority_and_path[..slash];
+            if !host.is_empty() && host != "localhost" {
+                return Err(Error::type_error(
+                    "HARDENED_INVALID_PATH",
+                    format!("\"{original}\" names host \"{host}\"; only local files can be opened"),
+                ));
+            }
+            &authority_and_path[slash..]
+        }
+        None => rest,
+    };
+    percent_decode(without_host).ok_or_else(|| {
+        Error::type_error("HARDENED_INVALID_PATH", format!("\"{original}\" has an invalid %-escape"))
+    })
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Makes sure the file exists (creating directory and file with the configured
+/// modes when allowed) and says whether it holds no database yet.
+pub fn prepare_file(path: &Path, settings: &Settings) -> Result<bool> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(Error::hardened(
+            "HARDENED_PATH_IS_DIRECTORY",
+            format!("{} is a directory; pass the path of the database file inside it, such as {}", path.display(), path.join("app.db").display()),
+        )),
+        Ok(meta) => Ok(meta.len() == 0),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            if !settings.create {
+                return Err(Error::hardened(
+                    "HARDENED_FILE_NOT_FOUND",
+                    format!(
+                        "{} does not exist and {} never creates it; check the path, or open without readonly/fileMustExist to create it",
+                        path.display(),
+                        if settings.readonly { "readonly" } else { "fileMustExist" }
+                    ),
+                ));
+            }
+            create_file(path, settings.file_mode)
+        }
+        Err(e) => Err(Error::hardened(
+            "HARDENED_IO",
+            format!("cannot inspect {}: {e}; check that every directory on the path is searchable", path.display()),
+        )),
+    }
+}
+
+fn create_file(path: &Path, mode: u32) -> Result<bool> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(parent).map_err(|e| {
+            Error::hardened(
+                "HARDENED_DIR_NOT_WRITABLE",
+                format!("cannot create directory {} for the database: {e}; create it or make its parent writable", parent.display()),
+            )
+        })?;
+    }
+    match fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path) {
+        Ok(file) => {
+            // open(2) applies the umask; fchmod does not, so the file gets exactly `mode`.
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+            Ok(true)
+        }
+        // Another process created it between our stat and open: it is theirs to initialise.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(fs::metadata(path)?.len() == 0),
+        Err(e) => Err(Error::hardened(
+            "HARDENED_DIR_NOT_WRITABLE",
+            format!(
+                "cannot create {}: {e}; SQLite in WAL mode must create files in {}: make it writable by this process",
+                path.display(),
+                path.parent().map_or_else(|| ".".into(), |p| p.display().to_string())
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_plain_paths_urls_and_memory() {
+        assert_eq!(resolve(":memory:").unwrap(), Location::Memory);
+        assert_eq!(resolve("data/app.db").unwrap(), Location::File("data/app.db".into()));
+        assert_eq!(resolve("file:data/app.db").unwrap(), Location::File("data/app.db".into()));
+        assert_eq!(resolve("file:///srv/my%20app.db").unwrap(), Location::File("/srv/my app.db".into()));
+        assert_eq!(resolve("file://localhost/srv/a.db").unwrap(), Location::File("/srv/a.db".into()));
+    }
+
+    #[test]
+    fn rejects_what_it_cannot_honour() {
+        assert_eq!(resolve("").unwrap_err().code(), "HARDENED_INVALID_PATH");
+        assert_eq!(resolve("file:a.db?mode=ro").unwrap_err().code(), "HARDENED_INVALID_PATH");
+        assert_eq!(resolve("file://server/a.db").unwrap_err().code(), "HARDENED_INVALID_PATH");
+    }
+
+    #[test]
+    fn creates_directory_and_file_with_exact_modes() {
+        let dir = std::env::temp_dir().join(format!("hs-loc-{}", std::process::id()));
+        let path = dir.join("nested/app.db");
+        let settings = Settings { file_mode: 0o640, ..Settings::default() };
+        assert!(prepare_file(&path, &settings).unwrap());
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o640);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_to_create_when_told_not_to() {
+        let path = std::env::temp_dir().join(format!("hs-missing-{}/app.db", std::process::id()));
+        let settings = Settings { create: false, ..Settings::default() };
+        assert_eq!(prepare_file(&path, &settings).unwrap_err().code(), "HARDENED_FILE_NOT_FOUND");
+        assert!(!path.parent().unwrap().exists());
+    }
+}

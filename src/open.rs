@@ -1,0 +1,145 @@
+//! The hardened open sequence: file first, busy timeout first, header checked
+//! before any write, then WAL and the pragma recipe, every value read back.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, ffi};
+
+use crate::errors::{Error, Result};
+use crate::location::{self, Location};
+use crate::options::Settings;
+use crate::pragmas;
+
+/// A connection that went through the whole open sequence.
+#[derive(Debug)]
+pub struct Opened {
+    /// The hardened connection.
+    pub conn: Connection,
+    /// What was opened.
+    pub location: Location,
+    /// The open sequence created the database (empty file or new file).
+    pub is_new: bool,
+}
+
+impl Location {
+    /// The path as shown in messages and as `db.name`.
+    pub fn display_name(&self) -> String {
+        match self {
+            Location::Memory => ":memory:".to_string(),
+            Location::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// Opens `path` and hardens the connection as `settings` say.
+pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
+    let location = location::resolve(path)?;
+    let (conn, is_new) = match &location {
+        Location::Memory => (Connection::open_in_memory()?, true),
+        Location::File(file) => {
+            let is_new = location::prepare_file(file, settings)?;
+            // The file exists now: SQLite never creates it, so its mode is ours.
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let conn = Connection::open_with_flags(file, flags)
+                .map_err(|e| Error::from(e).context(format!("cannot open {}", file.display())))?;
+            (conn, is_new)
+        }
+    };
+    let name = location.display_name();
+    harden(&conn, settings, &name, matches!(location, Location::Memory), is_new)?;
+    Ok(Opened { conn, location, is_new })
+}
+
+/// Runs the pragma part of the sequence on an open connection.
+pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, is_new: bool) -> Result<()> {
+    conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms.into()))?;
+    check_header(conn, name)?;
+    let file = pragmas::file_recipe(settings, memory, is_new);
+    let connection = pragmas::connection_recipe(settings, memory);
+    pragmas::apply(conn, &file).map_err(|e| e.context(name))?;
+    pragmas::apply(conn, &connection).map_err(|e| e.context(name))?;
+    pragmas::verify(conn, &[file, connection].concat(), name)
+}
+
+/// Reads the schema, which makes SQLite validate the header, before anything writes.
+fn check_header(conn: &Connection, name: &str) -> Result<()> {
+    match conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let err = Error::from(e);
+            match err {
+                Error::Sqlite { code, .. } if code & 0xff == ffi::SQLITE_NOTADB => Err(Error::Hardened {
+                    code: "HARDENED_NOT_A_DATABASE",
+                    message: format!(
+                        "{name} is not a SQLite database (its header is not \"SQLite format 3\"); it was left \
+                         untouched: check the path, or restore the file from a backup"
+                    ),
+                    cause: Some(Box::new(err)),
+                }),
+                other => Err(other.context(name)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hs-open-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn new_file_is_wal_incremental_and_0600_with_its_sidecars() {
+        let dir = temp_dir("new");
+        let path = dir.join("app.db");
+        let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
+        assert!(opened.is_new);
+        let mode: String = opened.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        let vacuum: i64 = opened.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
+        assert_eq!(vacuum, 2);
+        opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);").unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "{suffix}");
+        }
+        drop(opened);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn not_a_database_is_refused_and_left_byte_for_byte() {
+        let dir = temp_dir("notadb");
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("notes.db");
+        let bytes: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+        fs::write(&path, &bytes).unwrap();
+        let err = open(path.to_str().unwrap(), &Settings::default()).unwrap_err();
+        assert_eq!(err.code(), "HARDENED_NOT_A_DATABASE");
+        assert!(err.message().contains("notes.db"));
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        assert!(!dir.join("notes.db-wal").exists());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn readonly_rejects_writes() {
+        let dir = temp_dir("ro");
+        let path = dir.join("app.db");
+        let writer = open(path.to_str().unwrap(), &Settings::default()).unwrap();
+        writer.conn.execute_batch("CREATE TABLE t(x)").unwrap();
+        let reader = open(path.to_str().unwrap(), &Settings { readonly: true, create: false, ..Settings::default() }).unwrap();
+        let err = Error::from(reader.conn.execute("INSERT INTO t VALUES (1)", []).unwrap_err());
+        assert_eq!(err.code(), "SQLITE_READONLY");
+        writer.conn.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        drop((writer, reader));
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

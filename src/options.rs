@@ -1,0 +1,186 @@
+//! Open options: what JS may pass, their defaults, and their validation.
+//!
+//! The JS facade has already rejected unknown keys and wrong JS types; this
+//! module applies defaults and checks values (ranges, enum names).
+
+use napi_derive::napi;
+
+use crate::errors::{Error, Result};
+
+/// Options for `new HardenedDb(path, options)` that the native open sequence uses.
+#[napi(object)]
+#[derive(Debug, Default, Clone)]
+pub struct OpenOptions {
+    /// Open for reading only: the connection is opened read-write (so it can keep
+    /// the WAL index `-shm` up to date) and `PRAGMA query_only=ON` rejects writes. Default `false`.
+    pub readonly: Option<bool>,
+    /// Refuse to create the database file (or its directory) when missing. Default `false`.
+    pub file_must_exist: Option<bool>,
+    /// Milliseconds a statement waits for another connection's lock before `SQLITE_BUSY`. Default `5000`.
+    pub busy_timeout: Option<f64>,
+    /// Permission bits for a new database file; SQLite gives `-wal` and `-shm` the same. Default `0o600`.
+    pub file_mode: Option<f64>,
+    /// `PRAGMA synchronous`: `"OFF"`, `"NORMAL"`, `"FULL"` or `"EXTRA"`. Default `"NORMAL"` (durable in WAL mode except for the last commits on power loss).
+    pub synchronous: Option<String>,
+    /// `PRAGMA mmap_size` in bytes. Default `0` (memory-mapped I/O off: an I/O error becomes SIGBUS otherwise).
+    pub mmap_size: Option<f64>,
+    /// `PRAGMA foreign_keys`. Default `true`.
+    pub foreign_keys: Option<bool>,
+    /// `PRAGMA temp_store`: `"DEFAULT"`, `"FILE"` or `"MEMORY"`. Default `"MEMORY"`.
+    pub temp_store: Option<String>,
+    /// `PRAGMA cache_size`: negative is KiB, positive is pages. Default `-20000` (about 20 MB).
+    pub cache_size: Option<f64>,
+    /// `PRAGMA journal_size_limit` in bytes: the `-wal` is truncated to this after a checkpoint. Default `67108864` (64 MiB).
+    pub journal_size_limit: Option<f64>,
+    /// `PRAGMA wal_autocheckpoint` in pages. Default `1000`.
+    pub wal_autocheckpoint: Option<f64>,
+    /// `PRAGMA auto_vacuum` for a brand-new file: `"NONE"`, `"FULL"` or `"INCREMENTAL"`. Default `"INCREMENTAL"`.
+    pub auto_vacuum: Option<String>,
+    /// Read INTEGER columns as `bigint` in every statement by default. Default `false`.
+    pub safe_integers: Option<bool>,
+}
+
+/// `PRAGMA synchronous` names, by their numeric value.
+pub const SYNCHRONOUS: [&str; 4] = ["OFF", "NORMAL", "FULL", "EXTRA"];
+/// `PRAGMA temp_store` names, by their numeric value.
+pub const TEMP_STORE: [&str; 3] = ["DEFAULT", "FILE", "MEMORY"];
+/// `PRAGMA auto_vacuum` names, by their numeric value.
+pub const AUTO_VACUUM: [&str; 3] = ["NONE", "FULL", "INCREMENTAL"];
+
+/// Validated open settings with every default applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Reject writes with `query_only`.
+    pub readonly: bool,
+    /// May create the directory and the file.
+    pub create: bool,
+    /// Busy timeout in milliseconds.
+    pub busy_timeout_ms: u32,
+    /// Mode bits of a new database file.
+    pub file_mode: u32,
+    /// Index into [`SYNCHRONOUS`].
+    pub synchronous: i64,
+    /// Bytes of memory-mapped I/O.
+    pub mmap_size: i64,
+    /// Enforce foreign keys.
+    pub foreign_keys: bool,
+    /// Index into [`TEMP_STORE`].
+    pub temp_store: i64,
+    /// Page cache size (negative: KiB).
+    pub cache_size: i64,
+    /// Bytes the `-wal` is truncated to after a checkpoint.
+    pub journal_size_limit: i64,
+    /// Pages in the WAL that trigger an automatic checkpoint.
+    pub wal_autocheckpoint: i64,
+    /// Index into [`AUTO_VACUUM`], applied to new files only.
+    pub auto_vacuum: i64,
+    /// Read integers as bigint by default.
+    pub safe_integers: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            readonly: false,
+            create: true,
+            busy_timeout_ms: 5000,
+            file_mode: 0o600,
+            synchronous: 1,
+            mmap_size: 0,
+            foreign_keys: true,
+            temp_store: 2,
+            cache_size: -20000,
+            journal_size_limit: 64 * 1024 * 1024,
+            wal_autocheckpoint: 1000,
+            auto_vacuum: 2,
+            safe_integers: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Applies defaults to `options` and checks every value.
+    pub fn from_options(options: &OpenOptions) -> Result<Settings> {
+        let d = Settings::default();
+        let readonly = options.readonly.unwrap_or(d.readonly);
+        Ok(Settings {
+            readonly,
+            create: !readonly && !options.file_must_exist.unwrap_or(false),
+            busy_timeout_ms: integer("busyTimeout", options.busy_timeout, 0, i32::MAX as i64)?
+                .map_or(d.busy_timeout_ms, |v| v as u32),
+            file_mode: integer("fileMode", options.file_mode, 0, 0o777)?.map_or(d.file_mode, |v| v as u32),
+            synchronous: named("synchronous", options.synchronous.as_deref(), &SYNCHRONOUS)?
+                .unwrap_or(d.synchronous),
+            mmap_size: integer("mmapSize", options.mmap_size, 0, i64::MAX)?.unwrap_or(d.mmap_size),
+            foreign_keys: options.foreign_keys.unwrap_or(d.foreign_keys),
+            temp_store: named("tempStore", options.temp_store.as_deref(), &TEMP_STORE)?.unwrap_or(d.temp_store),
+            cache_size: integer("cacheSize", options.cache_size, i64::MIN + 1, i64::MAX)?.unwrap_or(d.cache_size),
+            journal_size_limit: integer("journalSizeLimit", options.journal_size_limit, -1, i64::MAX)?
+                .unwrap_or(d.journal_size_limit),
+            wal_autocheckpoint: integer("walAutocheckpoint", options.wal_autocheckpoint, 0, i32::MAX as i64)?
+                .unwrap_or(d.wal_autocheckpoint),
+            auto_vacuum: named("autoVacuum", options.auto_vacuum.as_deref(), &AUTO_VACUUM)?
+                .unwrap_or(d.auto_vacuum),
+            safe_integers: options.safe_integers.unwrap_or(d.safe_integers),
+        })
+    }
+}
+
+fn invalid(option: &str, message: String) -> Error {
+    Error::range("HARDENED_INVALID_OPTION", format!("Option \"{option}\" {message}"))
+}
+
+fn integer(option: &str, value: Option<f64>, min: i64, max: i64) -> Result<Option<i64>> {
+    let Some(v) = value else { return Ok(None) };
+    if v.fract() != 0.0 || !v.is_finite() || v < min as f64 || v > max as f64 {
+        return Err(invalid(option, format!("must be a whole number from {min} to {max}, got {v}")));
+    }
+    Ok(Some(v as i64))
+}
+
+fn named(option: &str, value: Option<&str>, names: &[&str]) -> Result<Option<i64>> {
+    let Some(v) = value else { return Ok(None) };
+    match names.iter().position(|n| n.eq_ignore_ascii_case(v)) {
+        Some(i) => Ok(Some(i as i64)),
+        None => Err(invalid(option, format!("must be one of {}, got \"{v}\"", names.join(", ")))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_hardened_recipe() {
+        let s = Settings::from_options(&OpenOptions::default()).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(SYNCHRONOUS[s.synchronous as usize], "NORMAL");
+        assert_eq!(TEMP_STORE[s.temp_store as usize], "MEMORY");
+        assert_eq!(AUTO_VACUUM[s.auto_vacuum as usize], "INCREMENTAL");
+        assert_eq!((s.busy_timeout_ms, s.file_mode, s.mmap_size), (5000, 0o600, 0));
+    }
+
+    #[test]
+    fn names_are_case_insensitive() {
+        let opts = OpenOptions { synchronous: Some("full".into()), ..Default::default() };
+        assert_eq!(Settings::from_options(&opts).unwrap().synchronous, 2);
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        let opts = OpenOptions { synchronous: Some("fast".into()), ..Default::default() };
+        let err = Settings::from_options(&opts).unwrap_err();
+        assert_eq!(err.code(), "HARDENED_INVALID_OPTION");
+        assert!(err.message().contains("\"synchronous\""), "{}", err.message());
+        let opts = OpenOptions { busy_timeout: Some(-1.0), ..Default::default() };
+        assert!(Settings::from_options(&opts).unwrap_err().message().contains("busyTimeout"));
+        let opts = OpenOptions { file_mode: Some(0o1777 as f64), ..Default::default() };
+        assert!(Settings::from_options(&opts).is_err());
+    }
+
+    #[test]
+    fn readonly_never_creates() {
+        let opts = OpenOptions { readonly: Some(true), ..Default::default() };
+        assert!(!Settings::from_options(&opts).unwrap().create);
+    }
+}

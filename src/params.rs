@@ -1,0 +1,118 @@
+//! Binding a call's arguments to a statement, with better-sqlite3's rules:
+//! each argument is a value, an array of values, or one object of named values.
+
+use std::cell::RefCell;
+
+use napi::sys::napi_value;
+use rusqlite::ffi;
+
+use crate::errors::{Error, Result};
+use crate::js::{Js, Kind};
+use crate::statement::{Param, Statement};
+use crate::values;
+
+thread_local! {
+    /// Reused list of positional values, so binding allocates nothing per call.
+    static POSITIONAL: RefCell<Vec<napi_value>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Splits the argument list into positional values and at most one named object.
+fn collect(js: Js, args: napi_value, positional: &mut Vec<napi_value>) -> Result<Option<napi_value>> {
+    let mut named = None;
+    for i in 0..js.array_len(args)? {
+        let arg = js.element(args, i)?;
+        if js.kind(arg)? != Kind::Object {
+            positional.push(arg);
+        } else if js.is_array(arg)? {
+            for j in 0..js.array_len(arg)? {
+                positional.push(js.element(arg, j)?);
+            }
+        } else if js.bytes(arg)?.is_some() {
+            positional.push(arg);
+        } else if named.replace(arg).is_some() {
+            return Err(Error::type_error(
+                "HARDENED_INVALID_ARGUMENT",
+                "You cannot specify named parameters in two different objects; merge them into one",
+            ));
+        }
+    }
+    Ok(named)
+}
+
+/// Binds `args` (the JS array of a call's arguments) to every parameter of `stmt`.
+pub fn bind_args(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, args: napi_value) -> Result<()> {
+    POSITIONAL.with(|cell| {
+        let mut positional = cell.borrow_mut();
+        positional.clear();
+        let named = collect(js, args, &mut positional)?;
+        bind_all(js, stmt, raw, &positional, named)
+    })
+}
+
+fn bind_all(
+    js: Js,
+    stmt: &Statement,
+    raw: *mut ffi::sqlite3_stmt,
+    positional: &[napi_value],
+    named: Option<napi_value>,
+) -> Result<()> {
+    let mut next = 0;
+    for (i, param) in stmt.params.iter().enumerate() {
+        let index = i as i32 + 1;
+        match param {
+            Param::Positional => {
+                let Some(&value) = positional.get(next) else {
+                    return Err(Error::range(
+                        "HARDENED_PARAMETER_COUNT",
+                        format!("Too few parameter values were provided: the statement needs more than {next}"),
+                    ));
+                };
+                next += 1;
+                values::bind(js, raw, index, value, &|| format!("Parameter {index}"))?;
+            }
+            Param::Named { bare, full } => {
+                let value = named_value(js, named, bare, full)?;
+                values::bind(js, raw, index, value, &|| format!("Named parameter \"{}\"", full.to_string_lossy()))?;
+            }
+        }
+    }
+    if next < positional.len() {
+        return Err(Error::range(
+            "HARDENED_PARAMETER_COUNT",
+            format!("Too many parameter values were provided: {} given, the statement takes {next}", positional.len()),
+        ));
+    }
+    if named.is_some() && !stmt.params.iter().any(|p| matches!(p, Param::Named { .. })) {
+        return Err(Error::type_error(
+            "HARDENED_INVALID_ARGUMENT",
+            "Named parameters were given but the statement has none; use :name, @name or $name in the SQL",
+        ));
+    }
+    Ok(())
+}
+
+fn named_value(
+    js: Js,
+    named: Option<napi_value>,
+    bare: &std::ffi::CStr,
+    full: &std::ffi::CStr,
+) -> Result<napi_value> {
+    let missing = || {
+        Error::range(
+            "HARDENED_MISSING_PARAMETER",
+            format!(
+                "Missing named parameter \"{}\": pass an object with a \"{}\" key",
+                full.to_string_lossy(),
+                bare.to_string_lossy()
+            ),
+        )
+    };
+    let object = named.ok_or_else(missing)?;
+    if js.has(object, bare)? {
+        js.get(object, bare)
+    } else if js.has(object, full)? {
+        js.get(object, full)
+    } else {
+        Err(missing())
+    }
+}

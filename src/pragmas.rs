@@ -1,0 +1,188 @@
+//! The hardened pragma recipe: what each pragma must be, setting it, and
+//! reading every value back to prove it took.
+
+use std::fmt;
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use crate::errors::{Error, Result};
+use crate::options::{AUTO_VACUUM, SYNCHRONOUS, Settings, TEMP_STORE};
+
+/// A pragma value as SQLite reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PragmaValue {
+    /// A number (`synchronous` reads back as `1`, not `NORMAL`).
+    Int(i64),
+    /// A word (`journal_mode` reads back as `wal`).
+    Text(String),
+}
+
+impl fmt::Display for PragmaValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PragmaValue::Int(v) => write!(f, "{v}"),
+            PragmaValue::Text(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// One pragma of the recipe and the value it must read back as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    /// The pragma's name (`synchronous`).
+    pub name: &'static str,
+    /// What `PRAGMA name` must return.
+    pub value: PragmaValue,
+    /// A readable form of the value for messages (`1 (NORMAL)`).
+    pub label: String,
+}
+
+fn int(name: &'static str, value: i64) -> Expected {
+    Expected { name, value: PragmaValue::Int(value), label: value.to_string() }
+}
+
+fn named(name: &'static str, value: i64, names: &[&str]) -> Expected {
+    let label = format!("{value} ({})", names.get(value as usize).copied().unwrap_or("?"));
+    Expected { name, value: PragmaValue::Int(value), label }
+}
+
+/// Every connection-level pragma the open sequence sets, in the order it sets them.
+/// `journal_mode` and `auto_vacuum` are not here: they belong to the file (see [`file_recipe`]).
+/// An in-memory database has no `mmap_size` (there is no file to map).
+pub fn connection_recipe(settings: &Settings, memory: bool) -> Vec<Expected> {
+    let mut recipe = vec![
+        int("busy_timeout", settings.busy_timeout_ms as i64),
+        named("synchronous", settings.synchronous, &SYNCHRONOUS),
+        int("foreign_keys", settings.foreign_keys as i64),
+        named("temp_store", settings.temp_store, &TEMP_STORE),
+        int("cache_size", settings.cache_size),
+        int("journal_size_limit", settings.journal_size_limit),
+        int("wal_autocheckpoint", settings.wal_autocheckpoint),
+    ];
+    if !memory {
+        recipe.insert(2, int("mmap_size", settings.mmap_size));
+    }
+    if settings.readonly {
+        recipe.push(int("query_only", 1));
+    }
+    recipe
+}
+
+/// The file-level pragmas the open sequence ensures: WAL for files, and
+/// `auto_vacuum` when it created the database.
+pub fn file_recipe(settings: &Settings, memory: bool, is_new: bool) -> Vec<Expected> {
+    let mut recipe = Vec::new();
+    if is_new && !settings.readonly {
+        recipe.push(named("auto_vacuum", settings.auto_vacuum, &AUTO_VACUUM));
+    }
+    if !memory && !settings.readonly {
+        let wal = "wal".to_string();
+        recipe.push(Expected { name: "journal_mode", value: PragmaValue::Text(wal.clone()), label: wal });
+    }
+    recipe
+}
+
+/// Runs `PRAGMA <body>` and returns the first column of its first row, if any.
+pub fn query(conn: &Connection, body: &str) -> Result<Option<PragmaValue>> {
+    let mut stmt = conn.prepare(&format!("PRAGMA {body}"))?;
+    let mut rows = stmt.query([])?;
+    let Some(row) = rows.next()? else { return Ok(None) };
+    Ok(match row.get::<_, Value>(0)? {
+        Value::Integer(v) => Some(PragmaValue::Int(v)),
+        Value::Text(v) => Some(PragmaValue::Text(v)),
+        Value::Real(v) => Some(PragmaValue::Int(v as i64)),
+        Value::Null | Value::Blob(_) => None,
+    })
+}
+
+/// Sets each pragma of `recipe` to its expected value, in order.
+pub fn apply(conn: &Connection, recipe: &[Expected]) -> Result<()> {
+    for pragma in recipe {
+        if pragma.name == "journal_mode" && query(conn, "journal_mode")? == Some(pragma.value.clone()) {
+            continue; // Already WAL: switching again would take a needless exclusive lock.
+        }
+        query(conn, &format!("{} = {}", pragma.name, pragma.value))?;
+    }
+    Ok(())
+}
+
+/// One pragma whose value is not what the recipe set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// The pragma that differs.
+    pub expected: Expected,
+    /// What SQLite reports instead (`None` when it reports nothing).
+    pub actual: Option<PragmaValue>,
+}
+
+/// Reads back every pragma of `recipe` and lists those that differ.
+pub fn mismatches(conn: &Connection, recipe: &[Expected]) -> Result<Vec<Mismatch>> {
+    let mut found = Vec::new();
+    for pragma in recipe {
+        let actual = query(conn, pragma.name)?;
+        let same = match (&actual, &pragma.value) {
+            (Some(PragmaValue::Text(a)), PragmaValue::Text(e)) => a.eq_ignore_ascii_case(e),
+            (a, e) => a.as_ref() == Some(e),
+        };
+        if !same {
+            found.push(Mismatch { expected: pragma.clone(), actual });
+        }
+    }
+    Ok(found)
+}
+
+/// Fails with `HARDENED_PRAGMA_MISMATCH` naming every pragma that did not take.
+pub fn verify(conn: &Connection, recipe: &[Expected], path: &str) -> Result<()> {
+    let found = mismatches(conn, recipe)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = found
+        .iter()
+        .map(|m| {
+            let actual = m.actual.as_ref().map_or_else(|| "nothing".to_string(), ToString::to_string);
+            format!("PRAGMA {} is {actual}, expected {}", m.expected.name, m.expected.label)
+        })
+        .collect();
+    Err(Error::hardened(
+        "HARDENED_PRAGMA_MISMATCH",
+        format!(
+            "{path}: {}. SQLite did not accept the hardened setting; for journal_mode this means the file system \
+             cannot hold the WAL index (use a local disk, not a network share) or another process holds an \
+             exclusive lock",
+            listed.join("; ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_recipe_applies_and_verifies_on_memory() {
+        let conn = Connection::open_in_memory().unwrap();
+        let recipe = connection_recipe(&Settings::default(), true);
+        apply(&conn, &recipe).unwrap();
+        assert_eq!(mismatches(&conn, &recipe).unwrap(), vec![]);
+        assert_eq!(query(&conn, "synchronous").unwrap(), Some(PragmaValue::Int(1)));
+    }
+
+    #[test]
+    fn verify_names_pragma_expected_and_actual() {
+        let conn = Connection::open_in_memory().unwrap();
+        let recipe = vec![int("cache_size", -20000)];
+        let err = verify(&conn, &recipe, "app.db").unwrap_err();
+        assert_eq!(err.code(), "HARDENED_PRAGMA_MISMATCH");
+        assert!(err.message().contains("PRAGMA cache_size is -2000, expected -20000"), "{}", err.message());
+    }
+
+    #[test]
+    fn readonly_adds_query_only_and_skips_file_pragmas() {
+        let settings = Settings { readonly: true, ..Settings::default() };
+        assert!(connection_recipe(&settings, false).iter().any(|p| p.name == "query_only"));
+        assert!(file_recipe(&settings, false, true).is_empty());
+        assert_eq!(file_recipe(&Settings::default(), true, false), vec![]);
+    }
+}

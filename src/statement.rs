@@ -1,0 +1,296 @@
+//! A prepared statement over the raw SQLite handle: preparing exactly one
+//! statement, stepping, resetting, and describing its columns and parameters.
+
+use std::ffi::{CStr, CString};
+use std::rc::Rc;
+
+use rusqlite::ffi;
+
+use crate::connection::{Shared, StmtSlot, last_error};
+use crate::errors::{Error, Result};
+
+/// How one `?`, `?NNN`, `:name`, `@name` or `$name` parameter is filled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// Filled from the next positional value (`?` and `?NNN`).
+    Positional,
+    /// Filled from a named-parameter object, by `bare` (`id`) or `full` (`$id`) key.
+    Named {
+        /// The name without its prefix.
+        bare: CString,
+        /// The name as written in the SQL.
+        full: CString,
+    },
+}
+
+/// One prepared SQL statement.
+#[derive(Debug)]
+pub struct Statement {
+    // `slot` is declared (and so dropped) before `shared`: the statement is
+    // finalized before the connection can close.
+    slot: Rc<StmtSlot>,
+    shared: Rc<Shared>,
+    /// The SQL text it was prepared from.
+    pub source: String,
+    /// Parameters by index (index 0 is SQLite's parameter 1).
+    pub params: Vec<Param>,
+    /// Read INTEGER columns as bigint.
+    pub safe_integers: bool,
+    /// Parameters were bound once for good with `bind()`.
+    pub bound: bool,
+    /// An iterator is walking its rows.
+    pub iterating: bool,
+    layout_id: u32,
+    reprepares: i32,
+}
+
+/// Skips white space and SQL comments; true when nothing else is left.
+fn only_comments(mut rest: &str) -> bool {
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.find('\n').map_or("", |i| &after[i..]);
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            match after.find("*/") {
+                Some(i) => rest = &after[i + 2..],
+                None => return true,
+            }
+        } else {
+            return rest.is_empty();
+        }
+    }
+}
+
+impl Statement {
+    /// Prepares `sql`, which must hold exactly one statement.
+    pub fn prepare(shared: &Rc<Shared>, sql: &str) -> Result<Statement> {
+        let (slot, consumed) = shared.prepare_slot(sql)?;
+        let Some(raw) = slot.get() else {
+            return Err(Error::range("HARDENED_NO_STATEMENT", "The supplied SQL string contains no statements"));
+        };
+        if !only_comments(&sql[consumed..]) {
+            return Err(Error::range(
+                "HARDENED_MULTIPLE_STATEMENTS",
+                "The supplied SQL string contains more than one statement; use db.exec() for several statements",
+            ));
+        }
+        // SAFETY: `raw` is a live statement handle just prepared on an open connection.
+        let count = unsafe { ffi::sqlite3_bind_parameter_count(raw) };
+        let params = (1..=count).map(|i| param_at(raw, i)).collect();
+        Ok(Statement {
+            slot,
+            shared: Rc::clone(shared),
+            source: sql.to_string(),
+            params,
+            safe_integers: shared.default_safe_integers.get(),
+            bound: false,
+            iterating: false,
+            layout_id: 1,
+            reprepares: 0,
+        })
+    }
+
+    /// The live handle, or the "not open" `TypeError` once the database closed.
+    pub fn raw(&self) -> Result<*mut ffi::sqlite3_stmt> {
+        match self.slot.get() {
+            Some(raw) if self.shared.is_open() => Ok(raw),
+            _ => Err(Error::not_open()),
+        }
+    }
+
+    /// Whether it returns rows (`SELECT`, `PRAGMA x`, `... RETURNING`).
+    pub fn reader(&self) -> Result<bool> {
+        // SAFETY: `raw()` only returns live handles.
+        Ok(unsafe { ffi::sqlite3_column_count(self.raw()?) } > 0)
+    }
+
+    /// Whether it never writes to the database.
+    pub fn readonly(&self) -> Result<bool> {
+        // SAFETY: `raw()` only returns live handles.
+        Ok(unsafe { ffi::sqlite3_stmt_readonly(self.raw()?) } != 0)
+    }
+
+    /// Advances one row: `true` for a row, `false` when done. On error the
+    /// statement is reset and the error carries SQLite's extended code.
+    pub fn step(&self, raw: *mut ffi::sqlite3_stmt) -> Result<bool> {
+        // SAFETY: callers pass the handle `raw()` just returned.
+        let rc = unsafe { ffi::sqlite3_step(raw) };
+        match rc {
+            ffi::SQLITE_ROW => Ok(true),
+            ffi::SQLITE_DONE => Ok(false),
+            _ => {
+                // SAFETY: the connection of a live statement is open.
+                let err = last_error(unsafe { ffi::sqlite3_db_handle(raw) }, rc);
+                // SAFETY: as above; resetting a failed statement is always allowed.
+                unsafe { ffi::sqlite3_reset(raw) };
+                Err(err)
+            }
+        }
+    }
+
+    /// Ends the current execution so the statement can run again (keeps bindings).
+    pub fn reset(&mut self) {
+        self.iterating = false;
+        if let Ok(raw) = self.raw() {
+            // SAFETY: `raw` is live; errors were already reported by `step`.
+            unsafe { ffi::sqlite3_reset(raw) };
+        }
+    }
+
+    /// Number of result columns.
+    pub fn column_count(&self, raw: *mut ffi::sqlite3_stmt) -> usize {
+        // SAFETY: callers pass the live handle.
+        unsafe { ffi::sqlite3_column_count(raw) as usize }
+    }
+
+    /// An id that changes whenever SQLite re-prepared the statement (the column
+    /// list may have changed, e.g. `SELECT *` after `ALTER TABLE`).
+    pub fn layout_id(&mut self, raw: *mut ffi::sqlite3_stmt) -> u32 {
+        // SAFETY: callers pass the live handle.
+        let reprepares = unsafe { ffi::sqlite3_stmt_status(raw, ffi::SQLITE_STMTSTATUS_REPREPARE, 0) };
+        if reprepares != self.reprepares {
+            self.reprepares = reprepares;
+            self.layout_id += 1;
+        }
+        self.layout_id
+    }
+
+    /// The result column names, in order.
+    pub fn column_names(&self) -> Result<Vec<String>> {
+        let raw = self.raw()?;
+        Ok((0..self.column_count(raw) as i32)
+            // SAFETY: `raw` is live and `i` is below the column count.
+            .map(|i| text(unsafe { ffi::sqlite3_column_name(raw, i) }).unwrap_or_default())
+            .collect())
+    }
+
+    /// Each column's name, source column, table, database and declared type.
+    pub fn column_info(&self) -> Result<Vec<ColumnInfo>> {
+        let raw = self.raw()?;
+        Ok((0..self.column_count(raw) as i32)
+            .map(|i| {
+                // SAFETY: `raw` is live and `i` is below the column count; SQLite owns
+                // the returned strings until the next call on this statement, and
+                // `text` copies them at once.
+                unsafe {
+                    ColumnInfo {
+                        name: text(ffi::sqlite3_column_name(raw, i)).unwrap_or_default(),
+                        column: text(ffi::sqlite3_column_origin_name(raw, i)),
+                        table: text(ffi::sqlite3_column_table_name(raw, i)),
+                        database: text(ffi::sqlite3_column_database_name(raw, i)),
+                        declared_type: text(ffi::sqlite3_column_decltype(raw, i)),
+                    }
+                }
+            })
+            .collect())
+    }
+
+    /// `changes` and `lastInsertRowid` of the last completed statement on the connection.
+    pub fn run_result(&self) -> Result<(i64, i64)> {
+        let db = self.shared.handle()?;
+        // SAFETY: `db` is open.
+        Ok(unsafe { (ffi::sqlite3_changes64(db), ffi::sqlite3_last_insert_rowid(db)) })
+    }
+
+    /// Refuses a second execution while an iterator is open on this statement.
+    pub fn ensure_idle(&self) -> Result<()> {
+        if self.iterating {
+            return Err(Error::type_error(
+                "HARDENED_STATEMENT_BUSY",
+                "This statement is busy executing a query; finish or return() its iterator first",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Metadata of one result column (`stmt.columns()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnInfo {
+    /// The column's name in the result.
+    pub name: String,
+    /// The table column it comes from, if any.
+    pub column: Option<String>,
+    /// The table it comes from, if any.
+    pub table: Option<String>,
+    /// The database (`main`, `temp`) it comes from, if any.
+    pub database: Option<String>,
+    /// The declared type, if any.
+    pub declared_type: Option<String>,
+}
+
+fn text(ptr: *const std::os::raw::c_char) -> Option<String> {
+    // SAFETY: SQLite returns NUL-terminated strings or NULL.
+    (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+}
+
+fn param_at(raw: *mut ffi::sqlite3_stmt, index: i32) -> Param {
+    // SAFETY: `raw` is live and `index` is within 1..=parameter count.
+    let name = unsafe { ffi::sqlite3_bind_parameter_name(raw, index) };
+    if name.is_null() {
+        return Param::Positional;
+    }
+    // SAFETY: a non-null parameter name is NUL-terminated.
+    let full = unsafe { CStr::from_ptr(name) };
+    match full.to_bytes() {
+        [b'?', ..] => Param::Positional,
+        [_, bare @ ..] => Param::Named {
+            bare: CString::new(bare).unwrap_or_default(),
+            full: full.to_owned(),
+        },
+        [] => Param::Positional,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    fn shared() -> Rc<Shared> {
+        Shared::new(Connection::open_in_memory().unwrap(), false)
+    }
+
+    #[test]
+    fn describes_parameters_in_index_order() {
+        let stmt = Statement::prepare(&shared(), "SELECT ?, :a, @b, $c, ?9").unwrap();
+        let names: Vec<String> = stmt
+            .params
+            .iter()
+            .map(|p| match p {
+                Param::Positional => "?".into(),
+                Param::Named { bare, .. } => bare.to_string_lossy().into_owned(),
+            })
+            .collect();
+        assert_eq!(names[..5], ["?", "a", "b", "c", "?"]);
+        assert_eq!(stmt.params.len(), 9);
+    }
+
+    #[test]
+    fn refuses_zero_or_several_statements() {
+        let db = shared();
+        assert_eq!(Statement::prepare(&db, "  -- nothing").unwrap_err().code(), "HARDENED_NO_STATEMENT");
+        let err = Statement::prepare(&db, "SELECT 1; SELECT 2").unwrap_err();
+        assert_eq!(err.code(), "HARDENED_MULTIPLE_STATEMENTS");
+        assert!(Statement::prepare(&db, "SELECT 1; -- trailing comment\n").is_ok());
+    }
+
+    #[test]
+    fn closing_finalizes_statements_and_makes_them_unusable() {
+        let db = shared();
+        let stmt = Statement::prepare(&db, "SELECT 1").unwrap();
+        db.close().unwrap();
+        assert_eq!(stmt.raw().unwrap_err().code(), "HARDENED_NOT_OPEN");
+        db.close().unwrap();
+    }
+
+    #[test]
+    fn step_errors_carry_extended_codes() {
+        let db = shared();
+        db.with(|c| Ok(c.execute_batch("CREATE TABLE t(x UNIQUE); INSERT INTO t VALUES (1)")?)).unwrap();
+        let stmt = Statement::prepare(&db, "INSERT INTO t VALUES (1)").unwrap();
+        let err = stmt.step(stmt.raw().unwrap()).unwrap_err();
+        assert_eq!(err.code(), "SQLITE_CONSTRAINT_UNIQUE");
+        assert!(err.message().contains("UNIQUE constraint failed: t.x"));
+    }
+}
