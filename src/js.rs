@@ -107,6 +107,20 @@ impl Js {
         Ok(yes)
     }
 
+    /// Whether `value` is a plain object (its prototype is `Object.prototype` or `null`).
+    pub fn is_plain_object(self, value: sys::napi_value) -> Result<bool> {
+        let (mut proto, mut fresh, mut object_proto) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+        check(unsafe { sys::napi_get_prototype(self.env, value, &mut proto) })?;
+        if self.kind(proto)? == Kind::Null {
+            return Ok(true);
+        }
+        check(unsafe { sys::napi_create_object(self.env, &mut fresh) })?;
+        check(unsafe { sys::napi_get_prototype(self.env, fresh, &mut object_proto) })?;
+        let mut same = false;
+        check(unsafe { sys::napi_strict_equals(self.env, proto, object_proto, &mut same) })?;
+        Ok(same)
+    }
+
     /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
     pub fn bytes(self, value: sys::napi_value) -> Result<Option<&'static [u8]>> {
         let mut yes = false;

@@ -27,7 +27,9 @@ fn collect(js: Js, args: napi_value, positional: &mut Vec<napi_value>) -> Result
             for j in 0..js.array_len(arg)? {
                 positional.push(js.element(arg, j)?);
             }
-        } else if js.bytes(arg)?.is_some() {
+        } else if js.bytes(arg)?.is_some() || !js.is_plain_object(arg)? {
+            // Buffers bind as BLOBs; Dates, Maps and class instances reach
+            // `values::bind`, which explains why they cannot be stored.
             positional.push(arg);
         } else if named.replace(arg).is_some() {
             return Err(Error::type_error(

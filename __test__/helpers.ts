@@ -1,0 +1,38 @@
+// Shared test helpers: a fresh temporary directory per test, file modes, and
+// running a script in a separate Bun or Node process.
+import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+
+/** Absolute path of the package root (what `require("hardened-sqlite")` resolves to). */
+export const PACKAGE_ROOT = resolve(import.meta.dir, "..");
+
+/** A new empty directory under the system temp dir; removed by `cleanup()`. */
+export function tempDir(tag = "hs"): { dir: string; path: (name: string) => string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `${tag}-`));
+  return { dir, path: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The permission bits of `path` (e.g. 0o600). */
+export function modeOf(path: string): number {
+  return statSync(path).mode & 0o777;
+}
+
+/** Whether `path` exists. */
+export const exists = existsSync;
+
+/** Path of the bun binary running these tests. */
+export const BUN = process.execPath;
+
+/** Runs `code` (CommonJS) in a fresh process of `runtime`; returns its exit status and output. */
+export function runScript(code: string, runtime: "bun" | "node" = "bun", env: Record<string, string> = {}) {
+  const bin = runtime === "bun" ? BUN : "node";
+  const result = spawnSync(bin, ["-e", code], {
+    cwd: PACKAGE_ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
