@@ -17,6 +17,13 @@ export declare class NativeDatabase {
   prepare(sql: string): NativeStatement
   /** Runs one or more SQL statements. */
   exec(sql: string): void
+  /**
+   * Applies every pending migration of `source` (a directory or a list), each
+   * in its own `BEGIN IMMEDIATE` transaction; returns what ran.
+   */
+  migrate(source: string | Array<MigrationInput>, options?: MigrateOptions | undefined | null): MigrationReport
+  /** The current and latest schema versions and the pending migrations of `source`; changes nothing. */
+  migrationStatus(source: string | Array<MigrationInput>, options?: MigrateOptions | undefined | null): MigrationStatus
   /** Finalizes every statement and closes; the last connection removes `-wal`. */
   close(): void
   /** New statements read integers as bigint when on. */
@@ -31,8 +38,30 @@ export declare class NativeDatabase {
   get memory(): boolean
   /** Whether writes are rejected (`readonly: true`). */
   get readonly(): boolean
-  /** Whether this open created the database. */
+  /**
+   * Whether this open created the database.
+   * Milliseconds the fair busy handler waits for a lock.
+   */
+  get busyTimeout(): number
+  /** Reinstalls the fair busy handler with a new timeout (what `PRAGMA busy_timeout = N` means here). */
+  setBusyTimeout(ms: number): void
   get isNew(): boolean
+  /** Checks every promise of the open sequence; see `HealthReport`. */
+  health(options?: HealthOptions | undefined | null): HealthReport
+  /** Runs a checkpoint: `"PASSIVE"` (default), `"FULL"`, `"RESTART"` or `"TRUNCATE"`. */
+  checkpoint(mode?: string | undefined | null): CheckpointResult
+  /** Writes a verified, consistent snapshot to `destination` (see `maintenance::backup`). */
+  backup(destination: string, options?: BackupOptions | undefined | null): BackupResult
+  /** The problems `quick_check` (`quick: true`) or `integrity_check` reports; empty when sound. */
+  integrityCheck(quick?: boolean | undefined | null): Array<string>
+  /** Frees up to `pages` free pages (all by default); returns how many were freed. */
+  incrementalVacuum(pages?: number | undefined | null): number
+  /** Runs `PRAGMA optimize`. */
+  optimize(): void
+  /** Size of the `-wal` file in bytes (`0` when there is none, or in memory). */
+  walSize(): number
+  /** The wide-file-mode warnings of the open (`permissions: "warn"`), once. */
+  takeModeWarnings(): Array<string>
 }
 
 /** A prepared statement (internal: use `Statement` from the package). */
@@ -69,6 +98,162 @@ export declare class NativeStatement {
   get busy(): boolean
 }
 
+/** One migration that ran. */
+export interface AppliedMigration {
+  /** Its version. */
+  version: number
+  /** Its name. */
+  name: string
+  /** Milliseconds it took, waiting for the write lock included. */
+  ms: number
+}
+
+/** Options of `db.backup()`. */
+export interface BackupOptions {
+  /** Replace an existing destination file. Default `false`. */
+  overwrite?: boolean
+}
+
+/** What a backup wrote. */
+export interface BackupResult {
+  /** Pages in the snapshot. */
+  totalPages: number
+  /** Pages left to copy: always `0`, since the snapshot is taken in one step. */
+  remainingPages: number
+  /** The destination path as given. */
+  path: string
+  /** Size of the backup file in bytes. */
+  bytes: number
+}
+
+/** What a checkpoint did. */
+export interface CheckpointResult {
+  /** A lock it needed was held by another connection (after waiting `busyTimeout`), so it did not finish. */
+  busy: boolean
+  /** Frames in the `-wal` (`-1` when the database is not in WAL mode). */
+  walFrames: number
+  /** Frames of the `-wal` copied into the database (`-1` when not in WAL mode). */
+  checkpointedFrames: number
+}
+
+/** Mode and size of one file of the database. */
+export interface FileReport {
+  /** Its path. */
+  path: string
+  /** Whether it exists. */
+  exists: boolean
+  /** Permission bits (`384` is `0o600`), `null` when it does not exist. */
+  mode: number | null
+  /** Size in bytes, `null` when it does not exist. */
+  size: number | null
+}
+
+/** One check of the health report. */
+export interface HealthCheck {
+  /** What was checked (`pragma.journal_mode`, `file_mode.wal`, `write_probe`). */
+  name: string
+  /** Whether it holds. */
+  ok: boolean
+  /** `"error"` (a failure makes the database unhealthy) or `"warning"` (degraded). */
+  severity: string
+  /** What it should be. */
+  expected: string
+  /** What it is. */
+  actual: string
+  /** For a failed check, what to do about it; `null` when it passed. */
+  fix: string | null
+}
+
+/** The database file, its `-wal` and its `-shm`. */
+export interface HealthFiles {
+  /** The database file. */
+  db: FileReport
+  /** The write-ahead log. */
+  wal: FileReport
+  /** The WAL index. */
+  shm: FileReport
+}
+
+/** Options of `db.health()`. */
+export interface HealthOptions {
+  /** Also run `"quick"` (`PRAGMA quick_check`) or `"full"` (`PRAGMA integrity_check`). Default: neither. */
+  integrity?: string
+  /** Where the schema stands (filled in by the JS facade from `db.migrationStatus()`). */
+  migrations?: MigrationHealth
+}
+
+/** What `db.health()` returns. */
+export interface HealthReport {
+  /** `"healthy"` (every check passed), `"degraded"` (only warnings failed) or `"unhealthy"`. */
+  status: string
+  /** Every check made, passed or failed. */
+  checks: Array<HealthCheck>
+  /** The SQLite library version (`"3.54.1"`). */
+  sqliteVersion: string
+  /** `PRAGMA journal_mode` (`"wal"`, `"memory"` for an in-memory database). */
+  journalMode: string
+  /** Size of the `-wal` file in bytes. */
+  walBytes: number
+  /** `PRAGMA user_version`: the schema version migrations reached. */
+  userVersion: number
+  /** Migrations not applied yet; `null` when no `migrations` option was given or they could not be checked. */
+  pendingMigrations: number | null
+  /** The database's files; `null` for an in-memory database. */
+  files: HealthFiles | null
+}
+
+/** What the app accepts knowingly (every field defaults to `false`). */
+export interface MigrateOptions {
+  /** Accept an applied migration whose SQL changed since it ran (or whose file is gone). Default `false`. */
+  allowChangedMigrations?: boolean
+  /** Accept a database whose `user_version` is newer than the latest known migration. Default `false`. */
+  allowSchemaAhead?: boolean
+  /** On a `readonly` connection, accept pending migrations instead of failing. Default `false`. */
+  allowPendingMigrations?: boolean
+}
+
+/** Where the schema stands, as the JS side's `db.migrationStatus()` found it. */
+export interface MigrationHealth {
+  /** `PRAGMA user_version`. */
+  current: number
+  /** The newest migration's version. */
+  latest: number
+  /** How many migrations are not applied yet. */
+  pending: number
+  /** The error `migrationStatus()` threw (a changed migration, schema ahead), if any. */
+  error: string | null
+}
+
+/** A migration given as data rather than as a file (for bundled apps and tests). */
+export interface MigrationInput {
+  /** Its version: a whole number from 1 up, unique; `PRAGMA user_version` holds the last one applied. */
+  version: number
+  /** Its name, shown in reports and errors. */
+  name: string
+  /** The SQL it runs: any number of statements. */
+  sql: string
+}
+
+/** What `migrate()` did. */
+export interface MigrationReport {
+  /** `user_version` before. */
+  from: number
+  /** `user_version` after. */
+  to: number
+  /** The migrations this call applied, in order (those another process applied meanwhile are not listed). */
+  applied: Array<AppliedMigration>
+}
+
+/** Where the database stands, from `migrationStatus()`. */
+export interface MigrationStatus {
+  /** `user_version`: the last migration applied (0 for none). */
+  current: number
+  /** The highest version among the migrations (0 for none). */
+  latest: number
+  /** Migrations above `current`, in the order they would run. */
+  pending: Array<PendingMigration>
+}
+
 /** Options for `new HardenedDb(path, options)` that the native open sequence uses. */
 export interface OpenOptions {
   /**
@@ -100,6 +285,20 @@ export interface OpenOptions {
   autoVacuum?: string
   /** Read INTEGER columns as `bigint` in every statement by default. Default `false`. */
   safeIntegers?: boolean
+  /**
+   * What to do when the database, `-wal` or `-shm` has a mode wider than `fileMode`:
+   * `"warn"` (a `process.emitWarning` with code `HARDENED_FILE_MODE`), `"fix"` (chmod it)
+   * or `"throw"` (refuse to open). Default `"warn"`.
+   */
+  permissions?: string
+}
+
+/** One migration not applied yet. */
+export interface PendingMigration {
+  /** Its version. */
+  version: number
+  /** Its name. */
+  name: string
 }
 
 /** The version of the bundled SQLite library (`"3.54.1"`). */

@@ -46,6 +46,19 @@ export interface HardenedDbOptions {
   safeIntegers?: boolean;
   /** Behaviour of `db.transaction(fn)` when called plainly. Default `"immediate"`. */
   defaultTransaction?: "deferred" | "immediate" | "exclusive";
+  /**
+   * A database, `-wal` or `-shm` whose mode is wider than `fileMode`: `"warn"` emits a
+   * `process.emitWarning` (code `HARDENED_FILE_MODE`), `"fix"` chmods it, `"throw"` refuses
+   * to open (`HARDENED_FILE_MODE`). Default `"warn"`.
+   */
+  permissions?: "warn" | "fix" | "throw";
+  /**
+   * Run `db.health()` at open: an unhealthy database throws `HARDENED_UNHEALTHY` (with
+   * `.checks` and `.report`), a degraded one emits a `HARDENED_DEGRADED` warning. Default `false`.
+   */
+  healthCheck?: boolean;
+  /** Close this connection on SIGINT/SIGTERM, then let the process end as it would have. Default `false`. */
+  closeOnSignal?: boolean;
 }
 
 /** What `run()` reports. */
@@ -109,6 +122,64 @@ export type Transaction<F extends (...args: any[]) => any> = F & {
   default: F;
 };
 
+/** One check of a health report. */
+export interface HealthCheck {
+  /** What was checked: `sqlite_version`, `pragma.<name>`, `migrations`, `write_probe` (`read_probe` when readonly),
+   * `file_mode.db|wal|shm`, `directory`, `file_system`, `wal_size`, `integrity.quick_check|integrity_check`. */
+  name: string;
+  ok: boolean;
+  /** A failed `"error"` check makes the report unhealthy, a failed `"warning"` degraded. */
+  severity: "error" | "warning";
+  expected: string;
+  actual: string;
+  /** What to do about a failed check; `null` when it passed. */
+  fix: string | null;
+}
+
+/** Mode and size of one file of the database. */
+export interface HealthFile {
+  path: string;
+  exists: boolean;
+  /** Permission bits (`0o600` is 384); `null` when missing. */
+  mode: number | null;
+  /** Bytes; `null` when missing. */
+  size: number | null;
+}
+
+/** What `db.health()` returns. */
+export interface HealthReport {
+  status: "healthy" | "degraded" | "unhealthy";
+  checks: HealthCheck[];
+  sqliteVersion: string;
+  journalMode: string;
+  walBytes: number;
+  userVersion: number;
+  /** `null` when the database was opened without `migrations`. */
+  pendingMigrations: number | null;
+  /** `null` for an in-memory database. */
+  files: { db: HealthFile; wal: HealthFile; shm: HealthFile } | null;
+}
+
+/** What `db.checkpoint()` returns. */
+export interface CheckpointResult {
+  /** Another connection kept it from finishing. */
+  busy: boolean;
+  /** Frames in the `-wal` (-1 when not in WAL mode). */
+  walFrames: number;
+  /** Frames copied into the database (-1 when not in WAL mode). */
+  checkpointedFrames: number;
+}
+
+/** What `db.backup()` resolves to. */
+export interface BackupResult {
+  totalPages: number;
+  /** Always 0: the snapshot is taken in one step. */
+  remainingPages: number;
+  /** The destination as given. */
+  path: string;
+  bytes: number;
+}
+
 /** A SQLite connection opened through the hardened open sequence. */
 export declare class HardenedDb {
   /**
@@ -139,6 +210,20 @@ export declare class HardenedDb {
   transaction<F extends (...args: any[]) => any>(fn: F): Transaction<F>;
   /** New statements read INTEGER columns as `bigint`. */
   defaultSafeIntegers(toggle?: boolean): this;
+  /** Checks every promise of the open sequence, the files and a real write; see `HealthReport`. */
+  health(options?: { integrity?: "quick" | "full" }): HealthReport;
+  /** `PRAGMA wal_checkpoint(mode)`. Default `"PASSIVE"`. */
+  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | "passive" | "full" | "restart" | "truncate"): CheckpointResult;
+  /** A consistent, verified snapshot written with `fileMode` and renamed into place. */
+  backup(destination: string, options?: { overwrite?: boolean }): Promise<BackupResult>;
+  /** The problems `integrity_check` (or `quick_check` with `quick: true`) finds; empty when sound. */
+  integrityCheck(options?: { quick?: boolean }): string[];
+  /** Releases up to `pages` free pages (all by default); returns how many. */
+  incrementalVacuum(pages?: number): number;
+  /** `PRAGMA optimize`. */
+  optimize(): this;
+  /** Bytes in the `-wal` file (0 when there is none). */
+  walSize(): number;
   /** Closes the connection; idempotent. */
   close(): this;
   [Symbol.dispose](): void;
@@ -154,6 +239,14 @@ export type HardenedErrorCode =
   | "HARDENED_FILE_NOT_FOUND"
   | "HARDENED_PATH_IS_DIRECTORY"
   | "HARDENED_DIR_NOT_WRITABLE"
+  | "HARDENED_SHM_NOT_WRITABLE"
+  | "HARDENED_FILE_NOT_WRITABLE"
+  | "HARDENED_FILE_NOT_READABLE"
+  | "HARDENED_ORPHAN_WAL"
+  | "HARDENED_FILE_MODE"
+  | "HARDENED_UNHEALTHY"
+  | "HARDENED_BACKUP_EXISTS"
+  | "HARDENED_BACKUP_FAILED"
   | "HARDENED_IO"
   | "HARDENED_INVALID_OPTION"
   | "HARDENED_INVALID_PATH"

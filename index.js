@@ -10,3 +10,5 @@ const { SqliteError, HardenedDbError } = require('./lib/errors')
 
 module.exports = { HardenedDb, Statement, SqliteError, HardenedDbError, sqliteVersion }
 module.exports.default = HardenedDb
+// TypeScript's CommonJS output (`import HardenedDb from ...`) reads `.default` when this is set.
+Object.defineProperty(module.exports, '__esModule', { value: true })

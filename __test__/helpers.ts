@@ -25,9 +25,23 @@ export const exists = existsSync;
 /** Path of the bun binary running these tests. */
 export const BUN = process.execPath;
 
+/**
+ * The machine's own Node (first `node` on PATH outside node_modules): under
+ * `npm test`, node_modules/.bin comes first on PATH and holds the newer Node
+ * of the devDependency `node`, while the suites must also prove the machine's.
+ */
+export const NODE: string = (() => {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (!dir || dir.includes("node_modules")) continue;
+    const candidate = join(dir, "node");
+    if (existsSync(candidate)) return candidate;
+  }
+  return "node";
+})();
+
 /** Runs `code` (CommonJS) in a fresh process of `runtime`; returns its exit status and output. */
 export function runScript(code: string, runtime: "bun" | "node" = "bun", env: Record<string, string> = {}) {
-  const bin = runtime === "bun" ? BUN : "node";
+  const bin = runtime === "bun" ? BUN : NODE;
   const result = spawnSync(bin, ["-e", code], {
     cwd: PACKAGE_ROOT,
     env: { ...process.env, ...env },

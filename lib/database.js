@@ -5,16 +5,28 @@
  */
 const { NativeDatabase } = require('../binding.js')
 const { translate, typeError } = require('./errors')
-const { normalizeOptions } = require('./options')
+const { normalizeOptions, checkMigrationSource } = require('./options')
 const { Statement, wrap } = require('./statement')
 const { makeTransaction, controlStatements } = require('./transaction')
 const { track, forget } = require('./shutdown')
+const { upgradeStatement, upgradeScript } = require('./begin')
+const { emitFileModeWarnings } = require('./permissions')
+const signals = require('./signals')
+const { health, assertHealthy } = require('./health')
+const maintenance = require('./maintenance')
+const { startCheckpointer } = require('./checkpointer')
+
+/** `busy_timeout` or `busy_timeout = N`, as given to `db.pragma()`. */
+const BUSY_TIMEOUT_PRAGMA = /^\s*busy_timeout\s*(?:=\s*(\d+)\s*)?;?\s*$/i
 
 class HardenedDb {
   #native
   #defaultTransaction
   #control = null
   #tracked
+  #migrations
+  #upgradeBegin
+  #stopCheckpointer = null
 
   /**
    * Opens (and if needed creates) the database at `path`: a file path, a
@@ -24,17 +36,94 @@ class HardenedDb {
     if (typeof path !== 'string') {
       throw typeError('HARDENED_INVALID_PATH', `Expected the database path to be a string, got ${typeof path}`)
     }
-    const { native, defaultTransaction } = normalizeOptions(options)
+    const { native, defaultTransaction, upgradeDeferredBegin, migrations } = normalizeOptions(options)
     this.#native = wrap(() => new NativeDatabase(path, native))
+    emitFileModeWarnings(this.#native.takeModeWarnings())
     this.#defaultTransaction = defaultTransaction
+    this.#upgradeBegin = upgradeDeferredBegin
+    this.#migrations = migrations
+    if (migrations.source !== undefined) {
+      try {
+        this.#native.migrate(migrations.source, migrations.flags)
+      } catch (error) {
+        try {
+          this.#native.close()
+        } catch {
+          // The migration error is the one to report.
+        }
+        throw translate(error)
+      }
+    }
     this.#tracked = track(this)
+    if (options?.healthCheck === true) this.#checkHealthAtOpen()
+    if (options?.closeOnSignal === true) signals.register(this)
+    if (options?.checkpointInterval > 0) this.#stopCheckpointer = startCheckpointer(this, options.checkpointInterval)
   }
 
-  /** Prepares one SQL statement. */
+  /**
+   * Checks every promise of the open sequence and the files; returns
+   * `{ status, checks, sqliteVersion, journalMode, walBytes, userVersion,
+   * pendingMigrations, files }`. `{ integrity: "quick" | "full" }` adds
+   * `quick_check` or `integrity_check`.
+   */
+  health(options = undefined) {
+    const status = this.#migrations.source === undefined ? null : () => this.migrationStatus()
+    return health(this.#native, options, status)
+  }
+
+  /** Runs `PRAGMA wal_checkpoint(mode)`; returns `{ busy, walFrames, checkpointedFrames }`. */
+  checkpoint(mode = undefined) {
+    return maintenance.checkpoint(this.#native, mode)
+  }
+
+  /**
+   * Writes a verified, consistent snapshot to `destination` (mode `fileMode`,
+   * renamed into place); resolves to `{ totalPages, remainingPages, path, bytes }`.
+   */
+  backup(destination, options = undefined) {
+    return maintenance.backup(this.#native, destination, options)
+  }
+
+  /** `quick_check` (`{ quick: true }`) or `integrity_check`: the problems, empty when sound. */
+  integrityCheck(options = undefined) {
+    return maintenance.integrityCheck(this.#native, options)
+  }
+
+  /** Releases up to `pages` free pages (all by default); returns how many. */
+  incrementalVacuum(pages = undefined) {
+    return maintenance.incrementalVacuum(this.#native, pages)
+  }
+
+  /** Runs `PRAGMA optimize`. */
+  optimize() {
+    maintenance.optimize(this.#native)
+    return this
+  }
+
+  /** Size of the `-wal` file in bytes. */
+  walSize() {
+    return maintenance.walSize(this.#native)
+  }
+
+  #checkHealthAtOpen() {
+    try {
+      assertHealthy(this.health(), this.name)
+    } catch (error) {
+      this.close()
+      throw error
+    }
+  }
+
+  /** Prepares one SQL statement (a deferred `BEGIN` begins IMMEDIATE: option `upgradeDeferredBegin`). */
   prepare(sql) {
     if (typeof sql !== 'string') {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${typeof sql}`)
     }
+    return this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql)
+  }
+
+  /** Prepares `sql` exactly as given. */
+  #prepare(sql) {
     try {
       return new Statement(this.#native.prepare(sql))
     } catch (error) {
@@ -47,7 +136,8 @@ class HardenedDb {
     if (typeof sql !== 'string') {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${typeof sql}`)
     }
-    wrap(() => this.#native.exec(sql))
+    const script = this.#upgradeBegin ? upgradeScript(sql) : sql
+    wrap(() => this.#native.exec(script))
     return this
   }
 
@@ -60,6 +150,8 @@ class HardenedDb {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the pragma to be a string, got ${typeof source}`)
     }
     const simple = Boolean(options && options.simple)
+    const busy = BUSY_TIMEOUT_PRAGMA.exec(source)
+    if (busy) return this.#busyTimeoutPragma(busy[1], simple)
     const statement = this.prepare(`PRAGMA ${source}`)
     if (!statement.reader) {
       statement.run()
@@ -71,10 +163,42 @@ class HardenedDb {
   /**
    * Wraps `fn` in a transaction function: IMMEDIATE by default (see the
    * `defaultTransaction` option), with `.deferred`, `.immediate` and
-   * `.exclusive` variants; nested calls use savepoints.
+   * `.exclusive` variants; nested calls use savepoints. `{ retries: N }`
+   * re-runs the whole of `fn` up to N times after SQLITE_BUSY*, so `fn` must
+   * have no side effects outside the database.
    */
-  transaction(fn) {
-    return makeTransaction(this, fn, () => this.#controlStatements(), this.#defaultTransaction)
+  transaction(fn, options) {
+    return makeTransaction(this, fn, () => this.#controlStatements(), this.#defaultTransaction, options)
+  }
+
+  /**
+   * Applies every pending migration of `source` (default: the `migrations`
+   * option), each in its own `BEGIN IMMEDIATE` transaction; returns
+   * `{ from, to, applied: [{ version, name, ms }] }`.
+   */
+  migrate(source = undefined) {
+    const checked = this.#migrationSource(source)
+    return wrap(() => this.#native.migrate(checked, this.#migrations.flags))
+  }
+
+  /**
+   * Where the schema stands against `source` (default: the `migrations`
+   * option): `{ current, latest, pending: [{ version, name }] }`. Changes nothing.
+   */
+  migrationStatus(source = undefined) {
+    const checked = this.#migrationSource(source)
+    return wrap(() => this.#native.migrationStatus(checked, this.#migrations.flags))
+  }
+
+  #migrationSource(source) {
+    if (source === undefined) source = this.#migrations.source
+    if (source === undefined) {
+      throw typeError(
+        'HARDENED_INVALID_ARGUMENT',
+        'No migrations given: pass a directory path or an array of { version, name, sql }, or open the database with the "migrations" option',
+      )
+    }
+    return checkMigrationSource(source, 'The migrations argument', 'HARDENED_INVALID_ARGUMENT')
   }
 
   /** New statements read INTEGER columns as `bigint`. */
@@ -85,9 +209,11 @@ class HardenedDb {
 
   /** Closes the connection (idempotent); statements become unusable. */
   close() {
+    this.#stopCheckpointer?.()
     wrap(() => this.#native.close())
     this.#control = null
     forget(this.#tracked)
+    signals.unregister(this)
     return this
   }
 
@@ -121,8 +247,20 @@ class HardenedDb {
     return this.#native.memory
   }
 
+  /**
+   * `PRAGMA busy_timeout` as the fair busy handler sees it: SQLite itself
+   * reads 0 once a custom handler is installed, and setting it through SQL
+   * would swap the fair handler for SQLite's own.
+   */
+  #busyTimeoutPragma(value, simple) {
+    if (value !== undefined) wrap(() => this.#native.setBusyTimeout(Number(value)))
+    const ms = wrap(() => this.#native.busyTimeout)
+    return simple ? ms : [{ timeout: ms }]
+  }
+
   #controlStatements() {
-    if (this.#control === null) this.#control = controlStatements((sql) => this.prepare(sql))
+    // As given: `.deferred` stays deferred whatever `upgradeDeferredBegin` says.
+    if (this.#control === null) this.#control = controlStatements((sql) => this.#prepare(sql))
     return this.#control
   }
 }

@@ -22,13 +22,58 @@ const OPTION_TYPES = {
   cacheSize: 'number',
   journalSizeLimit: 'number',
   walAutocheckpoint: 'number',
+  checkpointInterval: 'number',
   autoVacuum: 'string',
   safeIntegers: 'boolean',
   defaultTransaction: 'string',
+  upgradeDeferredBegin: 'boolean',
+  migrations: 'string or array',
+  allowChangedMigrations: 'boolean',
+  allowSchemaAhead: 'boolean',
+  allowPendingMigrations: 'boolean',
+  permissions: 'string',
+  healthCheck: 'boolean',
+  closeOnSignal: 'boolean',
 }
 
 /** Options handled in JS only; the rest go to the native open sequence. */
-const JS_ONLY = new Set(['defaultTransaction', 'timeout', 'create'])
+const JS_ONLY = new Set([
+  'checkpointInterval',
+  'defaultTransaction', 'timeout', 'create', 'upgradeDeferredBegin',
+  'migrations', 'allowChangedMigrations', 'allowSchemaAhead', 'allowPendingMigrations',
+  'healthCheck', 'closeOnSignal',
+])
+
+function hasType(value, type) {
+  return type === 'string or array' ? typeof value === 'string' || Array.isArray(value) : typeof value === type
+}
+
+/**
+ * Checks a migration source: a directory path, or an array of
+ * `{ version: number, name: string, sql: string }`. `what` names it in
+ * messages, `code` is the error's code.
+ * Values (whole, unique versions) are checked natively.
+ */
+function checkMigrationSource(source, what, code = 'HARDENED_INVALID_OPTION') {
+  if (typeof source === 'string') {
+    if (source === '') throw typeError(code, `${what} is an empty string; pass the migrations directory, such as "migrations"`)
+    return source
+  }
+  if (!Array.isArray(source)) {
+    throw typeError(code, `${what} must be a directory path or an array of { version, name, sql }, got ${source === null ? 'null' : typeof source}`)
+  }
+  source.forEach((item, i) => {
+    const shape = item !== null && typeof item === 'object' && !Array.isArray(item)
+    const wrong = !shape ? 'it is not an object'
+      : typeof item.version !== 'number' ? `its "version" is ${typeof item.version}`
+        : typeof item.name !== 'string' ? `its "name" is ${typeof item.name}`
+          : typeof item.sql !== 'string' ? `its "sql" is ${typeof item.sql}` : null
+    if (wrong) {
+      throw typeError(code, `${what}: item ${i} must be { version: number, name: string, sql: string }, but ${wrong}`)
+    }
+  })
+  return source
+}
 
 const TRANSACTION_BEHAVIOURS = ['deferred', 'immediate', 'exclusive']
 
@@ -80,7 +125,7 @@ function normalizeOptions(options) {
       )
     }
     if (value === undefined) continue
-    if (typeof value !== type) {
+    if (!hasType(value, type)) {
       throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" must be a ${type}, got ${value === null ? 'null' : typeof value}`)
     }
     if (!JS_ONLY.has(key)) native[key] = value
@@ -101,7 +146,34 @@ function normalizeOptions(options) {
     error.code = 'HARDENED_INVALID_OPTION'
     throw error
   }
-  return { native, defaultTransaction }
+  const interval = options.checkpointInterval
+  if (interval !== undefined && (!Number.isInteger(interval) || interval < 0 || interval > 2 ** 31 - 1)) {
+    const error = new RangeError(`Option "checkpointInterval" must be a whole number of milliseconds (0 turns it off), got ${interval}`)
+    error.code = 'HARDENED_INVALID_OPTION'
+    throw error
+  }
+  if (options.upgradeDeferredBegin === true && options.readonly === true) {
+    throw typeError('HARDENED_INVALID_OPTION', 'Options "upgradeDeferredBegin: true" and "readonly: true" contradict each other: a readonly connection never takes the write lock; pass one of them')
+  }
+  const upgradeDeferredBegin = options.upgradeDeferredBegin ?? options.readonly !== true
+  return { native, defaultTransaction, upgradeDeferredBegin, migrations: migrationOptions(options) }
 }
 
-module.exports = { normalizeOptions, nearest, OPTION_TYPES }
+/** The migration source (or undefined) and the flags the native runner takes. */
+function migrationOptions(options) {
+  if (options.allowPendingMigrations === true && options.readonly !== true) {
+    throw typeError(
+      'HARDENED_INVALID_OPTION',
+      'Option "allowPendingMigrations" only applies to readonly connections (a writable one applies pending migrations); remove it or add readonly: true',
+    )
+  }
+  const source = options.migrations === undefined ? undefined : checkMigrationSource(options.migrations, 'Option "migrations"')
+  const flags = {
+    allowChangedMigrations: options.allowChangedMigrations === true,
+    allowSchemaAhead: options.allowSchemaAhead === true,
+    allowPendingMigrations: options.allowPendingMigrations === true,
+  }
+  return { source, flags }
+}
+
+module.exports = { normalizeOptions, nearest, checkMigrationSource, OPTION_TYPES }

@@ -24,6 +24,35 @@ function controlStatements(prepare) {
   return statements
 }
 
+/** Codes after which re-running the whole transaction can succeed. */
+const RETRYABLE = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_BUSY_TIMEOUT'])
+
+function retryCount(options) {
+  if (options === null || typeof options !== 'object') {
+    throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected the options of transaction() to be an object such as { retries: 3 }')
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'retries') throw typeError('HARDENED_INVALID_OPTION', `Unknown transaction option "${key}"; the only one is "retries"`)
+  }
+  const retries = options.retries ?? 0
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw typeError('HARDENED_INVALID_OPTION', `Transaction option "retries" must be a whole number >= 0, got ${retries}`)
+  }
+  return retries
+}
+
+/** Jittered exponential backoff: about 2, 4, 8 ... ms, capped at 100 ms. */
+function backoffMs(attempt) {
+  const cap = Math.min(100, 2 ** (attempt + 1))
+  return cap / 2 + Math.random() * (cap / 2)
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4))
+/** Blocks this thread for `ms` (the transaction API is synchronous). */
+function sleep(ms) {
+  Atomics.wait(sleeper, 0, 0, ms)
+}
+
 function isThenable(value) {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function'
 }
@@ -32,7 +61,8 @@ function isThenable(value) {
  * Wraps `fn` so that each call runs inside a transaction (or a savepoint
  * when one is already open), committing on return and rolling back on throw.
  */
-function makeTransaction(db, fn, statements, defaultBehaviour) {
+function makeTransaction(db, fn, statements, defaultBehaviour, options = {}) {
+  const retries = retryCount(options)
   if (typeof fn !== 'function') {
     throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected the first argument of transaction() to be a function')
   }
@@ -44,7 +74,7 @@ function makeTransaction(db, fn, statements, defaultBehaviour) {
   }
   const variants = {}
   for (const behaviour of BEHAVIOURS) {
-    variants[behaviour] = function transaction(...args) {
+    const once = function transactionOnce(self, args) {
       const nested = db.inTransaction
       const { begin, commit, rollback } = nested
         ? { begin: statements().savepoint, commit: statements().release, rollback: statements().rollbackTo }
@@ -52,7 +82,7 @@ function makeTransaction(db, fn, statements, defaultBehaviour) {
       begin.run()
       let result
       try {
-        result = fn.apply(this, args)
+        result = fn.apply(self, args)
         if (isThenable(result)) {
           throw typeError(
             'HARDENED_ASYNC_TRANSACTION',
@@ -68,6 +98,17 @@ function makeTransaction(db, fn, statements, defaultBehaviour) {
         throw translate(error)
       }
       return result
+    }
+    variants[behaviour] = function transaction(...args) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return once(this, args)
+        } catch (error) {
+          // Only a whole transaction can be retried, and only from the top level.
+          if (attempt >= retries || db.inTransaction || !RETRYABLE.has(error && error.code)) throw error
+          sleep(backoffMs(attempt))
+        }
+      }
     }
   }
   const main = variants[defaultBehaviour]

@@ -7,6 +7,7 @@ use std::rc::{Rc, Weak};
 
 use rusqlite::{Connection, ffi};
 
+use crate::busy;
 use crate::errors::{Error, Result};
 
 /// A prepared statement handle owned by one `Statement`, finalized by whichever
@@ -91,7 +92,7 @@ impl Shared {
                 db,
                 sql.as_ptr().cast(),
                 sql.len() as i32,
-                ffi::SQLITE_PREPARE_PERSISTENT as u32,
+                ffi::SQLITE_PREPARE_PERSISTENT,
                 &mut raw,
                 &mut tail,
             )
@@ -114,10 +115,20 @@ impl Shared {
                 slot.finalize();
             }
         }
-        match self.conn.borrow_mut().take() {
-            Some(conn) => conn.close().map_err(|(_, e)| Error::from(e)),
-            None => Ok(()),
-        }
+        let Some(conn) = self.conn.borrow_mut().take() else { return Ok(()) };
+        // SAFETY: only the address is kept, as the busy handler registry key.
+        let handle = unsafe { conn.handle() } as usize;
+        conn.close().map_err(|(_, e)| Error::from(e))?;
+        busy::forget(handle);
+        Ok(())
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // A connection garbage-collected without close() still finalizes its
+        // statements and releases its busy handler state.
+        let _ = self.close();
     }
 }
 
@@ -136,5 +147,20 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     // SAFETY: `db` is open.
     let extended = unsafe { ffi::sqlite3_extended_errcode(db) };
     let code = if extended & 0xff == rc & 0xff { extended } else { rc };
-    Error::Sqlite { code, message }
+    Error::Sqlite { code, message: with_fix(code, message) }
+}
+
+/// Adds what to do to the messages whose cause is outside the program.
+fn with_fix(code: i32, message: String) -> String {
+    match code & 0xff {
+        ffi::SQLITE_FULL => format!(
+            "{message}: free space on the disk holding the database (or raise PRAGMA max_page_count); \
+             the failed statement was undone and earlier commits are intact"
+        ),
+        ffi::SQLITE_BUSY => format!(
+            "{message}: another connection held the lock for longer than busyTimeout; raise busyTimeout, \
+             keep write transactions short, or pass {{ retries }} to db.transaction()"
+        ),
+        _ => message,
+    }
 }

@@ -4,13 +4,15 @@
 use std::ffi::CString;
 use std::rc::Rc;
 
-use napi::Env;
+use napi::{Either, Env};
 use napi_derive::napi;
 use rusqlite::ffi;
 
 use crate::connection::{Shared, last_error};
+use crate::database_upkeep::Upkeep;
 use crate::errors::{Error, Result, to_js};
 use crate::location::Location;
+use crate::migrations::{self, MigrateOptions, MigrationInput, MigrationReport, MigrationStatus};
 use crate::open;
 use crate::options::{OpenOptions, Settings};
 use crate::statement::Statement;
@@ -19,11 +21,12 @@ use crate::statement_class::NativeStatement;
 /// A hardened connection (internal: use `HardenedDb` from the package).
 #[napi]
 pub struct NativeDatabase {
-    shared: Rc<Shared>,
+    pub(crate) shared: Rc<Shared>,
     name: String,
     memory: bool,
     readonly: bool,
-    is_new: bool,
+    pub(crate) is_new: bool,
+    pub(crate) upkeep: Upkeep,
 }
 
 /// Runs every statement of `sql` (rows, if any, are discarded).
@@ -52,6 +55,7 @@ impl NativeDatabase {
             readonly: settings.readonly,
             is_new: opened.is_new,
             shared: Shared::new(opened.conn, settings.safe_integers),
+            upkeep: Upkeep::new(&opened.location, settings, opened.mode_warnings),
         })
     }
 
@@ -65,6 +69,34 @@ impl NativeDatabase {
     #[napi]
     pub fn exec(&self, env: Env, sql: String) -> napi::Result<()> {
         to_js(&env, exec(&self.shared, &sql))
+    }
+
+    /// Applies every pending migration of `source` (a directory or a list), each
+    /// in its own `BEGIN IMMEDIATE` transaction; returns what ran.
+    #[napi]
+    pub fn migrate(
+        &self,
+        env: Env,
+        source: Either<String, Vec<MigrationInput>>,
+        options: Option<MigrateOptions>,
+    ) -> napi::Result<MigrationReport> {
+        let options = options.unwrap_or_default();
+        let report = migrations::load(source)
+            .and_then(|list| self.shared.with(|conn| migrations::migrate(conn, &list, &options, self.readonly)));
+        to_js(&env, report)
+    }
+
+    /// The current and latest schema versions and the pending migrations of `source`; changes nothing.
+    #[napi]
+    pub fn migration_status(
+        &self,
+        env: Env,
+        source: Either<String, Vec<MigrationInput>>,
+        options: Option<MigrateOptions>,
+    ) -> napi::Result<MigrationStatus> {
+        let options = options.unwrap_or_default();
+        let status = migrations::load(source).and_then(|list| self.shared.with(|conn| migrations::status(conn, &list, &options)));
+        to_js(&env, status)
     }
 
     /// Finalizes every statement and closes; the last connection removes `-wal`.
@@ -111,6 +143,18 @@ impl NativeDatabase {
     }
 
     /// Whether this open created the database.
+    /// Milliseconds the fair busy handler waits for a lock.
+    #[napi(getter)]
+    pub fn busy_timeout(&self, env: Env) -> napi::Result<i64> {
+        to_js(&env, self.shared.with(|conn| Ok(crate::busy::configured_timeout(conn).unwrap_or(0))))
+    }
+
+    /// Reinstalls the fair busy handler with a new timeout (what `PRAGMA busy_timeout = N` means here).
+    #[napi]
+    pub fn set_busy_timeout(&self, env: Env, ms: u32) -> napi::Result<()> {
+        to_js(&env, self.shared.with(|conn| crate::busy::install(conn, ms)))
+    }
+
     #[napi(getter)]
     pub fn is_new(&self) -> bool {
         self.is_new
@@ -121,4 +165,15 @@ impl NativeDatabase {
 #[napi]
 pub fn sqlite_version() -> String {
     rusqlite::version().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_sqlite_has_the_wal_reset_fix() {
+        let parts: Vec<u32> = sqlite_version().split('.').map(|p| p.parse().unwrap()).collect();
+        assert!(parts >= vec![3, 51, 3], "{parts:?}");
+    }
 }

@@ -5,7 +5,6 @@
 //! The JS facade (`lib/errors.js`) gives each code its class (`SqliteError`,
 //! `HardenedDbError`, `TypeError`, `RangeError`) by that code alone.
 
-use std::ffi::CString;
 use std::fmt;
 use std::ptr;
 
@@ -184,11 +183,6 @@ fn js_string(env: sys::napi_env, text: &str) -> sys::napi_value {
     // SAFETY: `text` is valid UTF-8 of the given length; `env` is live (callers' contract).
     unsafe { sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut value) };
     value
-}
-
-/// Turns a message into a C string, replacing interior NULs so it never fails.
-pub fn c_string(text: &str) -> CString {
-    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
 }
 
 macro_rules! code_names {

@@ -179,13 +179,6 @@ impl Js {
         Ok(())
     }
 
-    /// A string's value.
-    pub fn string(self, value: sys::napi_value) -> Result<String> {
-        let mut bytes = Vec::new();
-        self.string_into(value, &mut bytes)?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
     /// `array.length`.
     pub fn array_len(self, array: sys::napi_value) -> Result<u32> {
         let mut len = 0;

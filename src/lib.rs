@@ -2,16 +2,28 @@
 //! construction. This file only wires the modules together.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod connection;
-pub mod database;
-pub mod errors;
-pub mod js;
-pub mod location;
-pub mod open;
-pub mod options;
-pub mod params;
-pub mod pragmas;
-pub mod statement;
-pub mod statement_class;
-pub mod values;
+mod busy;
+mod connection;
+mod database;
+mod database_upkeep;
+mod errors;
+mod health;
+mod js;
+mod location;
+mod maintenance;
+mod migration_files;
+mod migration_script;
+mod migrations;
+mod mounts;
+mod open;
+mod options;
+mod params;
+mod permissions;
+mod pragmas;
+mod preflight;
+mod probe;
+mod statement;
+mod statement_class;
+mod values;

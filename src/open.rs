@@ -1,14 +1,15 @@
 //! The hardened open sequence: file first, busy timeout first, header checked
 //! before any write, then WAL and the pragma recipe, every value read back.
 
-use std::time::Duration;
-
 use rusqlite::{Connection, OpenFlags, ffi};
 
+use crate::busy;
 use crate::errors::{Error, Result};
 use crate::location::{self, Location};
 use crate::options::Settings;
+use crate::permissions::{self, Policy};
 use crate::pragmas;
+use crate::preflight;
 
 /// A connection that went through the whole open sequence.
 #[derive(Debug)]
@@ -19,6 +20,8 @@ pub struct Opened {
     pub location: Location,
     /// The open sequence created the database (empty file or new file).
     pub is_new: bool,
+    /// Files whose mode is wider than `fileMode`, for the JS warning (`permissions: "warn"`).
+    pub mode_warnings: Vec<String>,
 }
 
 impl Location {
@@ -37,7 +40,9 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     let (conn, is_new) = match &location {
         Location::Memory => (Connection::open_in_memory()?, true),
         Location::File(file) => {
+            preflight::check(file, settings)?;
             let is_new = location::prepare_file(file, settings)?;
+            permissions::enforce(file, settings.file_mode, settings.permissions)?;
             // The file exists now: SQLite never creates it, so its mode is ours.
             let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             let conn = Connection::open_with_flags(file, flags)
@@ -47,12 +52,16 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     };
     let name = location.display_name();
     harden(&conn, settings, &name, matches!(location, Location::Memory), is_new)?;
-    Ok(Opened { conn, location, is_new })
+    let mode_warnings = match &location {
+        Location::File(file) if settings.permissions == Policy::Warn => permissions::wide_files(file, settings.file_mode),
+        _ => Vec::new(),
+    };
+    Ok(Opened { conn, location, is_new, mode_warnings })
 }
 
 /// Runs the pragma part of the sequence on an open connection.
 pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, is_new: bool) -> Result<()> {
-    conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms.into()))?;
+    busy::install(conn, settings.busy_timeout_ms)?;
     check_header(conn, name)?;
     let file = pragmas::file_recipe(settings, memory, is_new);
     let connection = pragmas::connection_recipe(settings, memory);

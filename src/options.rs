@@ -6,6 +6,7 @@
 use napi_derive::napi;
 
 use crate::errors::{Error, Result};
+use crate::permissions::{POLICIES, Policy};
 
 /// Options for `new HardenedDb(path, options)` that the native open sequence uses.
 #[napi(object)]
@@ -38,6 +39,10 @@ pub struct OpenOptions {
     pub auto_vacuum: Option<String>,
     /// Read INTEGER columns as `bigint` in every statement by default. Default `false`.
     pub safe_integers: Option<bool>,
+    /// What to do when the database, `-wal` or `-shm` has a mode wider than `fileMode`:
+    /// `"warn"` (a `process.emitWarning` with code `HARDENED_FILE_MODE`), `"fix"` (chmod it)
+    /// or `"throw"` (refuse to open). Default `"warn"`.
+    pub permissions: Option<String>,
 }
 
 /// `PRAGMA synchronous` names, by their numeric value.
@@ -76,6 +81,8 @@ pub struct Settings {
     pub auto_vacuum: i64,
     /// Read integers as bigint by default.
     pub safe_integers: bool,
+    /// What to do about a file mode wider than `file_mode`.
+    pub permissions: Policy,
 }
 
 impl Default for Settings {
@@ -94,6 +101,7 @@ impl Default for Settings {
             wal_autocheckpoint: 1000,
             auto_vacuum: 2,
             safe_integers: false,
+            permissions: Policy::Warn,
         }
     }
 }
@@ -122,6 +130,8 @@ impl Settings {
             auto_vacuum: named("autoVacuum", options.auto_vacuum.as_deref(), &AUTO_VACUUM)?
                 .unwrap_or(d.auto_vacuum),
             safe_integers: options.safe_integers.unwrap_or(d.safe_integers),
+            permissions: named("permissions", options.permissions.as_deref(), &POLICIES)?
+                .map_or(d.permissions, Policy::from_index),
         })
     }
 }

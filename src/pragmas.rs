@@ -6,6 +6,7 @@ use std::fmt;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
+use crate::busy;
 use crate::errors::{Error, Result};
 use crate::options::{AUTO_VACUUM, SYNCHRONOUS, Settings, TEMP_STORE};
 
@@ -99,6 +100,13 @@ pub fn query(conn: &Connection, body: &str) -> Result<Option<PragmaValue>> {
 /// Sets each pragma of `recipe` to its expected value, in order.
 pub fn apply(conn: &Connection, recipe: &[Expected]) -> Result<()> {
     for pragma in recipe {
+        if pragma.name == "busy_timeout" {
+            if let PragmaValue::Int(ms) = pragma.value {
+                // `PRAGMA busy_timeout = N` would replace the fair handler with SQLite's own.
+                busy::install(conn, ms.clamp(0, i32::MAX as i64) as u32)?;
+            }
+            continue;
+        }
         if pragma.name == "journal_mode" && query(conn, "journal_mode")? == Some(pragma.value.clone()) {
             continue; // Already WAL: switching again would take a needless exclusive lock.
         }
@@ -120,7 +128,11 @@ pub struct Mismatch {
 pub fn mismatches(conn: &Connection, recipe: &[Expected]) -> Result<Vec<Mismatch>> {
     let mut found = Vec::new();
     for pragma in recipe {
-        let actual = query(conn, pragma.name)?;
+        let actual = match busy::configured_timeout(conn) {
+            // SQLite reads 0 once a custom handler is installed; ours knows its timeout.
+            Some(ms) if pragma.name == "busy_timeout" => Some(PragmaValue::Int(ms)),
+            _ => query(conn, pragma.name)?,
+        };
         let same = match (&actual, &pragma.value) {
             (Some(PragmaValue::Text(a)), PragmaValue::Text(e)) => a.eq_ignore_ascii_case(e),
             (a, e) => a.as_ref() == Some(e),

@@ -1,0 +1,275 @@
+// Maintenance: checkpoints, online backups under a concurrent writer,
+// integrity checks, incremental vacuum, optimize, close and closeOnSignal.
+import { describe, it, expect, beforeEach, afterEach } from "bun:test";
+import { spawn } from "node:child_process";
+import { writeFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { HardenedDb, HardenedDbError } from "../index.js";
+import { tempDir, modeOf, exists, BUN, NODE, PACKAGE_ROOT } from "./helpers";
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => (tmp = tempDir("hs-maint")));
+afterEach(() => tmp.cleanup());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts `code` in a separate process; resolves its exit once it ends. */
+function start(code: string, runtime: "bun" | "node" = "bun") {
+  const child = spawn(runtime === "bun" ? BUN : NODE, ["-e", code], { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  const output = async (text: string, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!stdout.includes(text)) {
+      if (Date.now() > deadline) throw new Error(`no "${text}" from the child; stderr: ${stderr}`);
+      await sleep(10);
+    }
+  };
+  return { child, exited, output };
+}
+
+/** Rows of table `t` in the database at `path`: count, lowest and highest id. */
+function rowsOf(path: string) {
+  const db = new HardenedDb(path, { readonly: true });
+  const row = db.prepare("SELECT count(*) AS count, min(id) AS lo, max(id) AS hi FROM t").get() as any;
+  const problems = db.integrityCheck();
+  db.close();
+  return { ...row, problems };
+}
+
+function corruptIndex(path: string) {
+  const db = new HardenedDb(path);
+  db.exec("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c TEXT); CREATE INDEX i ON t(b)");
+  const insert = db.prepare("INSERT INTO t (b, c) VALUES (?, ?)");
+  for (let i = 0; i < 20; i++) insert.run(`b${i}`, `c${100 - i}`);
+  // The index now claims to cover column c, while its entries hold column b.
+  db.exec("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE INDEX i ON t(c)' WHERE name = 'i'; PRAGMA writable_schema = OFF");
+  db.close();
+}
+
+describe("db.checkpoint(mode)", () => {
+  it("should empty the -wal with TRUNCATE and report the frames", () => {
+    const path = tmp.path("app.db");
+    const db = new HardenedDb(path, { walAutocheckpoint: 0 });
+    db.exec("CREATE TABLE t(x)");
+    for (let i = 0; i < 10; i++) db.prepare("INSERT INTO t VALUES (randomblob(3000))").run();
+    expect(db.walSize()).toBeGreaterThan(10 * 3000);
+    expect(db.walSize()).toBe(statSync(path + "-wal").size);
+    const passive = db.checkpoint();
+    expect(passive.busy).toBe(false);
+    expect(passive.walFrames).toBeGreaterThan(10);
+    expect(passive.checkpointedFrames).toBe(passive.walFrames);
+    expect(db.walSize()).toBeGreaterThan(0);
+    expect(db.checkpoint("TRUNCATE")).toEqual({ busy: false, walFrames: 0, checkpointedFrames: 0 });
+    expect(statSync(path + "-wal").size).toBe(0);
+    expect(db.walSize()).toBe(0);
+    db.close();
+  });
+
+  it("should accept every mode in any case and refuse others", () => {
+    const db = new HardenedDb(tmp.path("app.db"));
+    for (const mode of ["PASSIVE", "full", "Restart", "truncate"]) expect(db.checkpoint(mode).busy).toBe(false);
+    expect(() => db.checkpoint("SOMETIMES")).toThrow(expect.objectContaining({ name: "RangeError", code: "HARDENED_INVALID_ARGUMENT" }));
+    expect(() => db.checkpoint(3 as any)).toThrow(expect.objectContaining({ name: "TypeError", code: "HARDENED_INVALID_ARGUMENT" }));
+    db.close();
+  });
+});
+
+describe("db.backup(destination)", () => {
+  it("should take a consistent, verified 0600 snapshot while another process keeps inserting", async () => {
+    const path = tmp.path("app.db");
+    const stop = tmp.path("stop");
+    const db = new HardenedDb(path);
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+    const writer = start(`
+      const { HardenedDb } = require('./index.js');
+      const { existsSync } = require('node:fs');
+      const db = new HardenedDb(${JSON.stringify(path)});
+      const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, randomblob(500))');
+      let n = 0;
+      while (!existsSync(${JSON.stringify(stop)})) {
+        insert.run(++n);
+        if (n === 300) console.log('ready');
+      }
+      db.close();
+      console.log(JSON.stringify({ rows: n }));
+    `);
+    await writer.output("ready");
+    const counts: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const dest = tmp.path(`backups/app-${i}.db`);
+      const result = await db.backup(dest);
+      expect(result.path).toBe(dest);
+      expect(result.remainingPages).toBe(0);
+      expect(result.totalPages).toBeGreaterThan(0);
+      expect(result.bytes).toBe(statSync(dest).size);
+      expect(result.bytes).toBe(result.totalPages * 4096);
+      expect(modeOf(dest)).toBe(0o600);
+      const rows = rowsOf(dest);
+      expect(rows.problems).toEqual([]);
+      expect(rows.lo).toBe(1);
+      expect(rows.hi).toBe(rows.count);
+      counts.push(rows.count);
+      await sleep(50);
+    }
+    writeFileSync(stop, "");
+    const exit = await writer.exited;
+    expect(exit.code).toBe(0);
+    const written = JSON.parse(exit.stdout.trim().split("\n").pop()!).rows;
+    expect(counts[0]).toBeGreaterThanOrEqual(300);
+    expect(counts[3]).toBeGreaterThan(counts[0]);
+    expect(written).toBeGreaterThan(counts[3]);
+    expect(readdirSync(tmp.path("backups")).sort()).toEqual(["app-1.db", "app-2.db", "app-3.db", "app-4.db"]);
+    db.close();
+  }, 60_000);
+
+  it("should refuse an existing destination unless overwrite is set", async () => {
+    const db = new HardenedDb(tmp.path("app.db"));
+    db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    const dest = tmp.path("copy.db");
+    writeFileSync(dest, "keep me");
+    const error: any = await db.backup(dest).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HardenedDbError);
+    expect(error.code).toBe("HARDENED_BACKUP_EXISTS");
+    expect(error.message).toContain("{ overwrite: true }");
+    expect(String(statSync(dest).size)).toBe("7");
+    await db.backup(dest, { overwrite: true });
+    const copy = new HardenedDb(dest, { readonly: true });
+    expect(copy.prepare("SELECT x FROM t").pluck().get()).toBe(1);
+    copy.close();
+    db.close();
+  });
+
+  it("should refuse the database itself, a directory and bad arguments", async () => {
+    const path = tmp.path("app.db");
+    const db = new HardenedDb(path);
+    expect((await db.backup(path).catch((e: any) => e)).code).toBe("HARDENED_BACKUP_EXISTS");
+    expect((await db.backup(tmp.dir).catch((e: any) => e)).code).toBe("HARDENED_PATH_IS_DIRECTORY");
+    expect(await db.backup(42 as any).catch((e: any) => e)).toMatchObject({ name: "TypeError", code: "HARDENED_INVALID_ARGUMENT" });
+    expect(await db.backup(tmp.path("b.db"), { overwrit: true } as any).catch((e: any) => e)).toMatchObject({ code: "HARDENED_INVALID_ARGUMENT" });
+    db.close();
+  });
+
+  it("should back up an in-memory database", async () => {
+    const db = new HardenedDb(":memory:");
+    db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (7)");
+    const dest = tmp.path("mem.db");
+    await db.backup(dest);
+    const copy = new HardenedDb(dest, { readonly: true });
+    expect(copy.prepare("SELECT x FROM t").pluck().get()).toBe(7);
+    copy.close();
+    db.close();
+  });
+});
+
+describe("db.integrityCheck()", () => {
+  it("should return no problems for a sound database", () => {
+    const db = new HardenedDb(tmp.path("app.db"));
+    db.exec("CREATE TABLE t(x); CREATE INDEX i ON t(x); INSERT INTO t VALUES (1), (2)");
+    expect(db.integrityCheck()).toEqual([]);
+    expect(db.integrityCheck({ quick: true })).toEqual([]);
+    db.close();
+  });
+
+  it("should list the problems of a damaged index", () => {
+    const path = tmp.path("app.db");
+    corruptIndex(path);
+    const db = new HardenedDb(path);
+    const problems = db.integrityCheck();
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems[0]).toContain("missing from index i");
+    const report = db.health({ integrity: "full" });
+    expect(report.status).toBe("unhealthy");
+    expect(report.checks.at(-1)).toMatchObject({ name: "integrity.integrity_check", ok: false });
+    expect(report.checks.at(-1)!.fix).toContain("backup");
+    db.close();
+  });
+});
+
+describe("db.incrementalVacuum(pages), db.optimize(), db.walSize()", () => {
+  it("should release free pages a few at a time or all at once", () => {
+    const db = new HardenedDb(tmp.path("app.db"));
+    db.exec("CREATE TABLE t(x)");
+    const insert = db.prepare("INSERT INTO t VALUES (randomblob(4000))");
+    for (let i = 0; i < 30; i++) insert.run();
+    db.exec("DELETE FROM t");
+    const free = db.pragma("freelist_count", { simple: true }) as number;
+    expect(free).toBeGreaterThan(20);
+    expect(db.incrementalVacuum(3)).toBe(3);
+    expect(db.incrementalVacuum()).toBe(free - 3);
+    expect(db.pragma("freelist_count", { simple: true })).toBe(0);
+    expect(() => db.incrementalVacuum(-1)).toThrow(expect.objectContaining({ name: "RangeError", code: "HARDENED_INVALID_ARGUMENT" }));
+    expect(db.optimize()).toBe(db);
+    db.close();
+  });
+
+  it("should report 0 for a database without -wal", () => {
+    const db = new HardenedDb(":memory:");
+    expect(db.walSize()).toBe(0);
+    db.close();
+    expect(() => db.walSize()).toThrow(expect.objectContaining({ code: "HARDENED_NOT_OPEN" }));
+  });
+});
+
+describe("db.close()", () => {
+  it("should be idempotent and leave no -wal or -shm behind", () => {
+    const path = tmp.path("app.db");
+    const db = new HardenedDb(path);
+    db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    expect(exists(path + "-wal")).toBe(true);
+    db.close();
+    db.close();
+    expect(exists(path + "-wal")).toBe(false);
+    expect(exists(path + "-shm")).toBe(false);
+  });
+});
+
+describe("closeOnSignal: true", () => {
+  const child = (path: string, options: object, extra = "") => `
+    const { HardenedDb } = require('./index.js');
+    const db = new HardenedDb(${JSON.stringify(path)}, ${JSON.stringify(options)});
+    db.exec('CREATE TABLE t(x); INSERT INTO t VALUES (1)');
+    ${extra}
+    console.log('ready');
+    setInterval(() => {}, 1000);
+  `;
+
+  for (const runtime of ["bun", "node"] as const) {
+    it(`should close on SIGTERM and then end by the signal (${runtime})`, async () => {
+      const path = tmp.path("app.db");
+      const proc = start(child(path, { closeOnSignal: true }), runtime);
+      await proc.output("ready");
+      expect(existsSync(path + "-wal")).toBe(true);
+      proc.child.kill("SIGTERM");
+      const exit = await proc.exited;
+      expect(exit.signal).toBe("SIGTERM");
+      expect(existsSync(path + "-wal")).toBe(false);
+    }, 30_000);
+
+    it(`should close on SIGINT and leave the rest to the app's own listener (${runtime})`, async () => {
+      const path = tmp.path("app.db");
+      const own = "process.on('SIGINT', () => { console.log('own listener, open=' + db.open); process.exit(7); });";
+      const proc = start(child(path, { closeOnSignal: true }, own), runtime);
+      await proc.output("ready");
+      proc.child.kill("SIGINT");
+      const exit = await proc.exited;
+      expect(exit.code).toBe(7);
+      expect(exit.stdout).toContain("own listener, open=false");
+      expect(existsSync(path + "-wal")).toBe(false);
+    }, 30_000);
+  }
+
+  it("should leave the -wal behind without it (the control)", async () => {
+    const path = tmp.path("app.db");
+    const proc = start(child(path, {}));
+    await proc.output("ready");
+    proc.child.kill("SIGTERM");
+    const exit = await proc.exited;
+    expect(exit.signal).toBe("SIGTERM");
+    expect(existsSync(path + "-wal")).toBe(true);
+  }, 30_000);
+});

@@ -1,0 +1,129 @@
+//! `NativeDatabase`'s health and maintenance methods: thin calls into
+//! `health`, `maintenance` and `permissions`, kept apart from the core methods.
+
+use std::path::PathBuf;
+
+use napi::Env;
+use napi_derive::napi;
+
+use crate::database::NativeDatabase;
+use crate::errors::{Error, Result, to_js};
+use crate::health::{self, HealthReport, Integrity, MigrationHealth, Subject};
+use crate::location::Location;
+use crate::maintenance::{self, BackupResult, CheckpointResult};
+use crate::options::Settings;
+
+/// What the health and maintenance methods need to know about the open.
+#[derive(Debug, Clone)]
+pub struct Upkeep {
+    /// The settings the connection was opened with.
+    pub settings: Settings,
+    /// The database file, `None` in memory.
+    pub path: Option<PathBuf>,
+    /// Warnings about wide file modes found by the open, taken once by JS.
+    pub mode_warnings: std::cell::RefCell<Vec<String>>,
+}
+
+impl Upkeep {
+    /// Records what the open sequence found.
+    pub fn new(location: &Location, settings: Settings, mode_warnings: Vec<String>) -> Upkeep {
+        let path = match location {
+            Location::File(path) => Some(path.clone()),
+            Location::Memory => None,
+        };
+        Upkeep { settings, path, mode_warnings: std::cell::RefCell::new(mode_warnings) }
+    }
+}
+
+/// Options of `db.health()`.
+#[napi(object)]
+#[derive(Debug, Default, Clone)]
+pub struct HealthOptions {
+    /// Also run `"quick"` (`PRAGMA quick_check`) or `"full"` (`PRAGMA integrity_check`). Default: neither.
+    pub integrity: Option<String>,
+    /// Where the schema stands (filled in by the JS facade from `db.migrationStatus()`).
+    pub migrations: Option<MigrationHealth>,
+}
+
+/// Options of `db.backup()`.
+#[napi(object)]
+#[derive(Debug, Default, Clone)]
+pub struct BackupOptions {
+    /// Replace an existing destination file. Default `false`.
+    pub overwrite: Option<bool>,
+}
+
+fn integrity(value: Option<&str>) -> Result<Integrity> {
+    match value {
+        None => Ok(Integrity::Skip),
+        Some(v) if v.eq_ignore_ascii_case("quick") => Ok(Integrity::Quick),
+        Some(v) if v.eq_ignore_ascii_case("full") => Ok(Integrity::Full),
+        Some(v) => Err(Error::range(
+            "HARDENED_INVALID_ARGUMENT",
+            format!("Health option \"integrity\" must be \"quick\" or \"full\", got \"{v}\""),
+        )),
+    }
+}
+
+#[napi]
+impl NativeDatabase {
+    /// Checks every promise of the open sequence; see `HealthReport`.
+    #[napi]
+    pub fn health(&self, env: Env, options: Option<HealthOptions>) -> napi::Result<HealthReport> {
+        let options = options.unwrap_or_default();
+        let upkeep = &self.upkeep;
+        let report = integrity(options.integrity.as_deref()).and_then(|integrity| {
+            self.shared.with(|conn| {
+                let subject = Subject { conn, settings: &upkeep.settings, path: upkeep.path.as_deref(), is_new: self.is_new };
+                health::report(subject, integrity, options.migrations.as_ref())
+            })
+        });
+        to_js(&env, report)
+    }
+
+    /// Runs a checkpoint: `"PASSIVE"` (default), `"FULL"`, `"RESTART"` or `"TRUNCATE"`.
+    #[napi]
+    pub fn checkpoint(&self, env: Env, mode: Option<String>) -> napi::Result<CheckpointResult> {
+        let mode = mode.unwrap_or_else(|| "PASSIVE".to_string());
+        to_js(&env, self.shared.with(|conn| maintenance::checkpoint(conn, &mode)))
+    }
+
+    /// Writes a verified, consistent snapshot to `destination` (see `maintenance::backup`).
+    #[napi]
+    pub fn backup(&self, env: Env, destination: String, options: Option<BackupOptions>) -> napi::Result<BackupResult> {
+        let overwrite = options.and_then(|o| o.overwrite).unwrap_or(false);
+        let mode = self.upkeep.settings.file_mode;
+        to_js(&env, self.shared.with(|conn| maintenance::backup(conn, &destination, mode, overwrite)))
+    }
+
+    /// The problems `quick_check` (`quick: true`) or `integrity_check` reports; empty when sound.
+    #[napi]
+    pub fn integrity_check(&self, env: Env, quick: Option<bool>) -> napi::Result<Vec<String>> {
+        to_js(&env, self.shared.with(|conn| maintenance::integrity_problems(conn, quick.unwrap_or(false))))
+    }
+
+    /// Frees up to `pages` free pages (all by default); returns how many were freed.
+    #[napi]
+    pub fn incremental_vacuum(&self, env: Env, pages: Option<u32>) -> napi::Result<i64> {
+        to_js(&env, self.shared.with(|conn| maintenance::incremental_vacuum(conn, pages)))
+    }
+
+    /// Runs `PRAGMA optimize`.
+    #[napi]
+    pub fn optimize(&self, env: Env) -> napi::Result<()> {
+        to_js(&env, self.shared.with(maintenance::optimize))
+    }
+
+    /// Size of the `-wal` file in bytes (`0` when there is none, or in memory).
+    #[napi]
+    pub fn wal_size(&self, env: Env) -> napi::Result<i64> {
+        let size = self.shared.with(|_| Ok(self.upkeep.path.as_deref().map_or(0, maintenance::wal_size) as i64));
+        to_js(&env, size)
+    }
+
+    /// The wide-file-mode warnings of the open (`permissions: "warn"`), once.
+    #[napi]
+    pub fn take_mode_warnings(&self) -> Vec<String> {
+        self.upkeep.mode_warnings.take()
+    }
+}
