@@ -70,6 +70,31 @@ describe("many writers and readers", () => {
   }, 60_000);
 });
 
+describe("opening a database that needs WAL recovery", () => {
+  it("should let 16 processes open it at once after its writer was killed", async () => {
+    const path = tmp.path("recover.db");
+    const writer = start("node", "crash-writer.cjs", [path, 1]);
+    let acked = 0;
+    writer.onLine(() => {
+      if (++acked === 200) writer.kill();
+    });
+    expect((await writer.done).signal).toBe("SIGKILL");
+    expect(exists(path + "-wal")).toBe(true); // nobody checkpointed: the next opener must recover the WAL
+    const startAt = Date.now() + 1500;
+    const processes = Array.from({ length: 16 }, (_, i) => start(i % 2 ? "node" : "bun", "cold-start.cjs", [path, startAt, i]));
+    const results = await Promise.all(processes.map((p) => p.done));
+    for (const result of results) {
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+    }
+    const db = new HardenedDb(path);
+    expect(db.prepare("SELECT count(*) FROM arrivals").pluck().get()).toBe(16);
+    expect(db.prepare("SELECT count(*) FROM acked").pluck().get() as number).toBeGreaterThanOrEqual(200);
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+    db.close();
+  }, 60_000);
+});
+
 describe("a writer killed with SIGKILL", () => {
   it("should lose no acknowledged row over 20 kills, and every reopen passes integrity_check", async () => {
     const path = tmp.path("crash.db");
