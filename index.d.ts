@@ -1,22 +1,46 @@
 /**
  * hardened-sqlite: a SQLite connection for Node and Bun that is safe by
  * construction, with better-sqlite3's synchronous API.
+ *
+ * These typings describe the hand-written facade (index.js and lib/); the
+ * native loader's own (binding.d.ts) are internal.
  */
 
 /** A value SQLite can bind: `null`/`undefined` → NULL, booleans → 0/1, `Buffer`/`Uint8Array` → BLOB. */
 export type BindValue = number | bigint | string | boolean | null | undefined | Uint8Array;
 
-/** Parameters of a call: values, arrays of values, or one object of named values. */
-export type BindParameters = BindValue | readonly BindValue[] | Record<string, BindValue>;
+/**
+ * One argument of `run`/`get`/`all`/...: a value, an array of values, or one
+ * object of named values (`{ id: 1 }` for `:id`, `@id` or `$id`). Anything
+ * else throws `HARDENED_INVALID_ARGUMENT`.
+ */
+export type BindParameters = BindValue | readonly BindValue[] | { readonly [name: string]: BindValue };
 
-/** Options of `new HardenedDb(path, options)`. Every one is optional. */
+/** `"deferred"`, `"immediate"` or `"exclusive"`: how a transaction begins. */
+export type TransactionBehaviour = "deferred" | "immediate" | "exclusive";
+
+/** A migration given as data (for bundled apps and tests) instead of an `NNN_name.sql` file. */
+export interface MigrationInput {
+  /** A whole number from 1 to 2147483647, unique; `PRAGMA user_version` holds the last one applied. */
+  version: number;
+  /** Its name, shown in reports and errors. */
+  name: string;
+  /** The SQL it runs: any number of statements, no `BEGIN`/`COMMIT`. */
+  sql: string;
+}
+
+/** Where migrations come from: a directory of `NNN_name.sql` files (relative to the current directory), or a list. */
+export type MigrationSource = string | readonly MigrationInput[];
+
+/** Options of `new HardenedDb(path, options)`. Every one is optional; unknown keys throw `HARDENED_INVALID_OPTION`. */
 export interface HardenedDbOptions {
   /**
    * Reject every write with `SQLITE_READONLY` (`PRAGMA query_only`), while the
-   * connection still keeps the WAL index `-shm` up to date. Never creates the file. Default `false`.
+   * connection still keeps the WAL index `-shm` up to date. Never creates the
+   * file, never migrates. Default `false`.
    */
   readonly?: boolean;
-  /** Refuse to create a missing database file or directory. Default `false`. */
+  /** Refuse to create a missing database file or directory (`HARDENED_FILE_NOT_FOUND`). Default `false`. */
   fileMustExist?: boolean;
   /** `create: false` is the same as `fileMustExist: true`. Default `true`. */
   create?: boolean;
@@ -28,7 +52,7 @@ export interface HardenedDbOptions {
   fileMode?: number;
   /** `PRAGMA synchronous` (case-insensitive). Default `"NORMAL"`. */
   synchronous?: "OFF" | "NORMAL" | "FULL" | "EXTRA" | "off" | "normal" | "full" | "extra";
-  /** `PRAGMA mmap_size` in bytes. Default `0` (memory-mapped I/O off). */
+  /** `PRAGMA mmap_size` in bytes. Default `0` (memory-mapped I/O off: an I/O error would be a SIGBUS). */
   mmapSize?: number;
   /** `PRAGMA foreign_keys`. Default `true`. */
   foreignKeys?: boolean;
@@ -36,28 +60,46 @@ export interface HardenedDbOptions {
   tempStore?: "DEFAULT" | "FILE" | "MEMORY" | "default" | "file" | "memory";
   /** `PRAGMA cache_size`: negative is KiB, positive is pages. Default `-20000` (about 20 MB). */
   cacheSize?: number;
-  /** `PRAGMA journal_size_limit` in bytes. Default `67108864` (64 MiB). */
+  /** `PRAGMA journal_size_limit` in bytes: `-wal` is truncated to this when it restarts. Default `67108864` (64 MiB). */
   journalSizeLimit?: number;
   /** `PRAGMA wal_autocheckpoint` in pages. Default `1000`. */
   walAutocheckpoint?: number;
+  /**
+   * Milliseconds between periodic PASSIVE checkpoints (followed by a TRUNCATE
+   * when every frame was copied), on a timer that never keeps the process
+   * alive. Default `0` (off).
+   */
+  checkpointInterval?: number;
   /** `PRAGMA auto_vacuum` of a brand-new database (case-insensitive). Default `"INCREMENTAL"`. */
   autoVacuum?: "NONE" | "FULL" | "INCREMENTAL" | "none" | "full" | "incremental";
   /** Read INTEGER columns as `bigint` in every statement. Default `false`. */
   safeIntegers?: boolean;
-  /** Behaviour of `db.transaction(fn)` when called plainly. Default `"immediate"`. */
-  defaultTransaction?: "deferred" | "immediate" | "exclusive";
+  /** How `db.transaction(fn)(...)` begins when called plainly. Default `"immediate"`. */
+  defaultTransaction?: TransactionBehaviour;
   /**
-   * A database, `-wal` or `-shm` whose mode is wider than `fileMode`: `"warn"` emits a
-   * `process.emitWarning` (code `HARDENED_FILE_MODE`), `"fix"` chmods it, `"throw"` refuses
-   * to open (`HARDENED_FILE_MODE`). Default `"warn"`.
+   * A bare or deferred `BEGIN` in SQL given to `prepare()` or `exec()` (what
+   * Kysely and Drizzle's migrator send) begins IMMEDIATE, taking the write lock
+   * at once. `db.transaction(fn).deferred` stays deferred. Default `true`, and
+   * always off on a `readonly` connection (passing `true` with `readonly` throws).
+   */
+  upgradeDeferredBegin?: boolean;
+  /** Migrations the constructor applies before it returns (see `migrate()`). Default: none. */
+  migrations?: MigrationSource;
+  /** Accept an applied migration whose SQL changed or whose file is gone. Default `false`. */
+  allowChangedMigrations?: boolean;
+  /** Accept a database whose `user_version` is above the latest migration. Default `false`. */
+  allowSchemaAhead?: boolean;
+  /** With `readonly` only: open even though migrations are pending. Default `false`. */
+  allowPendingMigrations?: boolean;
+  /**
+   * A database, `-wal` or `-shm` whose mode is wider than `fileMode`: `"warn"`
+   * (`process.emitWarning`, code `HARDENED_FILE_MODE`), `"fix"` (chmod it) or
+   * `"throw"` (refuse to open). Default `"warn"`.
    */
   permissions?: "warn" | "fix" | "throw";
-  /**
-   * Run `db.health()` at open: an unhealthy database throws `HARDENED_UNHEALTHY` (with
-   * `.checks` and `.report`), a degraded one emits a `HARDENED_DEGRADED` warning. Default `false`.
-   */
+  /** Run `db.health()` at open: unhealthy throws `HARDENED_UNHEALTHY`, degraded warns. Default `false`. */
   healthCheck?: boolean;
-  /** Close this connection on SIGINT/SIGTERM, then let the process end as it would have. Default `false`. */
+  /** Close the connection on SIGINT/SIGTERM, then let the process end as it would have. Default `false`. */
   closeOnSignal?: boolean;
 }
 
@@ -71,17 +113,25 @@ export interface RunResult {
 
 /** Metadata of one result column. */
 export interface ColumnDefinition {
+  /** The column's name in the result (its alias). */
   name: string;
+  /** The table column it comes from; `null` for an expression. */
   column: string | null;
+  /** The table it comes from; `null` for an expression. */
   table: string | null;
+  /** The database it comes from (`"main"`); `null` for an expression. */
   database: string | null;
+  /** The declared type (`"INTEGER"`); `null` for an expression. */
   type: string | null;
 }
 
-/** A prepared statement. `Row` is the shape of one result row. */
-export declare class Statement<Params extends BindParameters[] = BindParameters[], Row = unknown> {
+/**
+ * A prepared statement. `Params` are the arguments its methods take, `Row`
+ * the shape of one result row (`db.prepare<Row, Params>(sql)`).
+ */
+export declare class Statement<Params extends unknown[] = BindParameters[], Row = Record<string, unknown>> {
   private constructor();
-  /** The SQL text. */
+  /** The SQL text (with a deferred `BEGIN` already made `BEGIN IMMEDIATE`, see `upgradeDeferredBegin`). */
   readonly source: string;
   /** Whether the statement returns data. */
   readonly reader: boolean;
@@ -91,92 +141,144 @@ export declare class Statement<Params extends BindParameters[] = BindParameters[
   readonly busy: boolean;
   /** Executes it to completion. */
   run(...params: Params): RunResult;
-  /** The first row, or `undefined`. */
+  /** The first row, or `undefined`. `get<R>()` names the row type for this call. */
   get(...params: Params): Row | undefined;
-  /** Every row. */
+  get<R>(...params: Params): R | undefined;
+  /** Every row. `all<R>()` names the row type for this call. */
   all(...params: Params): Row[];
-  /** Every row as an array of values. */
+  all<R>(...params: Params): R[];
+  /** Every row as an array of values (bun:sqlite's `values()`), whatever the mode. */
   values(...params: Params): unknown[][];
   /** The rows one by one; `return()` (or `break`) resets the statement. */
   iterate(...params: Params): IterableIterator<Row>;
-  /** Rows as arrays of values. */
-  raw(toggle?: boolean): Statement<Params, unknown[]>;
-  /** Rows as their first column's value. */
-  pluck(toggle?: boolean): Statement<Params, unknown>;
-  /** Rows as `{ table: { column: value } }` (`$` for expressions). */
-  expand(toggle?: boolean): Statement<Params, Record<string, Record<string, unknown>>>;
+  iterate<R>(...params: Params): IterableIterator<R>;
+  /** Rows as arrays of values; `raw(false)` turns it off. */
+  raw(toggle?: true): Statement<Params, unknown[]>;
+  raw(toggle: boolean): Statement<Params, unknown>;
+  /** Rows as their first column's value; `pluck(false)` turns it off. */
+  pluck(toggle?: true): Statement<Params, unknown>;
+  pluck(toggle: boolean): Statement<Params, unknown>;
+  /** Rows as `{ table: { column: value } }` (`$` for expressions); `expand(false)` turns it off. */
+  expand(toggle?: true): Statement<Params, Record<string, Record<string, unknown>>>;
+  expand(toggle: boolean): Statement<Params, unknown>;
   /** INTEGER columns and `lastInsertRowid` as `bigint`. */
   safeIntegers(toggle?: boolean): this;
-  /** Binds parameters for good. */
-  bind(...params: Params): this;
-  /** Metadata of the result columns. */
+  /** Binds parameters for good; later calls must pass none (`HARDENED_ALREADY_BOUND`). */
+  bind(...params: Params): Statement<[], Row>;
+  /** Metadata of the result columns (`HARDENED_NOT_A_READER` for a statement that returns none). */
   columns(): ColumnDefinition[];
+  /** Resets an open iterator. */
   [Symbol.dispose](): void;
 }
 
-/** A transaction function and its variants. */
+/** Options of `db.transaction(fn, options)`. */
+export interface TransactionOptions {
+  /**
+   * Re-run the whole of `fn` up to this many times after `SQLITE_BUSY`,
+   * `SQLITE_BUSY_SNAPSHOT`, `SQLITE_BUSY_RECOVERY` or `SQLITE_BUSY_TIMEOUT`,
+   * with jittered backoff (about 2, 4, 8 ... ms, at most 100 ms). `fn` must
+   * have no side effects outside the database. Default `0`.
+   */
+  retries?: number;
+}
+
+/** A transaction function (IMMEDIATE unless `defaultTransaction` says otherwise) and its variants. */
 export type Transaction<F extends (...args: any[]) => any> = F & {
+  /** Begins DEFERRED: no lock until the first read, no write lock until the first write. */
   deferred: F;
+  /** Begins IMMEDIATE: takes the write lock at `BEGIN`, waiting up to `busyTimeout`. */
   immediate: F;
+  /** Begins EXCLUSIVE: in WAL mode, the same as IMMEDIATE. */
   exclusive: F;
+  /** The function itself (the `defaultTransaction` behaviour). */
   default: F;
 };
 
-/** One check of a health report. */
+/** Where the schema stands: what `migrationStatus()` returns. */
+export interface MigrationStatus {
+  /** `PRAGMA user_version`: the last migration applied (0 for none). */
+  current: number;
+  /** The highest version among the migrations (0 for none). */
+  latest: number;
+  /** Migrations above `current`, in the order they would run. */
+  pending: { version: number; name: string }[];
+}
+
+/** What `migrate()` did. */
+export interface MigrationReport {
+  /** `user_version` before. */
+  from: number;
+  /** `user_version` after. */
+  to: number;
+  /** The migrations this call applied, in order; `ms` includes waiting for the write lock. */
+  applied: { version: number; name: string; ms: number }[];
+}
+
+/** One check of `HealthReport`. */
 export interface HealthCheck {
-  /** What was checked: `sqlite_version`, `pragma.<name>`, `migrations`, `write_probe` (`read_probe` when readonly),
-   * `file_mode.db|wal|shm`, `directory`, `file_system`, `wal_size`, `integrity.quick_check|integrity_check`. */
+  /** What was checked: `"sqlite_version"`, `"pragma.journal_mode"`, `"write_probe"`, `"file_mode.wal"`, ... */
   name: string;
+  /** Whether it holds. */
   ok: boolean;
-  /** A failed `"error"` check makes the report unhealthy, a failed `"warning"` degraded. */
+  /** A failed `"error"` check makes the database unhealthy, a failed `"warning"` one degraded. */
   severity: "error" | "warning";
+  /** What it should be. */
   expected: string;
+  /** What it is. */
   actual: string;
-  /** What to do about a failed check; `null` when it passed. */
+  /** For a failed check, what to do about it; `null` when it passed. */
   fix: string | null;
 }
 
 /** Mode and size of one file of the database. */
-export interface HealthFile {
+export interface FileReport {
   path: string;
   exists: boolean;
-  /** Permission bits (`0o600` is 384); `null` when missing. */
+  /** Permission bits (`384` is `0o600`); `null` when the file does not exist. */
   mode: number | null;
-  /** Bytes; `null` when missing. */
+  /** Bytes; `null` when the file does not exist. */
   size: number | null;
 }
 
 /** What `db.health()` returns. */
 export interface HealthReport {
+  /** `"healthy"` (every check passed), `"degraded"` (only warnings failed) or `"unhealthy"`. */
   status: "healthy" | "degraded" | "unhealthy";
+  /** Every check made, passed or failed. */
   checks: HealthCheck[];
+  /** The SQLite library version (`"3.54.1"`). */
   sqliteVersion: string;
+  /** `PRAGMA journal_mode` (`"wal"`; `"memory"` in memory). */
   journalMode: string;
+  /** Size of `-wal` in bytes. */
   walBytes: number;
+  /** `PRAGMA user_version`. */
   userVersion: number;
-  /** `null` when the database was opened without `migrations`. */
+  /** Migrations not applied yet; `null` without the `migrations` option. */
   pendingMigrations: number | null;
-  /** `null` for an in-memory database. */
-  files: { db: HealthFile; wal: HealthFile; shm: HealthFile } | null;
+  /** The database, `-wal` and `-shm` files; `null` in memory. */
+  files: { db: FileReport; wal: FileReport; shm: FileReport } | null;
 }
 
-/** What `db.checkpoint()` returns. */
+/** What a checkpoint did. */
 export interface CheckpointResult {
   /** Another connection kept it from finishing. */
   busy: boolean;
-  /** Frames in the `-wal` (-1 when not in WAL mode). */
+  /** Frames in `-wal` (`-1` when not in WAL mode). */
   walFrames: number;
-  /** Frames copied into the database (-1 when not in WAL mode). */
+  /** Frames copied into the database (`-1` when not in WAL mode). */
   checkpointedFrames: number;
 }
 
-/** What `db.backup()` resolves to. */
+/** What a backup wrote. */
 export interface BackupResult {
+  /** Pages in the snapshot. */
   totalPages: number;
-  /** Always 0: the snapshot is taken in one step. */
+  /** Always `0`: the snapshot is taken in one step. */
   remainingPages: number;
   /** The destination as given. */
   path: string;
+  /** Size of the backup file in bytes. */
   bytes: number;
 }
 
@@ -197,57 +299,86 @@ export declare class HardenedDb {
   readonly readonly: boolean;
   /** Whether it is an in-memory database. */
   readonly memory: boolean;
-  /** Prepares one SQL statement. */
-  prepare<Row = Record<string, unknown>, Params extends BindParameters[] = BindParameters[]>(
-    sql: string,
-  ): Statement<Params, Row>;
-  /** Runs one or more SQL statements. */
+  /**
+   * Prepares one SQL statement. `Row` types the rows of `get`/`all`/`iterate`,
+   * `Params` the arguments (`db.prepare<User, [id: number]>("... WHERE id = ?")`).
+   */
+  prepare<Row = Record<string, unknown>, Params extends unknown[] = BindParameters[]>(sql: string): Statement<Params, Row>;
+  /** Runs one or more SQL statements (no parameters, rows discarded). */
   exec(sql: string): this;
   /** Runs `PRAGMA source`: every row, or the first value with `{ simple: true }`. */
   pragma(source: string, options?: { simple?: false }): Record<string, unknown>[];
   pragma(source: string, options: { simple: true }): unknown;
-  /** Wraps `fn` in a transaction (IMMEDIATE unless `defaultTransaction` says otherwise). */
-  transaction<F extends (...args: any[]) => any>(fn: F): Transaction<F>;
+  /** Wraps `fn` in a transaction function: IMMEDIATE by default, savepoints when nested. */
+  transaction<F extends (...args: any[]) => any>(fn: F, options?: TransactionOptions): Transaction<F>;
+  /** Applies every pending migration of `source` (default: the `migrations` option). */
+  migrate(source?: MigrationSource): MigrationReport;
+  /** Where the schema stands against `source` (default: the `migrations` option); changes nothing. */
+  migrationStatus(source?: MigrationSource): MigrationStatus;
+  /** Checks everything the open sequence promised; `integrity` adds `quick_check` or `integrity_check`. */
+  health(options?: { integrity?: "quick" | "full" }): HealthReport;
+  /** `PRAGMA wal_checkpoint(mode)`, any case. Default `"PASSIVE"`. */
+  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | "passive" | "full" | "restart" | "truncate"): CheckpointResult;
+  /** A verified, consistent snapshot written to `destination` (mode `fileMode`, renamed into place). */
+  backup(destination: string, options?: { overwrite?: boolean }): Promise<BackupResult>;
+  /** The problems `integrity_check` (or `quick_check` with `{ quick: true }`) reports; `[]` when sound. */
+  integrityCheck(options?: { quick?: boolean }): string[];
+  /** Releases up to `pages` free pages (all when omitted); returns how many. */
+  incrementalVacuum(pages?: number): number;
+  /** Runs `PRAGMA optimize`. */
+  optimize(): this;
+  /** Bytes in the `-wal` file (0 when there is none, or in memory). */
+  walSize(): number;
   /** New statements read INTEGER columns as `bigint`. */
   defaultSafeIntegers(toggle?: boolean): this;
-  /** Checks every promise of the open sequence, the files and a real write; see `HealthReport`. */
-  health(options?: { integrity?: "quick" | "full" }): HealthReport;
-  /** `PRAGMA wal_checkpoint(mode)`. Default `"PASSIVE"`. */
-  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | "passive" | "full" | "restart" | "truncate"): CheckpointResult;
-  /** A consistent, verified snapshot written with `fileMode` and renamed into place. */
-  backup(destination: string, options?: { overwrite?: boolean }): Promise<BackupResult>;
-  /** The problems `integrity_check` (or `quick_check` with `quick: true`) finds; empty when sound. */
-  integrityCheck(options?: { quick?: boolean }): string[];
-  /** Releases up to `pages` free pages (all by default); returns how many. */
-  incrementalVacuum(pages?: number): number;
-  /** `PRAGMA optimize`. */
-  optimize(): this;
-  /** Bytes in the `-wal` file (0 when there is none). */
-  walSize(): number;
-  /** Closes the connection; idempotent. */
+  /** Closes the connection; idempotent. The last connection checkpoints and removes `-wal`. */
   close(): this;
+  /** `using db = new HardenedDb(...)` closes it at the end of the scope. */
   [Symbol.dispose](): void;
 }
 
-/** Codes of `SqliteError`: SQLite's extended result code names. */
-export type SqliteErrorCode = `SQLITE_${string}`;
+/**
+ * Codes of `SqliteError`: SQLite's extended result code names
+ * (`"SQLITE_CONSTRAINT_UNIQUE"`, `"SQLITE_BUSY_SNAPSHOT"`, ...).
+ */
+export type SqliteErrorCode =
+  | "SQLITE_ERROR"
+  | "SQLITE_BUSY"
+  | "SQLITE_BUSY_SNAPSHOT"
+  | "SQLITE_BUSY_RECOVERY"
+  | "SQLITE_BUSY_TIMEOUT"
+  | "SQLITE_LOCKED"
+  | "SQLITE_READONLY"
+  | "SQLITE_IOERR"
+  | "SQLITE_CORRUPT"
+  | "SQLITE_FULL"
+  | "SQLITE_CANTOPEN"
+  | "SQLITE_CONSTRAINT"
+  | "SQLITE_CONSTRAINT_CHECK"
+  | "SQLITE_CONSTRAINT_FOREIGNKEY"
+  | "SQLITE_CONSTRAINT_NOTNULL"
+  | "SQLITE_CONSTRAINT_PRIMARYKEY"
+  | "SQLITE_CONSTRAINT_UNIQUE"
+  | "SQLITE_MISMATCH"
+  | "SQLITE_NOTADB"
+  | `SQLITE_${string}`;
 
-/** Codes of `HardenedDbError` and of the `TypeError`/`RangeError`s the library throws. */
+/** Codes of `HardenedDbError`, and of the `TypeError`s and `RangeError`s the library throws. */
 export type HardenedErrorCode =
+  // opening
   | "HARDENED_NOT_A_DATABASE"
   | "HARDENED_PRAGMA_MISMATCH"
   | "HARDENED_FILE_NOT_FOUND"
   | "HARDENED_PATH_IS_DIRECTORY"
   | "HARDENED_DIR_NOT_WRITABLE"
-  | "HARDENED_SHM_NOT_WRITABLE"
   | "HARDENED_FILE_NOT_WRITABLE"
   | "HARDENED_FILE_NOT_READABLE"
+  | "HARDENED_SHM_NOT_WRITABLE"
   | "HARDENED_ORPHAN_WAL"
   | "HARDENED_FILE_MODE"
   | "HARDENED_UNHEALTHY"
-  | "HARDENED_BACKUP_EXISTS"
-  | "HARDENED_BACKUP_FAILED"
   | "HARDENED_IO"
+  // misuse
   | "HARDENED_INVALID_OPTION"
   | "HARDENED_INVALID_PATH"
   | "HARDENED_INVALID_ARGUMENT"
@@ -255,13 +386,28 @@ export type HardenedErrorCode =
   | "HARDENED_STATEMENT_BUSY"
   | "HARDENED_NOT_A_READER"
   | "HARDENED_ALREADY_BOUND"
+  | "HARDENED_ASYNC_TRANSACTION"
+  | "HARDENED_IN_TRANSACTION"
   | "HARDENED_PARAMETER_COUNT"
   | "HARDENED_MISSING_PARAMETER"
   | "HARDENED_INTEGER_OVERFLOW"
   | "HARDENED_NO_STATEMENT"
   | "HARDENED_MULTIPLE_STATEMENTS"
-  | "HARDENED_ASYNC_TRANSACTION"
-  | (string & {});
+  // migrations
+  | "HARDENED_MIGRATION_FAILED"
+  | "HARDENED_MIGRATION_CHANGED"
+  | "HARDENED_SCHEMA_AHEAD"
+  | "HARDENED_MIGRATIONS_PENDING"
+  | "HARDENED_MIGRATION_INVALID"
+  | "HARDENED_MIGRATION_DUPLICATE"
+  | "HARDENED_MIGRATION_OUT_OF_ORDER"
+  | "HARDENED_MIGRATIONS_NOT_FOUND"
+  // maintenance
+  | "HARDENED_BACKUP_EXISTS"
+  | "HARDENED_BACKUP_FAILED"
+  // should not happen: a bug to report
+  | "HARDENED_INTERNAL"
+  | "HARDENED_NODE_API";
 
 /** An error reported by SQLite. */
 export declare class SqliteError extends Error {
@@ -275,6 +421,10 @@ export declare class HardenedDbError extends Error {
   constructor(message: string, code: HardenedErrorCode, options?: { cause?: unknown });
   /** A `HARDENED_*` code. */
   code: HardenedErrorCode;
+  /** `HARDENED_UNHEALTHY` only: the failed checks. */
+  checks?: HealthCheck[];
+  /** `HARDENED_UNHEALTHY` only: the whole report. */
+  report?: HealthReport;
 }
 
 /** The bundled SQLite version, e.g. `"3.54.1"`. */
