@@ -77,10 +77,11 @@ export interface HardenedDbOptions {
   /** How `db.transaction(fn)(...)` begins when called plainly. Default `"immediate"`. */
   defaultTransaction?: TransactionBehaviour;
   /**
-   * A bare or deferred `BEGIN` in SQL given to `prepare()` or `exec()` (what
-   * Kysely and Drizzle's migrator send) begins IMMEDIATE, taking the write lock
-   * at once. `db.transaction(fn).deferred` stays deferred. Default `true`, and
-   * always off on a `readonly` connection (passing `true` with `readonly` throws).
+   * Every deferred transaction begins IMMEDIATE, taking the write lock at once:
+   * a bare or deferred `BEGIN` in SQL given to `prepare()` or `exec()` (what
+   * Kysely and Drizzle's migrator send) and `db.transaction(fn).deferred` (what
+   * Drizzle calls). Default `true`, and always off on a `readonly` connection
+   * (passing `true` with `readonly` throws).
    */
   upgradeDeferredBegin?: boolean;
   /** Migrations the constructor applies before it returns (see `migrate()`). Default: none. */

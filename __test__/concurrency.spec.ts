@@ -201,7 +201,7 @@ describe("checkpointInterval", () => {
 describe("db.transaction(fn, { retries })", () => {
   it("should re-run the whole callback after SQLITE_BUSY_SNAPSHOT and succeed", () => {
     const path = tmp.path("retry.db");
-    const db = new HardenedDb(path);
+    const db = new HardenedDb(path, { upgradeDeferredBegin: false }); // a real deferred transaction
     const other = new HardenedDb(path);
     db.exec("CREATE TABLE t (x)");
     let runs = 0;
@@ -221,7 +221,7 @@ describe("db.transaction(fn, { retries })", () => {
 
   it("should give up after the retries and rethrow", () => {
     const path = tmp.path("retry.db");
-    const db = new HardenedDb(path);
+    const db = new HardenedDb(path, { upgradeDeferredBegin: false }); // a real deferred transaction
     const other = new HardenedDb(path);
     db.exec("CREATE TABLE t (x)");
     let runs = 0;

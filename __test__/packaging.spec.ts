@@ -50,6 +50,12 @@ describe("npm/<platform> packages", () => {
 });
 
 describe("package.json", () => {
+  it("should list every platform package as an optionalDependency at the root's version", () => {
+    const names = readdirSync(join(PACKAGE_ROOT, "npm")).map((dir) => `${pkg.name}-${dir}`).sort();
+    expect(Object.keys(pkg.optionalDependencies).sort()).toEqual(names);
+    for (const name of names) expect(pkg.optionalDependencies[name]).toBe(pkg.version);
+  });
+
   it("should ship the facade, the loader and the typings, and no binary", () => {
     for (const file of pkg.files) expect(existsSync(join(PACKAGE_ROOT, file))).toBe(true);
     expect(pkg.files).toEqual(expect.arrayContaining(["index.js", "index.mjs", "index.d.ts", "index.d.mts", "binding.js", "binding.d.ts", "lib/"]));

@@ -28,6 +28,17 @@ function thrown(fn: () => unknown): any {
 }
 
 describe("db.transaction(fn)", () => {
+  it("should upgrade .deferred to IMMEDIATE unless upgradeDeferredBegin is false", () => {
+    const other = new HardenedDb(tmp.path("app.db"), { busyTimeout: 0 });
+    const otherInsert = other.prepare("INSERT INTO t VALUES (?)");
+    db.transaction(() => expect(thrown(() => otherInsert.run(1)).code).toBe("SQLITE_BUSY")).deferred();
+    const real = new HardenedDb(tmp.path("app.db"), { upgradeDeferredBegin: false });
+    real.transaction(() => otherInsert.run(2)).deferred();
+    expect(count()).toBe(1);
+    real.close();
+    other.close();
+  });
+
   it("should commit when fn returns, passing arguments and the return value through", () => {
     const insert = db.prepare("INSERT INTO t VALUES (?)");
     const insertMany = db.transaction((xs: number[]) => {
@@ -79,11 +90,12 @@ describe("db.transaction(fn)", () => {
       const e = thrown(() => otherInsert.run(1));
       expect(e.code).toBe("SQLITE_BUSY");
     })();
-    db.transaction.call(db, () => count()).deferred();
     other.close();
   });
 
   it("should spare read-then-write transactions the SQLITE_BUSY_SNAPSHOT a deferred one gets", () => {
+    db.close();
+    db = new HardenedDb(tmp.path("app.db"), { upgradeDeferredBegin: false });
     const other = new HardenedDb(tmp.path("app.db"), { busyTimeout: 0 });
     const readThenWrite = db.transaction(() => {
       const n = count() as number;
@@ -103,7 +115,7 @@ describe("db.transaction(fn)", () => {
   });
 
   it("should honour defaultTransaction: 'deferred'", () => {
-    const lazy = new HardenedDb(tmp.path("app.db"), { defaultTransaction: "deferred" });
+    const lazy = new HardenedDb(tmp.path("app.db"), { defaultTransaction: "deferred", upgradeDeferredBegin: false });
     const other = new HardenedDb(tmp.path("app.db"), { busyTimeout: 0 });
     lazy.transaction(() => {
       lazy.prepare("SELECT 1").get();

@@ -1,6 +1,6 @@
 // The upgradeDeferredBegin option: a deferred or bare BEGIN in SQL given to
-// prepare()/exec() takes the write lock at once (BEGIN IMMEDIATE), while
-// db.transaction(fn).deferred stays deferred.
+// prepare()/exec(), and db.transaction(fn).deferred, take the write lock at
+// once (BEGIN IMMEDIATE) unless the option is false.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { HardenedDb } from "../index.js";
 import { tempDir } from "./helpers";
@@ -72,12 +72,17 @@ describe("upgradeDeferredBegin (default true)", () => {
     expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'tr'").pluck().get()).toContain(`BEGIN INSERT INTO "begin;" VALUES ('; begin'); END`);
   });
 
-  it("should keep db.transaction(fn).deferred deferred: the explicit way to ask for it", () => {
+  it("should upgrade db.transaction(fn).deferred too, and leave it deferred with the option off", () => {
     db.transaction(() => {
       db.prepare("SELECT count(*) FROM t").get();
+      expect(holdsWriteLock()).toBe(true);
+    }).deferred();
+    const lazy = new HardenedDb(tmp.path("app.db"), { upgradeDeferredBegin: false });
+    lazy.transaction(() => {
+      lazy.prepare("SELECT count(*) FROM t").get();
       expect(holdsWriteLock()).toBe(false);
     }).deferred();
-    db.transaction(() => expect(holdsWriteLock()).toBe(true))();
+    lazy.close();
   });
 
   it("should leave BEGIN deferred with upgradeDeferredBegin: false", () => {

@@ -8,8 +8,9 @@
  * migrator, Drizzle's migrator). A deferred transaction that reads and then
  * writes fails with SQLITE_BUSY_SNAPSHOT as soon as another connection wrote
  * in between, whatever the busy timeout; an immediate one waits for the write
- * lock at BEGIN instead. `db.transaction(fn).deferred` does not go through
- * here: it stays the explicit way to ask for a deferred transaction.
+ * lock at BEGIN instead. `db.transaction(fn).deferred` is upgraded too, since
+ * Drizzle's drivers call it whenever the app names no behaviour; a connection
+ * opened with `upgradeDeferredBegin: false` gets real deferred transactions.
  */
 
 /** Whitespace or a comment, which SQLite treats alike. */

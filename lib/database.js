@@ -260,7 +260,8 @@ class HardenedDb {
 
   #controlStatements() {
     // As given: `.deferred` stays deferred whatever `upgradeDeferredBegin` says.
-    if (this.#control === null) this.#control = controlStatements((sql) => this.#prepare(sql))
+    // With upgradeDeferredBegin, `.deferred` takes the write lock at BEGIN too: it is what ORMs ask for by default.
+    if (this.#control === null) this.#control = controlStatements((sql) => this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql))
     return this.#control
   }
 }

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Install test: what a user gets from the registry, on a machine with no Rust.
 #
-# 1. Packs the root package as it is published (`npm pack`, plus the
-#    `optionalDependencies` on every platform package that `napi prepublish`
-#    adds at release) and the linux-x64-gnu package with the binary built by
-#    `npm run build`; prints the packed size of each.
+# 1. Packs the root package (`npm pack`: what `files` whitelists, with its
+#    `optionalDependencies` on every platform package) and the linux-x64-gnu
+#    package with the binary built by `npm run build`; prints the packed size of each.
 # 2. In a fresh temporary project outside the repo, with no Rust on PATH,
 #    installs the two tarballs with `bun add`, then (in another project) with
 #    `npm install`, and runs a smoke program (ESM and CommonJS) under Bun,
@@ -33,29 +32,15 @@ trap 'rm -rf "$WORK"' EXIT
 case "$WORK/" in "$REPO/"*) die "the temporary project must be outside the repo" ;; esac
 
 # --- 1. pack ---------------------------------------------------------------
-mkdir -p "$WORK/dist" "$WORK/stage" "$WORK/platform"
+mkdir -p "$WORK/dist" "$WORK/platform"
 size_line() { # <pack --json output file>
   node -e 'const [p] = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const kb = (n) => (n / 1024).toFixed(1) + " KiB";
     console.log(`install-test: packed ${p.filename} ${kb(p.size)} (unpacked ${kb(p.unpackedSize)}, ${p.entryCount} files)`)' "$1"
 }
 
-# The root package as `files` whitelists it...
-(cd "$REPO" && timeout $STEP_LIMIT npm pack --silent --pack-destination "$WORK/stage" > /dev/null) || die "npm pack of the root failed"
-tar -xzf "$WORK"/stage/hardened-sqlite-*.tgz -C "$WORK/stage"
-# ...with the optionalDependencies that `napi prepublish` adds at release.
-node -e '
-  const fs = require("fs"), path = require("path");
-  const [manifest, npmDir] = process.argv.slice(1);
-  const pkg = JSON.parse(fs.readFileSync(manifest, "utf8"));
-  pkg.optionalDependencies = {};
-  for (const dir of fs.readdirSync(npmDir).sort()) {
-    const platform = JSON.parse(fs.readFileSync(path.join(npmDir, dir, "package.json"), "utf8"));
-    pkg.optionalDependencies[platform.name] = pkg.version;
-  }
-  fs.writeFileSync(manifest, JSON.stringify(pkg, null, 2) + "\n");
-' "$WORK/stage/package/package.json" "$REPO/npm" || die "could not add optionalDependencies"
-(cd "$WORK/stage/package" && timeout $STEP_LIMIT npm pack --json --pack-destination "$WORK/dist" > "$WORK/root.json") || die "npm pack of the staged root failed"
+# The root package exactly as `files` whitelists it (with its optionalDependencies on every platform package).
+(cd "$REPO" && timeout $STEP_LIMIT npm pack --json --pack-destination "$WORK/dist" > "$WORK/root.json") || die "npm pack of the root failed"
 size_line "$WORK/root.json"
 
 cp "$REPO/npm/linux-x64-gnu/package.json" "$REPO/npm/linux-x64-gnu/README.md" "$WORK/platform/"
@@ -98,6 +83,7 @@ exports.check = (hs, defaultExport, kind) => {
   const root = path.dirname(require.resolve("hardened-sqlite/package.json"));
   assert.ok(root.startsWith(path.join(__dirname, "node_modules")), `hardened-sqlite resolved outside the project: ${root}`);
   assert.ok(!fs.readdirSync(root).some((f) => f.endsWith(".node")), "the root package must not ship a binary");
+  assert.equal(Object.keys(require("hardened-sqlite/package.json").optionalDependencies).length, 7);
   const binary = path.dirname(require.resolve("hardened-sqlite-linux-x64-gnu/package.json"));
   assert.ok(fs.existsSync(path.join(binary, "hardened-sqlite.linux-x64-gnu.node")));
   smoke(hs);

@@ -62,20 +62,28 @@ describe("Kysely (bare `begin`), first process under Bun, second under Node", ()
 
 describe("Drizzle through drizzle-orm/bun-sqlite, both processes under Bun", () => {
   it("should take the write lock with transaction(fn, { behavior: 'immediate' }), so the writer waits", async () => {
-    expectSerialized(await race("lock-drizzle.mjs", BUN, BUN, ["bun-sqlite", "immediate"]));
+    expectSerialized(await race("lock-drizzle.mjs", BUN, BUN, ["bun-sqlite", "immediate", "off"]));
   });
 
-  it("should begin deferred when no behavior is given (Drizzle asks for .deferred) and fail with SQLITE_BUSY_SNAPSHOT", async () => {
-    expectSnapshotConflict(await race("lock-drizzle.mjs", BUN, BUN, ["bun-sqlite", "default"]));
+  it("should take the write lock when no behavior is given (Drizzle asks for .deferred, upgraded by default)", async () => {
+    expectSerialized(await race("lock-drizzle.mjs", BUN, BUN, ["bun-sqlite", "default", "default"]));
+  });
+
+  it("should fail with SQLITE_BUSY_SNAPSHOT with no behavior and upgradeDeferredBegin: false", async () => {
+    expectSnapshotConflict(await race("lock-drizzle.mjs", BUN, BUN, ["bun-sqlite", "default", "off"]));
   });
 });
 
 describe("Drizzle through drizzle-orm/better-sqlite3, both processes under Node", () => {
   it("should take the write lock with transaction(fn, { behavior: 'immediate' }), so the writer waits", async () => {
-    expectSerialized(await race("lock-drizzle.mjs", NODE, NODE, ["better-sqlite3", "immediate"]));
+    expectSerialized(await race("lock-drizzle.mjs", NODE, NODE, ["better-sqlite3", "immediate", "off"]));
   });
 
-  it("should begin deferred when no behavior is given (Drizzle asks for .deferred) and fail with SQLITE_BUSY_SNAPSHOT", async () => {
-    expectSnapshotConflict(await race("lock-drizzle.mjs", NODE, NODE, ["better-sqlite3", "default"]));
+  it("should take the write lock when no behavior is given (Drizzle asks for .deferred, upgraded by default)", async () => {
+    expectSerialized(await race("lock-drizzle.mjs", NODE, NODE, ["better-sqlite3", "default", "default"]));
+  });
+
+  it("should fail with SQLITE_BUSY_SNAPSHOT with no behavior and upgradeDeferredBegin: false", async () => {
+    expectSnapshotConflict(await race("lock-drizzle.mjs", NODE, NODE, ["better-sqlite3", "default", "off"]));
   });
 });

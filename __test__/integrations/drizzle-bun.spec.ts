@@ -109,12 +109,15 @@ describe("drizzle-orm/bun-sqlite queries", () => {
     expect(db.select().from(posts).all()).toEqual([]);
   });
 
-  it("should surface SQLite failures as SqliteError with the extended code", () => {
+  it("should surface SQLite failures as SqliteError (the cause of Drizzle's error for db.run(sql))", () => {
     db.insert(users).values({ email: "a@x" }).run();
     const e = thrown(() => db.insert(users).values({ email: "a@x" }).run());
-    const cause = e instanceof SqliteError ? e : e.cause;
-    expect(cause).toBeInstanceOf(SqliteError);
-    expect(cause.code).toBe("SQLITE_CONSTRAINT_UNIQUE");
+    expect(e).toBeInstanceOf(SqliteError);
+    expect(e.code).toBe("SQLITE_CONSTRAINT_UNIQUE");
+    const raw = thrown(() => db.run(sql`INSERT INTO ${users} (email) VALUES ('a@x')`));
+    expect(raw.constructor.name).toBe("DrizzleError");
+    expect(raw.cause).toBeInstanceOf(SqliteError);
+    expect(raw.cause.code).toBe("SQLITE_CONSTRAINT_UNIQUE");
   });
 });
 
@@ -143,15 +146,17 @@ describe("drizzle-orm/bun-sqlite transactions", () => {
     expect(db.select({ email: users.email }).from(users).orderBy(users.id).values()).toEqual([["outer@x"], ["inner@x"]]);
   });
 
-  it("should begin deferred by default (Drizzle asks for .deferred) and take the write lock with behavior: 'immediate'", () => {
+  it("should take the write lock at begin by default (Drizzle's .deferred is upgraded), and not with upgradeDeferredBegin: false", () => {
     const other = new HardenedDb(tmp.path("app.db"), { busyTimeout: 0 });
     const otherWrite = other.prepare("INSERT INTO users (email) VALUES (?)");
     db.transaction(() => {
+      expect(thrown(() => otherWrite.run("while-default@x")).code).toBe("SQLITE_BUSY");
+    });
+    const lazyClient = new HardenedDb(tmp.path("app.db"), { upgradeDeferredBegin: false });
+    drizzle(lazyClient).transaction(() => {
       expect(otherWrite.run("while-deferred@x").changes).toBe(1); // no lock taken yet
     });
-    db.transaction(() => {
-      expect(thrown(() => otherWrite.run("while-immediate@x")).code).toBe("SQLITE_BUSY");
-    }, { behavior: "immediate" });
+    lazyClient.close();
     other.close();
   });
 });
