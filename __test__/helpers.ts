@@ -50,3 +50,13 @@ export function runScript(code: string, runtime: "bun" | "node" = "bun", env: Re
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Runs `fn`, which must throw, and returns what it threw. */
+export function thrown(fn: () => unknown): any {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw, nothing was thrown");
+}

@@ -6,7 +6,7 @@ import { writeFileSync, readFileSync, mkdirSync, cpSync, unlinkSync } from "node
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { HardenedDb, HardenedDbError, SqliteError } from "../index.js";
-import { tempDir, exists, PACKAGE_ROOT, BUN, NODE } from "./helpers";
+import { tempDir, exists, PACKAGE_ROOT, BUN, NODE, thrown } from "./helpers";
 
 const EXAMPLE = join(PACKAGE_ROOT, "migrations");
 const EXAMPLE_FILES = ["001_init.sql", "002_add_visits.sql", "003_users_email_nocase.sql"];
@@ -53,15 +53,6 @@ function snapshot(path: string) {
   return state;
 }
 
-/** Runs `fn`, which must throw, and returns the error. */
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error, nothing was thrown");
-}
 
 describe("migrations option", () => {
   it("should apply every migration of a fresh directory and record each in the ledger", () => {

@@ -94,6 +94,20 @@ describe("new HardenedDb(path)", () => {
     expect(new HardenedDb().memory).toBe(true);
   });
 
+  it("should refuse paths it cannot honour with HARDENED_INVALID_PATH", () => {
+    for (const path of ["", "file:app.db?mode=ro", "file://server/share/app.db", "file:bad%zzescape.db"]) {
+      let error: any;
+      try {
+        new HardenedDb(path);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe("HARDENED_INVALID_PATH");
+    }
+    expect(() => new HardenedDb(42 as never)).toThrow("Expected the database path to be a string");
+  });
+
   it("should expose name, open, readonly and memory", () => {
     const path = tmp.path("app.db");
     const db = new HardenedDb(path);

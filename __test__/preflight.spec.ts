@@ -4,7 +4,7 @@
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { writeFileSync, readFileSync, chmodSync, mkdirSync } from "node:fs";
 import { HardenedDb, HardenedDbError } from "../index.js";
-import { tempDir, exists } from "./helpers";
+import { tempDir, exists, thrown } from "./helpers";
 import { runUnprivileged, openScript, UNPRIVILEGED_UID, UNPRIVILEGED_UNAVAILABLE } from "./unprivileged";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -14,14 +14,6 @@ beforeEach(() => {
 });
 afterEach(() => tmp.cleanup());
 
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error");
-}
 
 /** A WAL database in `dir` with -wal and -shm kept alive by the returned connection. */
 function liveDatabase(path: string, fileMode: number): HardenedDb {

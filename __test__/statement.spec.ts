@@ -2,6 +2,7 @@
 // value conversion, row modes, iteration and misuse errors.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { HardenedDb, SqliteError } from "../index.js";
+import { thrown } from "./helpers";
 
 let db: HardenedDb;
 beforeEach(() => {
@@ -11,14 +12,6 @@ beforeEach(() => {
 });
 afterEach(() => db.close());
 
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("run()", () => {
   it("should return changes and lastInsertRowid", () => {

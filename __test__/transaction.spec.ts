@@ -2,7 +2,7 @@
 // IMMEDIATE default that takes the write lock at BEGIN.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { HardenedDb, SqliteError } from "../index.js";
-import { tempDir } from "./helpers";
+import { tempDir, thrown } from "./helpers";
 
 let tmp: ReturnType<typeof tempDir>;
 let db: HardenedDb;
@@ -18,14 +18,6 @@ afterEach(() => {
 
 const count = (conn = db) => conn.prepare("SELECT count(*) FROM t").pluck().get();
 
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("db.transaction(fn)", () => {
   it("should upgrade .deferred to IMMEDIATE unless upgradeDeferredBegin is false", () => {

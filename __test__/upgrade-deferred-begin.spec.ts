@@ -3,7 +3,7 @@
 // once (BEGIN IMMEDIATE) unless the option is false.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { HardenedDb } from "../index.js";
-import { tempDir } from "./helpers";
+import { tempDir, thrown } from "./helpers";
 
 let tmp: ReturnType<typeof tempDir>;
 let db: HardenedDb;
@@ -31,14 +31,6 @@ function holdsWriteLock(): boolean {
   }
 }
 
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("upgradeDeferredBegin (default true)", () => {
   for (const sql of ["BEGIN", "begin", "BEGIN;", "Begin Deferred", "BEGIN TRANSACTION", "begin deferred transaction;", "  -- why\n  begin /* lock */ deferred"]) {

@@ -6,7 +6,7 @@ import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { eq, sql, asc } from "drizzle-orm";
 import { HardenedDb, SqliteError } from "../../index.js";
-import { tempDir } from "../helpers";
+import { tempDir, thrown } from "../helpers";
 import * as schema from "./fixtures/drizzle-schema.mjs";
 
 const { users, posts } = schema;
@@ -30,14 +30,6 @@ afterEach(() => {
   tmp.cleanup();
 });
 
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("drizzle-orm/bun-sqlite migrator", () => {
   it("should apply a drizzle-kit migrations folder once, recording each migration", () => {
