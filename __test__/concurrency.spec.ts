@@ -31,6 +31,11 @@ function start(runtime: "bun" | "node", script: string, args: (string | number)[
   return { done, kill: () => child.kill("SIGKILL"), onLine: (fn) => listeners.push(fn) };
 }
 
+/** Every process exited 0 without writing to stderr. */
+function expectAllSucceeded(results: Exit[]) {
+  for (const { code, stderr } of results) expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+}
+
 describe("many writers and readers", () => {
   it("should run 8 writers and 4 readers of read-then-write transactions with zero errors and an exact count", async () => {
     const path = tmp.path("app.db");
@@ -42,10 +47,7 @@ describe("many writers and readers", () => {
     const writers = Array.from({ length: 8 }, (_, i) => start(i % 2 ? "node" : "bun", "counter-writer.cjs", [path, i, perWriter]));
     const readers = Array.from({ length: 4 }, (_, i) => start(i % 2 ? "node" : "bun", "reader.cjs", [path, 300]));
     const results = await Promise.all([...writers, ...readers].map((p) => p.done));
-    for (const result of results) {
-      expect(result.stderr).toBe("");
-      expect(result.code).toBe(0);
-    }
+    expectAllSucceeded(results);
     const db = new HardenedDb(path);
     expect(db.prepare("SELECT value FROM counter").pluck().get()).toBe(8 * perWriter);
     expect(db.prepare("SELECT count(*) FROM log").pluck().get()).toBe(8 * perWriter);
@@ -58,10 +60,7 @@ describe("many writers and readers", () => {
     const startAt = Date.now() + 1500;
     const processes = Array.from({ length: 16 }, (_, i) => start(i % 2 ? "node" : "bun", "cold-start.cjs", [path, startAt, i]));
     const results = await Promise.all(processes.map((p) => p.done));
-    for (const result of results) {
-      expect(result.stderr).toBe("");
-      expect(result.code).toBe(0);
-    }
+    expectAllSucceeded(results);
     const db = new HardenedDb(path);
     expect(db.prepare("SELECT count(*) FROM arrivals").pluck().get()).toBe(16);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
@@ -83,10 +82,7 @@ describe("opening a database that needs WAL recovery", () => {
     const startAt = Date.now() + 1500;
     const processes = Array.from({ length: 16 }, (_, i) => start(i % 2 ? "node" : "bun", "cold-start.cjs", [path, startAt, i]));
     const results = await Promise.all(processes.map((p) => p.done));
-    for (const result of results) {
-      expect(result.stderr).toBe("");
-      expect(result.code).toBe(0);
-    }
+    expectAllSucceeded(results);
     const db = new HardenedDb(path);
     expect(db.prepare("SELECT count(*) FROM arrivals").pluck().get()).toBe(16);
     expect(db.prepare("SELECT count(*) FROM acked").pluck().get() as number).toBeGreaterThanOrEqual(200);

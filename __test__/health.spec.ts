@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { HardenedDb, HardenedDbError } from "../index.js";
-import { tempDir } from "./helpers";
+import { tempDir, warningsOf } from "./helpers";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir("hs-health")));
@@ -11,19 +11,6 @@ afterEach(() => tmp.cleanup());
 
 const failed = (report: any) => report.checks.filter((c: any) => !c.ok).map((c: any) => c.name);
 
-function warningsOf(fn: () => void): { message: string; code?: string }[] {
-  const seen: { message: string; code?: string }[] = [];
-  const original = process.emitWarning;
-  process.emitWarning = ((message: string, options?: any) => {
-    seen.push({ message: String(message), code: options?.code });
-  }) as typeof process.emitWarning;
-  try {
-    fn();
-  } finally {
-    process.emitWarning = original;
-  }
-  return seen;
-}
 
 function migrationsDir(count: number): string {
   const dir = tmp.path(`migrations-${count}`);

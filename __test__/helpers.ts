@@ -60,3 +60,18 @@ export function thrown(fn: () => unknown): any {
   }
   throw new Error("expected a throw, nothing was thrown");
 }
+
+/** Calls `fn` and returns the warnings it emitted through process.emitWarning. */
+export function warningsOf(fn: () => void): { message: string; code?: string; type?: string }[] {
+  const seen: { message: string; code?: string; type?: string }[] = [];
+  const original = process.emitWarning;
+  process.emitWarning = ((message: string, options?: any) => {
+    seen.push({ message: String(message), code: options?.code, type: options?.type });
+  }) as typeof process.emitWarning;
+  try {
+    fn();
+  } finally {
+    process.emitWarning = original;
+  }
+  return seen;
+}

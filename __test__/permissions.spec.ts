@@ -3,27 +3,13 @@
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { writeFileSync, chmodSync } from "node:fs";
 import { HardenedDb, HardenedDbError } from "../index.js";
-import { tempDir, modeOf, exists, runScript } from "./helpers";
+import { tempDir, modeOf, exists, runScript, warningsOf } from "./helpers";
 import { runUnprivileged, openScript, UNPRIVILEGED_UNAVAILABLE } from "./unprivileged";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir("hs-perm")));
 afterEach(() => tmp.cleanup());
 
-/** Calls `fn` and returns the warnings it emitted through process.emitWarning. */
-function warningsOf(fn: () => void): { message: string; code?: string; type?: string }[] {
-  const seen: { message: string; code?: string; type?: string }[] = [];
-  const original = process.emitWarning;
-  process.emitWarning = ((message: string, options?: any) => {
-    seen.push({ message: String(message), code: options?.code, type: options?.type });
-  }) as typeof process.emitWarning;
-  try {
-    fn();
-  } finally {
-    process.emitWarning = original;
-  }
-  return seen;
-}
 
 /** A database whose db, -wal and -shm have mode 0644: a first connection keeps them alive. */
 function wideDatabase(path: string): HardenedDb {
