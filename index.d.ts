@@ -408,6 +408,7 @@ export type HardenedErrorCode =
   | "HARDENED_BACKUP_FAILED"
   // should not happen: a bug to report
   | "HARDENED_INTERNAL"
+  | "HARDENED_PANIC"
   | "HARDENED_NODE_API";
 
 /** An error reported by SQLite. */
