@@ -66,19 +66,22 @@ export declare class NativeDatabase {
 
 /** A prepared statement (internal: use `Statement` from the package). */
 export declare class NativeStatement {
-  /** Executes to completion; returns `{ changes, lastInsertRowid }`. */
-  run(args: JsAny): { changes: number, lastInsertRowid: number | bigint }
-  /** The first row as `[layoutId, ...values]`, or `undefined`. */
-  get(args: JsAny): unknown[] | undefined
-  /** Every row, flattened: `[layoutId, ...row1, ...row2]`. */
-  all(args: JsAny): unknown[]
-  /** Binds the arguments and starts stepping, for `iterate()`. */
-  iterateStart(args: JsAny): void
-  /** The next row as `[layoutId, ...values]`, or `undefined` when done. */
-  iterateNext(): unknown[] | undefined
-  /** Stops an iteration early and resets the statement. */
-  iterateEnd(): void
-  /** Binds parameters for good; later calls take no arguments. */
+  /** The scratch `ArrayBuffer` shared with JS (one per environment). */
+  static scratch(): ArrayBuffer
+  /** Byte offsets of the fields in the scratch buffer, and the cell tags. */
+  static scratchLayout(): ScratchLayout
+  /**
+   * The hot functions, taking a statement's `id` first: `run(id, ...params)`
+   * (its result goes to the scratch buffer), `get(id, collect, ...params)`,
+   * `all(id, collect, ...params)`, `iterateStart(id, ...params)`,
+   * `iterateNext(id, collect)`, `iterateEnd(id)` (stops an iteration early and
+   * resets the statement). With `stringsAsBytes`, result strings reach JS as
+   * bytes in the scratch buffer rather than as `collect`'s arguments.
+   */
+  static hotFunctions(stringsAsBytes: boolean): Record<string, (...args: unknown[]) => unknown>
+  /** The id the hot functions know this statement by. */
+  get id(): number
+  /** Binds parameters (the array `args`) for good; later calls take no arguments. */
   bind(args: JsAny): void
   /** Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on. */
   setSafeIntegers(on: boolean): void
@@ -94,7 +97,7 @@ export declare class NativeStatement {
   get reader(): boolean
   /** Whether the statement never writes. */
   get readonly(): boolean
-  /** Whether an iterator is open on it. */
+  /** Whether an iterator is open on it (or a call on it has not returned). */
   get busy(): boolean
 }
 
@@ -299,6 +302,43 @@ export interface PendingMigration {
   version: number
   /** Its name. */
   name: string
+}
+
+/**
+ * Byte offsets and cell tags of the scratch buffer (see `NativeStatement.scratch()`
+ * and `values::layout`).
+ */
+export interface ScratchLayout {
+  /** f64 `changes` of the last `run()`. */
+  changes: number
+  /** f64 `lastInsertRowid` of the last `run()`. */
+  rowidNumber: number
+  /** i64 `lastInsertRowid` of the last `run()`. */
+  rowidBigint: number
+  /** i32: 1 when `lastInsertRowid` is a bigint. */
+  rowidIsBigint: number
+  /** i32 count of cells waiting for `collect`. */
+  cells: number
+  /** i32: 1 when an iteration's batch holds its last rows. */
+  last: number
+  /** u8 tag per cell. */
+  tags: number
+  /** 8-byte slot per cell. */
+  slots: number
+  /** Tag of `null`. */
+  tagNull: number
+  /** Tag of a number in the slot. */
+  tagNumber: number
+  /** Tag of a bigint in the slot. */
+  tagBigint: number
+  /** Tag of a BLOB (i32 byte offset and length in the slot). */
+  tagBlob: number
+  /** Tag of the next argument of `collect`. */
+  tagArgument: number
+  /** Tag of an ASCII string (i32 byte offset and length in the slot). */
+  tagAscii: number
+  /** Tag of a UTF-8 string (i32 byte offset and length in the slot). */
+  tagUtf8: number
 }
 
 /** The version of the bundled SQLite library (`"3.54.1"`). */

@@ -11,9 +11,10 @@
 //   BENCH_DRIVERS=a,b        only these drivers (ids below)
 //   BENCH_WORKLOADS=get,all  only these workloads
 //   BENCH_MEMORY=0           skip the memory check
-//   BENCH_MEMORY_GETS=1000000, BENCH_MEMORY_ALLS=100000
+//   BENCH_MEMORY_GETS=1000000, BENCH_MEMORY_ALLS=100000  calls in the memory check
 //   BENCH_ROWS=10000         rows in the read table
 //   BENCH_OUT=file.md        also write the report there
+//   BENCH_JSON=file.json     also write every round's ops/s there
 //   BENCH_NODE, BENCH_NODE22, BENCH_BUN   runtime binaries
 //   NAPI_RS_NATIVE_LIBRARY_PATH           the hardened-sqlite .node to load
 import { spawnSync } from 'node:child_process'
@@ -67,15 +68,16 @@ function runtimeVersion(bin) {
 }
 const versions = Object.fromEntries(Object.entries(runtimes).map(([k, bin]) => [k, runtimeVersion(bin)]))
 
-/** Every driver: the runtime it runs on and the column label. */
+/** Every driver: its library, the runtime it runs on, and a short column label. */
+const major = (version) => (version ?? '').replace(/\.\d+\.\d+$/, '')
 const ALL_DRIVERS = [
-  { id: 'native', label: 'native (Rust, rusqlite)', runtime: null },
-  { id: 'hardened-node', label: `hardened-sqlite (${versions.node})`, runtime: 'node', module: 'hardened' },
-  { id: 'better-sqlite3', label: `better-sqlite3 (${versions.node})`, runtime: 'node', module: 'better-sqlite3' },
-  { id: 'hardened-bun', label: `hardened-sqlite (${versions.bun})`, runtime: 'bun', module: 'hardened' },
-  { id: 'bun-sqlite', label: `bun:sqlite (${versions.bun})`, runtime: 'bun', module: 'bun-sqlite' },
-  { id: 'hardened-node22', label: `hardened-sqlite (${versions.node22})`, runtime: 'node22', module: 'hardened' },
-  { id: 'node-sqlite', label: `node:sqlite (${versions.node22})`, runtime: 'node22', module: 'node-sqlite' },
+  { id: 'native', library: 'native (Rust, rusqlite)', runtime: null, label: 'native' },
+  { id: 'hardened-node', library: 'hardened-sqlite', runtime: 'node', module: 'hardened', label: `hardened (${major(versions.node)})` },
+  { id: 'better-sqlite3', library: 'better-sqlite3', runtime: 'node', module: 'better-sqlite3', label: `better-sqlite3 (${major(versions.node)})` },
+  { id: 'hardened-bun', library: 'hardened-sqlite', runtime: 'bun', module: 'hardened', label: 'hardened (Bun)' },
+  { id: 'bun-sqlite', library: 'bun:sqlite', runtime: 'bun', module: 'bun-sqlite', label: 'bun:sqlite' },
+  { id: 'hardened-node22', library: 'hardened-sqlite', runtime: 'node22', module: 'hardened', label: `hardened (${major(versions.node22)})` },
+  { id: 'node-sqlite', library: 'node:sqlite', runtime: 'node22', module: 'node-sqlite', label: `node:sqlite (${major(versions.node22)})` },
 ]
 const wanted = env.BENCH_DRIVERS ? new Set(env.BENCH_DRIVERS.split(',')) : null
 const drivers = ALL_DRIVERS.filter((d) => (wanted ? wanted.has(d.id) : true) && (d.runtime === null || versions[d.runtime]))
@@ -142,7 +144,7 @@ function formatOps(x) {
 
 function machine() {
   const cpus = os.cpus()
-  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`
+  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} vCPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`
 }
 
 function main() {
@@ -180,15 +182,28 @@ function main() {
       log(`round ${round + 1}/${config.rounds} done`)
     }
 
+    if (env.BENCH_JSON) writeFileSync(env.BENCH_JSON, `${JSON.stringify({ config, versions, info, results }, null, 1)}\n`)
     const med = (id, w) => median(results[id]?.[w] ?? [])
-    const ratio = (a, b, w) => median((results[a]?.[w] ?? []).map((x, i) => x / results[b][w][i]))
+    const ratios = (a, b, w) => (results[a]?.[w] ?? []).map((x, i) => x / results[b][w][i]).filter(Number.isFinite)
+    const ratio = (a, b, w) => median(ratios(a, b, w))
+    const spread = (a, b, w) => {
+      const r = ratios(a, b, w)
+      return r.length > 1 ? ` [${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}]` : ''
+    }
     const ran = drivers.filter((d) => info[d.id])
 
     out(`Date: ${new Date().toISOString().slice(0, 10)}  `)
     out(`Machine: ${machine()}  `)
-    out(`Runtimes: ${Object.values(versions).filter(Boolean).join(', ')}, ${rustcVersion()}  `)
-    out(`SQLite: ${ran.map((d) => `${d.label.replace(/ \(.*\)$/, '')}${d.runtime && d.module === 'hardened' ? '' : ` ${info[d.id].version}`} → ${info[d.id].sqliteVersion}`).filter((s, i, a) => a.indexOf(s) === i).join('; ')}  `)
-    out(`Method: ${config.rounds} interleaved rounds, each driver in a fresh process per round; per workload ${config.warmupMs} ms warm-up then ≥ ${config.timeMs} ms timed; ${ROWS} rows; figures are median ops/s (and % of native); ratios are medians of the per-round paired ratios.`)
+    out(`Method: ${config.rounds} interleaved rounds, each driver in a fresh process per round; per workload ${config.warmupMs} ms warm-up then at least ${config.timeMs} ms timed; ${ROWS} rows. Figures are median ops/s (in brackets: share of the native baseline, median of per-round ratios); ratios are medians of the per-round paired ratios, [lowest–highest] round, then the target.`)
+    out()
+    out('| Column | Library | Runtime | SQLite |')
+    out('|---|---|---|---|')
+    for (const d of ran) {
+      const runtime = d.runtime === null ? rustcVersion() : versions[d.runtime]
+      const builtIn = d.module === 'bun-sqlite' || d.module === 'node-sqlite'
+      const library = d.runtime === null ? `Rust, ${info[d.id].version}` : builtIn ? `${d.library} (built in)` : `${d.library} ${info[d.id].version}`
+      out(`| ${d.label} | ${library} | ${runtime} | ${info[d.id].sqliteVersion} |`)
+    }
     out()
     const nativeRan = Boolean(info.native)
     out(`| Workload | ${ran.map((d) => d.label).join(' | ')} |`)
@@ -212,8 +227,9 @@ function main() {
         const cells = pairs.map(([a, b, targets]) => {
           const r = ratio(a, b, w)
           const target = targets[w]
-          if (target === undefined) return `${r.toFixed(2)}×`
-          return `${r.toFixed(2)}× (target ≥ ${target.toFixed(1)}×: ${r >= target ? 'met' : 'missed'})`
+          const shown = `**${r.toFixed(2)}×**${spread(a, b, w)}`
+          if (target === undefined) return shown
+          return `${shown} ≥ ${target.toFixed(1)}: ${r >= target ? 'met' : 'missed'}`
         })
         out(`| ${LABELS[w]} | ${cells.join(' | ')} |`)
       }
@@ -233,42 +249,41 @@ function rustcVersion() {
 }
 
 /**
- * RSS over 1,000,000 `get` and 100,000 `all` calls per hardened-sqlite
- * runtime. Flat means the last half of a phase grew RSS by at most 5 MiB.
+ * Memory over 1,000,000 `get` and 100,000 `all` calls per hardened-sqlite
+ * runtime (see memory.mjs). A phase is flat when the memory outside the JS heap
+ * grew by at most 4 MiB from its first tenth to its end.
  */
 function memoryCheck(path, out) {
   const targets = drivers.filter((d) => d.module === 'hardened')
   if (targets.length === 0) return
-  out(`Memory: RSS (MiB) sampled ten times per phase; "flat" = the last half of the phase grew RSS by ≤ 5 MiB.`)
+  out(
+    'Memory (MiB): RSS sampled ten times per phase, RSS after a forced full GC at its end, and the memory outside the JS heap ' +
+      '(RSS minus the heap the engine reserved) from the first tenth of the phase to its end, which a native leak would grow; ' +
+      'flat = it grew by at most 4 MiB.',
+  )
   out()
-  out('| Driver | Phase | RSS at start | at 10% | at 50% | at end | last-half growth | |')
-  out('|---|---|---:|---:|---:|---:|---:|---|')
+  out('| Driver | Phase | RSS: start | 10% | 50% | end | after GC | outside JS heap | |')
+  out('|---|---|---:|---:|---:|---:|---:|---:|---|')
   for (const driver of targets) {
     log(`memory check: ${driver.id}`)
-    const flags = driver.runtime === 'node22' ? ['--disable-warning=ExperimentalWarning'] : []
+    const flags = driver.runtime === 'bun' ? [] : ['--expose-gc']
+    if (driver.runtime === 'node22') flags.push('--disable-warning=ExperimentalWarning')
     let m
     try {
-      m = spawnJson(runtimes[driver.runtime], [
-        ...flags,
-        join(HERE, 'memory.mjs'),
-        driver.module,
-        path,
-        String(config.memoryGets),
-        String(config.memoryAlls),
-      ])
+      const counts = [String(config.memoryGets), String(config.memoryAlls)]
+      m = spawnJson(runtimes[driver.runtime], [...flags, join(HERE, 'memory.mjs'), driver.module, path, ...counts])
     } catch (error) {
       log(`memory check of ${driver.id} failed: ${error.message}`)
       continue
     }
-    for (const [phase, calls, rss] of [
-      ['get', m.gets, m.get],
-      ['all', m.alls, m.all],
+    for (const [name, p] of [
+      ['get', m.get],
+      ['all', m.all],
     ]) {
-      const half = rss[Math.floor((rss.length - 1) / 2)]
-      const end = rss[rss.length - 1]
-      const growth = end - half
+      const growth = p.outside[1] - p.outside[0]
+      const rss = p.rss
       out(
-        `| ${driver.label} | ${calls.toLocaleString('en-US')} × \`${phase}\` | ${rss[0]} | ${rss[1]} | ${half} | ${end} | ${growth.toFixed(1)} | ${growth <= 5 ? 'flat' : 'GROWING'} |`,
+        `| ${driver.label} | ${p.calls.toLocaleString('en-US')} × \`${name}\` | ${rss[0]} | ${rss[1]} | ${rss[5]} | ${rss[rss.length - 1]} | ${p.afterGc} | ${p.outside[0]} → ${p.outside[1]} | ${growth <= 4 ? 'flat' : 'GROWING'} |`,
       )
     }
   }

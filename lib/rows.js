@@ -1,54 +1,206 @@
 'use strict'
 /**
- * Row shaping. The native side returns rows as one flat array of values
- * (`[layoutId, ...row1, ...row2]`); a function generated once per column list
- * turns each slice into an object literal, which V8 and JavaScriptCore build
- * far faster than property-by-property native calls.
+ * Row decoding and shaping. The native side leaves result rows in a scratch
+ * buffer as cells `[layoutId, ...row1, ...row2]` (see src/values.rs); a
+ * function generated once per column list reads each row's cells into an
+ * object literal, which V8 and JavaScriptCore build far faster than
+ * property-by-property native calls.
  */
 
+const { NativeStatement } = require('../binding.js')
+
+/**
+ * The scratch buffer shared with the native side (see src/values.rs): result
+ * cells on their way to JS values, and the result of `run()`.
+ */
+const scratch = NativeStatement.scratch()
+const at = NativeStatement.scratchLayout()
+const bytes = new Uint8Array(scratch)
+const bytesAsBuffer = Buffer.from(scratch)
+const ints = new Int32Array(scratch)
+const floats = new Float64Array(scratch)
+const bigints = new BigInt64Array(scratch)
+const allocUnsafeSlow = Buffer.allocUnsafeSlow
+const CELLS = at.cells >> 2
+const LAST = at.last >> 2
+const TAGS = at.tags
+const SLOTS = at.slots >> 3
+const { tagNull: NULL, tagNumber: NUMBER, tagBigint: BIGINT, tagBlob: BLOB, tagAscii: ASCII, tagUtf8: UTF8 } = at
+const CHANGES = at.changes >> 3
+const ROWID_NUMBER = at.rowidNumber >> 3
+const ROWID_BIGINT = at.rowidBigint >> 3
+const ROWID_IS_BIGINT = at.rowidIsBigint >> 2
+const EMPTY = []
+
+/**
+ * Whether result strings come as bytes in the scratch buffer (decoded here)
+ * rather than as Node-API strings: on Bun, `Buffer#latin1Slice` is the cheaper
+ * way to make a string; on Node, Node-API is.
+ */
+const STRINGS_AS_BYTES = typeof Bun !== 'undefined' && typeof bytesAsBuffer.latin1Slice === 'function'
+
+/**
+ * A BLOB in the scratch buffer as its own `Buffer` (like better-sqlite3's: not
+ * pooled, `byteOffset` 0). Each runtime gets the copy it does fastest:
+ * `TypedArray#set` on V8, `Buffer#copy` on JavaScriptCore.
+ */
+const takeBlob = typeof Bun === 'undefined'
+  ? (offset, length) => {
+      const blob = allocUnsafeSlow(length)
+      blob.set(bytes.subarray(offset, offset + length))
+      return blob
+    }
+  : (offset, length) => {
+      const blob = allocUnsafeSlow(length)
+      bytesAsBuffer.copy(blob, 0, offset, offset + length)
+      return blob
+    }
+
+/** The JS values of the waiting chunk's argument cells (see `collect`). */
+let kept = EMPTY
+
+/** Cell `k` of the chunk in the scratch buffer; `values` backs its argument cells. */
+function cell(k, values) {
+  const tag = bytes[TAGS + k]
+  if (tag === NUMBER) return floats[SLOTS + k]
+  if (tag === NULL) return null
+  const i = 2 * (SLOTS + k)
+  if (tag === ASCII) return bytesAsBuffer.latin1Slice(ints[i], ints[i] + ints[i + 1])
+  if (tag === BLOB) return takeBlob(ints[i], ints[i + 1])
+  if (tag === BIGINT) return bigints[SLOTS + k]
+  if (tag === UTF8) return bytesAsBuffer.utf8Slice(ints[i], ints[i] + ints[i + 1])
+  return values[ints[i]]
+}
+
+/** Cell `k` of the chunk waiting in the scratch buffer (the `read` of shapers). */
+function readCell(k) {
+  return cell(k, kept)
+}
+
+/** Number of cells in the chunk waiting in the scratch buffer. */
+function cellCount() {
+  return ints[CELLS]
+}
+
+/** Whether the iteration batch waiting in the scratch buffer holds the last rows. */
+function lastBatch() {
+  return ints[LAST] !== 0
+}
+
+/** Forgets the waiting chunk's JS values once its rows are built. */
+function release() {
+  kept = EMPTY
+}
+
+/**
+ * Called by the native side with the JS values of a chunk's argument cells:
+ * keeps them for the chunk waiting in the scratch buffer (`keep`), or decodes
+ * the chunk into an array of values at once (results of several chunks).
+ */
+function collect(keep, ...values) {
+  if (keep) {
+    kept = values
+    return undefined
+  }
+  return decodeChunk(values)
+}
+
+/** The whole chunk in the scratch buffer as an array of values. */
+function decodeChunk(values) {
+  const count = ints[CELLS]
+  const decoded = new Array(count)
+  for (let k = 0; k < count; k++) decoded[k] = cell(k, values)
+  return decoded
+}
+
+/** `{ changes, lastInsertRowid }` of the `run()` that just returned. */
+function runResult() {
+  return {
+    changes: floats[CHANGES],
+    lastInsertRowid: ints[ROWID_IS_BIGINT] !== 0 ? bigints[ROWID_BIGINT] : floats[ROWID_NUMBER],
+  }
+}
+
+/** The array behind `readFlat`. */
+let flat = EMPTY
+
+/** Value `k` of a decoded chunk (the `read` of shapers for results of several chunks). */
+function readFlat(k) {
+  return flat[k]
+}
+
+/** Makes `values` the array `readFlat` reads. */
+function useFlat(values) {
+  flat = values
+}
+
+// Shapers are functions `(read, k) => row` building a row from the values
+// `read(k)`, `read(k + 1)`, ... of its columns.
+
 const objectShapers = new Map()
+const arrayShapers = new Map()
 
 function propertyKey(name) {
   // A literal "__proto__" key would set the prototype; a computed key defines a property.
   return name === '__proto__' ? `[${JSON.stringify(name)}]` : JSON.stringify(name)
 }
 
-/** A function `(values, offset) => row object` for these column names (cached). */
+/** A shaper making `{ column: value }` objects for these column names (cached). */
 function objectShaper(names) {
   const key = names.join('\u0000')
   let shaper = objectShapers.get(key)
   if (shaper === undefined) {
-    const fields = names.map((name, i) => `${propertyKey(name)}: v[o + ${i}]`).join(', ')
-    shaper = new Function('v', 'o', `return { ${fields} }`)
+    const fields = names.map((name, i) => `${propertyKey(name)}: read(k + ${i})`).join(', ')
+    shaper = new Function('read', 'k', `return { ${fields} }`)
     objectShapers.set(key, shaper)
   }
   return shaper
 }
 
-/** A function `(values, offset) => values as an array`. */
+/** A shaper making arrays of `count` values (cached). */
 function arrayShaper(count) {
-  return (v, o) => v.slice(o, o + count)
+  let shaper = arrayShapers.get(count)
+  if (shaper === undefined) {
+    const items = Array.from({ length: count }, (_, i) => `read(k + ${i})`).join(', ')
+    shaper = new Function('read', 'k', `return [${items}]`)
+    arrayShapers.set(count, shaper)
+  }
+  return shaper
 }
 
-/** A function `(values, offset) => first value`. */
+/** A shaper returning the first column's value. */
 function pluckShaper() {
-  return (v, o) => v[o]
+  return (read, k) => read(k)
 }
 
 /**
- * A function `(values, offset) => { table: { column: value } }`; columns that
- * come from no table (expressions) are grouped under `$`.
+ * A shaper making `{ table: { column: value } }`; columns that come from no
+ * table (expressions) are grouped under `$`.
  */
 function expandShaper(columns) {
   const tables = columns.map((c) => c.table ?? '$')
-  return (v, o) => {
+  return (read, k) => {
     const row = {}
     for (let i = 0; i < columns.length; i++) {
       const group = (row[tables[i]] ??= {})
-      group[columns[i].name] = v[o + i]
+      group[columns[i].name] = read(k + i)
     }
     return row
   }
 }
 
-module.exports = { objectShaper, arrayShaper, pluckShaper, expandShaper }
+module.exports = {
+  STRINGS_AS_BYTES,
+  collect,
+  readCell,
+  cellCount,
+  lastBatch,
+  release,
+  readFlat,
+  useFlat,
+  runResult,
+  objectShaper,
+  arrayShaper,
+  pluckShaper,
+  expandShaper,
+}

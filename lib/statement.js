@@ -4,10 +4,19 @@
  * over a native prepared statement.
  */
 const { translate, typeError } = require('./errors')
-const { objectShaper, arrayShaper, pluckShaper, expandShaper } = require('./rows')
+const { NativeStatement } = require('../binding.js')
+const rows = require('./rows')
+const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, runResult } = rows
+const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
+
+// The hot paths as plain Node-API callbacks taking a statement id and the
+// parameters as arguments (see src/statement_class.rs).
+const hot = NativeStatement.hotFunctions(rows.STRINGS_AS_BYTES)
+const { run: nativeRun, get: nativeGet, all: nativeAll, iterateStart, iterateNext, iterateEnd } = hot
 
 class Statement {
   #native
+  #id
   #mode = 'object'
   #layout = 0
   #width = 0
@@ -16,6 +25,7 @@ class Statement {
   /** @internal Use `db.prepare(sql)`. */
   constructor(native) {
     this.#native = native
+    this.#id = native.id
   }
 
   /** The SQL text this statement was prepared from. */
@@ -41,75 +51,70 @@ class Statement {
   /** Executes the statement; returns `{ changes, lastInsertRowid }`. */
   run(...params) {
     try {
-      return this.#native.run(params)
+      nativeRun(this.#id, ...params)
     } catch (error) {
       throw translate(error)
     }
+    return runResult()
   }
 
   /** The first row, or `undefined` when there is none. */
   get(...params) {
-    let flat
     try {
-      flat = this.#native.get(params)
+      nativeGet(this.#id, collect, ...params)
     } catch (error) {
       throw translate(error)
     }
-    if (flat === undefined) return undefined
-    return this.#shaperFor(flat[0])(flat, 1)
+    // The row, if any, waits in the scratch buffer: cells [layoutId, ...values].
+    if (cellCount() === 0) return undefined
+    const row = this.#shaperFor(readCell(0))(readCell, 1)
+    release()
+    return row
   }
 
   /** Every row. */
   all(...params) {
-    let flat
-    try {
-      flat = this.#native.all(params)
-    } catch (error) {
-      throw translate(error)
-    }
-    const shape = this.#shaperFor(flat[0])
-    const width = this.#width
-    const rows = new Array((flat.length - 1) / width)
-    for (let i = 0, o = 1; o < flat.length; i++, o += width) rows[i] = shape(flat, o)
-    return rows
+    return this.#every(params, false)
   }
 
   /** Every row as an array of values (bun:sqlite's `values()`), whatever the mode. */
   values(...params) {
-    let flat
-    try {
-      flat = this.#native.all(params)
-    } catch (error) {
-      throw translate(error)
-    }
-    this.#shaperFor(flat[0])
-    const width = this.#width
-    const rows = new Array((flat.length - 1) / width)
-    for (let i = 0, o = 1; o < flat.length; i++, o += width) rows[i] = flat.slice(o, o + width)
-    return rows
+    return this.#every(params, true)
   }
 
-  /** An iterator over the rows; `return()` (or `break`) resets the statement. */
+  /**
+   * An iterator over the rows; `return()` (or `break`) resets the statement.
+   * Rows are read in batches (1, then 8, then 64 per native call), each built
+   * at once since the loop body may run other statements.
+   */
   *iterate(...params) {
-    const native = this.#native
+    const id = this.#id
     try {
-      native.iterateStart(params)
+      iterateStart(id, ...params)
     } catch (error) {
       throw translate(error)
     }
     try {
       for (;;) {
-        let flat
         try {
-          flat = native.iterateNext()
+          iterateNext(id, collect)
         } catch (error) {
           throw translate(error)
         }
-        if (flat === undefined) return
-        yield this.#shaperFor(flat[0])(flat, 1)
+        // The batch, if any, waits in the scratch buffer: cells [layoutId, ...row1, ...row2].
+        const count = cellCount()
+        if (count === 0) return
+        const shape = this.#shaperFor(readCell(0))
+        const width = this.#width
+        const batch = []
+        for (let k = 1; k < count; k += width) batch.push(shape(readCell, k))
+        const last = lastBatch()
+        release()
+        for (let i = 0; i < batch.length; i++) yield batch[i]
+        if (last) return
       }
     } finally {
-      native.iterateEnd()
+      iterateEnd(id)
     }
   }
 
@@ -130,6 +135,7 @@ class Statement {
 
   /** INTEGER columns (and `lastInsertRowid`) come back as `bigint`. */
   safeIntegers(toggle = true) {
+    this.#refuseWhileBusy('safeIntegers')
     this.#native.setSafeIntegers(Boolean(toggle))
     return this
   }
@@ -151,17 +157,67 @@ class Statement {
 
   /** Resets an open iterator so the statement can run again. */
   [Symbol.dispose]() {
-    this.#native.iterateEnd()
+    iterateEnd(this.#id)
   }
 
   #setMode(mode, toggle) {
     if (!this.reader) {
       throw typeError('HARDENED_NOT_A_READER', `The ${mode}() method is only for statements that return data`)
     }
+    this.#refuseWhileBusy(mode)
     if (toggle) this.#mode = mode
     else if (this.#mode === mode) this.#mode = 'object'
     this.#layout = 0
     return this
+  }
+
+  /**
+   * Like better-sqlite3, the row format cannot change under an open iterator
+   * (it reads rows ahead in batches, already in the current format).
+   */
+  #refuseWhileBusy(method) {
+    if (this.#native.busy) {
+      throw typeError(
+        'HARDENED_STATEMENT_BUSY',
+        `This statement is busy executing a query; finish or return() its iterator before calling ${method}()`,
+      )
+    }
+  }
+
+  /** Every row, shaped by the current mode or (`asArrays`) as arrays of values. */
+  #every(params, asArrays) {
+    let result
+    try {
+      result = nativeAll(this.#id, collect, ...params)
+    } catch (error) {
+      throw translate(error)
+    }
+    const out = []
+    if (result === undefined) {
+      // One chunk waits in the scratch buffer: cells [layoutId, ...row1, ...row2].
+      const count = cellCount()
+      const shaper = this.#rowShaper(readCell(0), asArrays)
+      const width = this.#width
+      for (let k = 1; k < count; k += width) out.push(shaper(readCell, k))
+      release()
+      return out
+    }
+    // Several chunks, each decoded to an array; the first starts with the layout id.
+    const shaper = this.#rowShaper(result[0][0], asArrays)
+    const width = this.#width
+    for (let c = 0; c < result.length; c++) {
+      const values = result[c]
+      useFlat(values)
+      for (let k = c === 0 ? 1 : 0; k < values.length; k += width) out.push(shaper(readFlat, k))
+    }
+    useFlat([])
+    return out
+  }
+
+  /** The shaper for rows of `layout`: the mode's, or arrays of values. */
+  #rowShaper(layout, asArrays) {
+    const shaper = this.#shaperFor(layout)
+    return asArrays ? arrayShaper(this.#width) : shaper
   }
 
   #shaperFor(layout) {

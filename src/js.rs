@@ -12,6 +12,9 @@ use napi::{Env, ValueType, sys};
 
 use crate::errors::{Error, Result};
 
+/// A Node-API callback, called without napi-rs's generated glue.
+pub type RawCallback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
 /// Any JS value, passed through napi-rs untouched.
 #[derive(Clone, Copy, Debug)]
 pub struct JsAny(pub sys::napi_value);
@@ -84,6 +87,40 @@ impl Js {
         Js { env: env.raw() }
     }
 
+    /// The environment a raw Node-API callback received.
+    ///
+    /// # Safety
+    /// `env` must be the environment passed to the callback that is running now.
+    pub unsafe fn from_raw(env: sys::napi_env) -> Js {
+        Js { env }
+    }
+
+    /// A raw callback's `this` and arguments: fills `args` from the start and
+    /// returns how many arguments there are (possibly more than `args` holds).
+    pub fn callback_args(self, info: sys::napi_callback_info, args: &mut [sys::napi_value]) -> Result<(sys::napi_value, usize)> {
+        let (mut argc, mut this) = (args.len(), ptr::null_mut());
+        check(unsafe { sys::napi_get_cb_info(self.env, info, &mut argc, args.as_mut_ptr(), &mut this, ptr::null_mut()) })?;
+        Ok((this, argc))
+    }
+
+    /// Defines `methods` (name, raw callback) on `object` as non-enumerable methods.
+    pub fn define_methods(self, object: sys::napi_value, methods: &[(&CStr, RawCallback)]) -> Result<()> {
+        let properties: Vec<sys::napi_property_descriptor> = methods
+            .iter()
+            .map(|&(name, method)| sys::napi_property_descriptor {
+                utf8name: name.as_ptr(),
+                name: ptr::null_mut(),
+                method: Some(method),
+                getter: None,
+                setter: None,
+                value: ptr::null_mut(),
+                attributes: sys::PropertyAttributes::writable | sys::PropertyAttributes::configurable,
+                data: ptr::null_mut(),
+            })
+            .collect();
+        check(unsafe { sys::napi_define_properties(self.env, object, properties.len(), properties.as_ptr()) })
+    }
+
     /// `typeof value`, with `null` told apart.
     pub fn kind(self, value: sys::napi_value) -> Result<Kind> {
         let mut t = 0;
@@ -150,6 +187,20 @@ impl Js {
         Ok(b)
     }
 
+    /// `true` or `false`.
+    pub fn boolean_value(self, v: bool) -> Result<sys::napi_value> {
+        let mut value = ptr::null_mut();
+        check(unsafe { sys::napi_get_boolean(self.env, v, &mut value) })?;
+        Ok(value)
+    }
+
+    /// A number's value as an unsigned 32-bit integer.
+    pub fn uint32(self, value: sys::napi_value) -> Result<u32> {
+        let mut n = 0;
+        check(unsafe { sys::napi_get_value_uint32(self.env, value, &mut n) })?;
+        Ok(n)
+    }
+
     /// A number's value.
     pub fn number(self, value: sys::napi_value) -> Result<f64> {
         let mut n = 0.0;
@@ -164,8 +215,21 @@ impl Js {
         Ok(lossless.then_some(v))
     }
 
-    /// Copies a string's UTF-8 bytes into `out` (cleared first).
+    /// Copies a string's UTF-8 bytes into `out` (cleared first). One Node-API
+    /// call when the string fits in `out`'s spare capacity, two otherwise.
     pub fn string_into(self, value: sys::napi_value, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        out.reserve(256);
+        let room = out.capacity();
+        let mut written = 0usize;
+        check(unsafe { sys::napi_get_value_string_utf8(self.env, value, out.as_mut_ptr().cast(), room, &mut written) })?;
+        // Node-API writes at most `room - 1` bytes and never splits a character, so
+        // with at least 4 bytes to spare (the longest UTF-8 character) nothing was cut.
+        if written + 4 < room {
+            // SAFETY: Node-API wrote `written` bytes into the reserved capacity.
+            unsafe { out.set_len(written) };
+            return Ok(());
+        }
         let mut len = 0usize;
         check(unsafe { sys::napi_get_value_string_utf8(self.env, value, ptr::null_mut(), 0, &mut len) })?;
         out.clear();
@@ -245,24 +309,16 @@ impl Js {
         Ok(value)
     }
 
-    /// A number from a double.
-    pub fn double(self, v: f64) -> Result<sys::napi_value> {
+    /// A string from UTF-8 bytes; ASCII takes the cheaper Latin-1 path (ASCII is
+    /// valid Latin-1 and needs no decoding).
+    pub fn text(self, bytes: &[u8]) -> Result<sys::napi_value> {
+        if !bytes.is_ascii() {
+            return self.str_bytes(bytes);
+        }
         let mut value = ptr::null_mut();
-        check(unsafe { sys::napi_create_double(self.env, v, &mut value) })?;
-        Ok(value)
-    }
-
-    /// A number from an integer (exact up to 2^53).
-    pub fn int(self, v: i64) -> Result<sys::napi_value> {
-        let mut value = ptr::null_mut();
-        check(unsafe { sys::napi_create_int64(self.env, v, &mut value) })?;
-        Ok(value)
-    }
-
-    /// A bigint.
-    pub fn big(self, v: i64) -> Result<sys::napi_value> {
-        let mut value = ptr::null_mut();
-        check(unsafe { sys::napi_create_bigint_int64(self.env, v, &mut value) })?;
+        check(unsafe {
+            sys::napi_create_string_latin1(self.env, bytes.as_ptr().cast(), bytes.len() as isize, &mut value)
+        })?;
         Ok(value)
     }
 
@@ -275,6 +331,57 @@ impl Js {
         Ok(value)
     }
 
+    /// Calls `function(...args)` with `undefined` as `this`. A JS exception it
+    /// throws stays pending and reaches the caller once this call returns.
+    pub fn call(self, function: sys::napi_value, args: &[sys::napi_value]) -> Result<sys::napi_value> {
+        let (mut receiver, mut result) = (ptr::null_mut(), ptr::null_mut());
+        check(unsafe { sys::napi_get_undefined(self.env, &mut receiver) })?;
+        check(unsafe { sys::napi_call_function(self.env, receiver, function, args.len(), args.as_ptr(), &mut result) })?;
+        Ok(result)
+    }
+
+    /// Opens a handle scope from which one value can escape (see [`EscapableScope`]).
+    pub fn escapable_scope(self) -> Result<EscapableScope> {
+        let mut scope = ptr::null_mut();
+        check(unsafe { sys::napi_open_escapable_handle_scope(self.env, &mut scope) })?;
+        Ok(EscapableScope { env: self.env, scope })
+    }
+
+    /// An `ArrayBuffer` over `len` bytes at `data`, which the caller owns and
+    /// keeps alive as long as JS may use the buffer; `finalize` runs when V8 or
+    /// JavaScriptCore drops it.
+    pub fn external_array_buffer(self, data: *mut u8, len: usize, finalize: sys::napi_finalize) -> Result<sys::napi_value> {
+        let mut value = ptr::null_mut();
+        check(unsafe {
+            sys::napi_create_external_arraybuffer(self.env, data.cast(), len, finalize, ptr::null_mut(), &mut value)
+        })?;
+        Ok(value)
+    }
+
+    /// A strong reference keeping `value` alive until the environment ends.
+    pub fn reference(self, value: sys::napi_value) -> Result<sys::napi_ref> {
+        let mut reference = ptr::null_mut();
+        check(unsafe { sys::napi_create_reference(self.env, value, 1, &mut reference) })?;
+        Ok(reference)
+    }
+
+    /// The value a reference made by [`Js::reference`] holds.
+    pub fn referenced(self, reference: sys::napi_ref) -> Result<sys::napi_value> {
+        let mut value = ptr::null_mut();
+        check(unsafe { sys::napi_get_reference_value(self.env, reference, &mut value) })?;
+        Ok(value)
+    }
+
+    /// The raw environment, to tell environments apart.
+    pub fn raw_env(self) -> sys::napi_env {
+        self.env
+    }
+
+    /// Runs `hook(arg)` when this environment is torn down.
+    pub fn on_teardown(self, hook: unsafe extern "C" fn(*mut std::ffi::c_void), arg: *mut std::ffi::c_void) -> Result<()> {
+        check(unsafe { sys::napi_add_env_cleanup_hook(self.env, Some(hook), arg) })
+    }
+
     /// A `Buffer` holding a copy of `bytes`.
     pub fn buffer(self, bytes: &[u8]) -> Result<sys::napi_value> {
         let (mut value, mut data) = (ptr::null_mut(), ptr::null_mut());
@@ -283,5 +390,31 @@ impl Js {
             sys::napi_create_buffer_copy(self.env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut value)
         })?;
         Ok(value)
+    }
+}
+
+/// A handle scope opened by [`Js::escapable_scope`]: the JS values created while
+/// it is open are released when it closes (on drop), except the one escaped.
+pub struct EscapableScope {
+    env: sys::napi_env,
+    scope: sys::napi_escapable_handle_scope,
+}
+
+impl EscapableScope {
+    /// Keeps `value` alive in the enclosing scope; call at most once.
+    pub fn escape(&self, value: sys::napi_value) -> Result<sys::napi_value> {
+        let mut escaped = ptr::null_mut();
+        // SAFETY: `scope` is open on `env` (it closes only on drop) and `value` was
+        // created in this call.
+        check(unsafe { sys::napi_escape_handle(self.env, self.scope, value, &mut escaped) })?;
+        Ok(escaped)
+    }
+}
+
+impl Drop for EscapableScope {
+    fn drop(&mut self) {
+        // SAFETY: scopes are dropped in reverse order of opening (they live on the
+        // Rust stack of one call), so this is the innermost open scope of `env`.
+        unsafe { sys::napi_close_escapable_handle_scope(self.env, self.scope) };
     }
 }

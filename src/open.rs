@@ -70,9 +70,10 @@ pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, 
     pragmas::verify(conn, &[file, connection].concat(), name)
 }
 
-/// Reads the schema, which makes SQLite validate the header, before anything writes.
+/// Reads the schema cookie, which makes SQLite validate the header, before anything writes.
 fn check_header(conn: &Connection, name: &str) -> Result<()> {
-    match conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())) {
+    // Reading the header's schema cookie makes SQLite validate the header without parsing the schema.
+    match conn.query_row("PRAGMA schema_version", [], |_| Ok(())) {
         Ok(()) => Ok(()),
         Err(e) => {
             let err = Error::from(e);

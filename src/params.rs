@@ -1,7 +1,7 @@
 //! Binding a call's arguments to a statement, with better-sqlite3's rules:
 //! each argument is a value, an array of values, or one object of named values.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use napi::sys::napi_value;
 use rusqlite::ffi;
@@ -12,25 +12,27 @@ use crate::statement::{Param, Statement};
 use crate::values;
 
 thread_local! {
-    /// Reused list of positional values, so binding allocates nothing per call.
-    static POSITIONAL: RefCell<Vec<napi_value>> = const { RefCell::new(Vec::new()) };
+    /// Reused list of positional values and their kinds, so binding allocates nothing per call.
+    /// Taken out while in use: a getter on a named-parameter object may bind another statement.
+    static POSITIONAL: Cell<Vec<(napi_value, Kind)>> = const { Cell::new(Vec::new()) };
 }
 
 /// Splits the argument list into positional values and at most one named object.
-fn collect(js: Js, args: napi_value, positional: &mut Vec<napi_value>) -> Result<Option<napi_value>> {
+fn collect(js: Js, args: &[napi_value], positional: &mut Vec<(napi_value, Kind)>) -> Result<Option<napi_value>> {
     let mut named = None;
-    for i in 0..js.array_len(args)? {
-        let arg = js.element(args, i)?;
-        if js.kind(arg)? != Kind::Object {
-            positional.push(arg);
+    for &arg in args {
+        let kind = js.kind(arg)?;
+        if kind != Kind::Object {
+            positional.push((arg, kind));
         } else if js.is_array(arg)? {
             for j in 0..js.array_len(arg)? {
-                positional.push(js.element(arg, j)?);
+                let value = js.element(arg, j)?;
+                positional.push((value, js.kind(value)?));
             }
         } else if js.bytes(arg)?.is_some() || !js.is_plain_object(arg)? {
             // Buffers bind as BLOBs; Dates, Maps and class instances reach
             // `values::bind`, which explains why they cannot be stored.
-            positional.push(arg);
+            positional.push((arg, kind));
         } else if named.replace(arg).is_some() {
             return Err(Error::type_error(
                 "HARDENED_INVALID_ARGUMENT",
@@ -41,21 +43,20 @@ fn collect(js: Js, args: napi_value, positional: &mut Vec<napi_value>) -> Result
     Ok(named)
 }
 
-/// Binds `args` (the JS array of a call's arguments) to every parameter of `stmt`.
-pub fn bind_args(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, args: napi_value) -> Result<()> {
-    POSITIONAL.with(|cell| {
-        let mut positional = cell.borrow_mut();
-        positional.clear();
-        let named = collect(js, args, &mut positional)?;
-        bind_all(js, stmt, raw, &positional, named)
-    })
+/// Binds `args` (a call's arguments) to every parameter of `stmt`.
+pub fn bind_args(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, args: &[napi_value]) -> Result<()> {
+    let mut positional = POSITIONAL.take();
+    positional.clear();
+    let bound = collect(js, args, &mut positional).and_then(|named| bind_all(js, stmt, raw, &positional, named));
+    POSITIONAL.set(positional);
+    bound
 }
 
 fn bind_all(
     js: Js,
     stmt: &Statement,
     raw: *mut ffi::sqlite3_stmt,
-    positional: &[napi_value],
+    positional: &[(napi_value, Kind)],
     named: Option<napi_value>,
 ) -> Result<()> {
     let mut next = 0;
@@ -63,18 +64,19 @@ fn bind_all(
         let index = i as i32 + 1;
         match param {
             Param::Positional => {
-                let Some(&value) = positional.get(next) else {
+                let Some(&(value, kind)) = positional.get(next) else {
                     return Err(Error::range(
                         "HARDENED_PARAMETER_COUNT",
                         format!("Too few parameter values were provided: the statement needs more than {next}"),
                     ));
                 };
                 next += 1;
-                values::bind(js, raw, index, value, &|| format!("Parameter {index}"))?;
+                values::bind(js, raw, index, value, kind, &|| format!("Parameter {index}"))?;
             }
             Param::Named { bare, full } => {
                 let value = named_value(js, named, bare, full)?;
-                values::bind(js, raw, index, value, &|| format!("Named parameter \"{}\"", full.to_string_lossy()))?;
+                let what = || format!("Named parameter \"{}\"", full.to_string_lossy());
+                values::bind(js, raw, index, value, js.kind(value)?, &what)?;
             }
         }
     }
@@ -110,11 +112,12 @@ fn named_value(
         )
     };
     let object = named.ok_or_else(missing)?;
-    if js.has(object, bare)? {
-        js.get(object, bare)
-    } else if js.has(object, full)? {
-        js.get(object, full)
-    } else {
-        Err(missing())
+    // `name in object` decides; a value other than `undefined` proves it without asking.
+    for name in [bare, full] {
+        let value = js.get(object, name)?;
+        if js.kind(value)? != Kind::Undefined || js.has(object, name)? {
+            return Ok(value);
+        }
     }
+    Err(missing())
 }

@@ -1,36 +1,139 @@
-//! `NativeStatement`: the JS class behind `Statement`. Rows leave as flat
-//! arrays `[layoutId, ...values]`; the JS facade shapes them into objects.
+//! `NativeStatement`: the JS class behind `Statement`, and the hot functions
+//! (`run`, `get`, `all`, `iterate*`) as plain Node-API callbacks. Rows leave
+//! through the scratch buffer as cells `[layoutId, ...values]` (see
+//! `values::RowWriter`); lib/rows.js builds the row objects.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use napi::Env;
-use napi::sys::napi_value;
+use napi::sys::{self, napi_value};
 use napi_derive::napi;
 use rusqlite::ffi;
 
 use crate::errors::{Error, Result, to_js};
-use crate::js::{Js, JsAny};
+use crate::js::{Js, JsAny, RawCallback};
 use crate::params;
 use crate::statement::Statement;
-use crate::values;
+use crate::values::{self, RowWriter, layout};
+
+/// Most rows one `iterateNext` call returns; batches grow 1, 8, 64, so a loop
+/// that stops after its first row has stepped no further.
+const MAX_ITERATE_BATCH: usize = 64;
+
+/// Byte offsets and cell tags of the scratch buffer (see `NativeStatement.scratch()`
+/// and `values::layout`).
+#[napi(object)]
+pub struct ScratchLayout {
+    /// f64 `changes` of the last `run()`.
+    pub changes: u32,
+    /// f64 `lastInsertRowid` of the last `run()`.
+    pub rowid_number: u32,
+    /// i64 `lastInsertRowid` of the last `run()`.
+    pub rowid_bigint: u32,
+    /// i32: 1 when `lastInsertRowid` is a bigint.
+    pub rowid_is_bigint: u32,
+    /// i32 count of cells waiting for `collect`.
+    pub cells: u32,
+    /// i32: 1 when an iteration's batch holds its last rows.
+    pub last: u32,
+    /// u8 tag per cell.
+    pub tags: u32,
+    /// 8-byte slot per cell.
+    pub slots: u32,
+    /// Tag of `null`.
+    pub tag_null: u32,
+    /// Tag of a number in the slot.
+    pub tag_number: u32,
+    /// Tag of a bigint in the slot.
+    pub tag_bigint: u32,
+    /// Tag of a BLOB (i32 byte offset and length in the slot).
+    pub tag_blob: u32,
+    /// Tag of the next argument of `collect`.
+    pub tag_argument: u32,
+    /// Tag of an ASCII string (i32 byte offset and length in the slot).
+    pub tag_ascii: u32,
+    /// Tag of a UTF-8 string (i32 byte offset and length in the slot).
+    pub tag_utf8: u32,
+}
 
 /// A prepared statement (internal: use `Statement` from the package).
 #[napi]
 pub struct NativeStatement {
+    state: Rc<RefCell<State>>,
+    id: u32,
+}
+
+/// A prepared statement and its iteration state, shared by the napi-rs class
+/// and the hot functions, which find it by id.
+struct State {
     inner: Statement,
+    /// Rows the next `iterateNext` may return.
+    batch: usize,
+    /// The iteration stepped past its last row; the next `iterateNext` ends it.
+    done: bool,
+    /// An error met while reading ahead, thrown by the next `iterateNext`.
+    pending: Option<Error>,
+}
+
+/// Live statements by id, so the hot functions take a number rather than a
+/// wrapped object: no type-tag check, no unwrap, no napi-rs borrow registry.
+#[derive(Default)]
+struct Live {
+    slots: Vec<Option<Rc<RefCell<State>>>>,
+    free: Vec<u32>,
+}
+
+thread_local! {
+    static LIVE: RefCell<Live> = RefCell::new(Live::default());
+}
+
+fn busy() -> Error {
+    Error::type_error("HARDENED_STATEMENT_BUSY", "This statement is in use by a call that has not returned")
 }
 
 impl NativeStatement {
-    /// Wraps a prepared statement.
+    /// Wraps a prepared statement and gives it an id.
     pub fn new(inner: Statement) -> Self {
-        NativeStatement { inner }
+        let state = Rc::new(RefCell::new(State { inner, batch: 1, done: false, pending: None }));
+        let id = LIVE.with_borrow_mut(|live| match live.free.pop() {
+            Some(id) => {
+                live.slots[id as usize] = Some(Rc::clone(&state));
+                id
+            }
+            None => {
+                live.slots.push(Some(Rc::clone(&state)));
+                live.slots.len() as u32 - 1
+            }
+        });
+        NativeStatement { state, id }
     }
 
+    fn state(&self) -> Result<std::cell::RefMut<'_, State>> {
+        self.state.try_borrow_mut().map_err(|_| busy())
+    }
+}
+
+impl Drop for NativeStatement {
+    fn drop(&mut self) {
+        // A hot call still running keeps its own `Rc` of the state.
+        let _ = LIVE.try_with(|live| {
+            if let Ok(mut live) = live.try_borrow_mut() {
+                live.slots[self.id as usize] = None;
+                live.free.push(self.id);
+            }
+        });
+    }
+}
+
+impl State {
     /// Binds the call's arguments (unless bound for good) and returns the handle.
-    fn start(&mut self, js: Js, args: napi_value) -> Result<*mut ffi::sqlite3_stmt> {
+    fn start(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
         self.inner.ensure_idle()?;
         let raw = self.inner.raw()?;
         if !self.inner.bound {
             params::bind_args(js, &self.inner, raw, args)?;
-        } else if js.array_len(args)? > 0 {
+        } else if !args.is_empty() {
             return Err(Error::type_error(
                 "HARDENED_ALREADY_BOUND",
                 "This statement already has bound parameters; call it without arguments",
@@ -39,7 +142,7 @@ impl NativeStatement {
         Ok(raw)
     }
 
-    fn start_reader(&mut self, js: Js, args: napi_value) -> Result<*mut ffi::sqlite3_stmt> {
+    fn start_reader(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
         if !self.inner.reader()? {
             return Err(Error::type_error(
                 "HARDENED_NOT_A_READER",
@@ -49,51 +152,70 @@ impl NativeStatement {
         self.start(js, args)
     }
 
-    /// Writes the current row's values into `array` from `offset` on.
-    fn write_row(&self, js: Js, raw: *mut ffi::sqlite3_stmt, array: napi_value, offset: u32) -> Result<u32> {
-        let count = self.inner.column_count(raw) as u32;
-        for col in 0..count {
-            let value = values::column(js, raw, col as i32, self.inner.safe_integers)?;
-            js.set_element(array, offset + col, value)?;
-        }
-        Ok(offset + count)
-    }
-
-    fn row(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt) -> Result<napi_value> {
-        let array = js.array(self.inner.column_count(raw) + 1)?;
-        let layout = self.inner.layout_id(raw);
-        js.set_element(array, 0, js.int(layout.into())?)?;
-        self.write_row(js, raw, array, 1)?;
-        Ok(array)
-    }
-
-    fn get_row(&mut self, js: Js, args: napi_value) -> Result<napi_value> {
+    fn get_row(&mut self, js: Js, collect: napi_value, args: &[napi_value]) -> Result<napi_value> {
         let raw = self.start_reader(js, args)?;
         let result = match self.inner.step(raw) {
-            Ok(true) => self.row(js, raw),
-            Ok(false) => js.undefined(),
+            Ok(true) => (|| {
+                let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
+                rows.number(self.inner.layout_id(raw).into())?;
+                rows.row(raw, self.inner.column_count(raw))?;
+                rows.finish()
+            })(),
+            Ok(false) => values::write_no_rows(js),
             Err(e) => Err(e),
         };
         self.inner.reset();
-        result
+        result.and_then(|()| js.undefined())
     }
 
-    fn all_rows(&mut self, js: Js, args: napi_value) -> Result<napi_value> {
+    fn all_rows(&mut self, js: Js, collect: napi_value, args: &[napi_value]) -> Result<napi_value> {
         let raw = self.start_reader(js, args)?;
-        let result = (|| -> Result<napi_value> {
-            let array = js.array(1)?;
-            let mut offset = 1;
-            while self.inner.step(raw)? {
-                offset = self.write_row(js, raw, array, offset)?;
-            }
-            js.set_element(array, 0, js.int(self.inner.layout_id(raw).into())?)?;
-            Ok(array)
-        })();
+        let result = self.read_all(js, raw, collect);
         self.inner.reset();
         result
     }
 
-    fn run_once(&mut self, js: Js, args: napi_value) -> Result<napi_value> {
+    /// Steps to the end, in chunks of rows. One chunk comes back as is (see
+    /// `RowWriter::finish`); several as an array of `collect`ed chunks.
+    fn read_all(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<napi_value> {
+        let width = self.inner.column_count(raw);
+        let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
+        rows.number(0.0)?; // the layout id, known after the first step
+        let mut chunks = Vec::new();
+        loop {
+            // Each chunk's strings are released once `collect` made them an array.
+            let scope = js.escapable_scope()?;
+            let mut done = false;
+            while !rows.is_full(width) {
+                if !self.inner.step(raw)? {
+                    done = true;
+                    break;
+                }
+                rows.row(raw, width)?;
+            }
+            if chunks.is_empty() {
+                rows.set_number(0, self.inner.layout_id(raw).into());
+            }
+            if done && chunks.is_empty() {
+                rows.finish()?; // hands the chunk's strings to JS while the scope holds them
+                drop(scope);
+                return js.undefined();
+            }
+            let chunk = rows.flush()?;
+            chunks.push(scope.escape(chunk)?);
+            drop(scope);
+            if done {
+                break;
+            }
+        }
+        let array = js.array(chunks.len())?;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            js.set_element(array, i as u32, chunk)?;
+        }
+        Ok(array)
+    }
+
+    fn run_once(&mut self, js: Js, args: &[napi_value]) -> Result<()> {
         let raw = self.start(js, args)?;
         let stepped = (|| -> Result<()> {
             while self.inner.step(raw)? {}
@@ -103,95 +225,168 @@ impl NativeStatement {
         stepped?;
         let (changes, rowid) = self.inner.run_result()?;
         let changes = if self.inner.readonly()? { 0 } else { changes };
-        let result = js.object()?;
-        js.set(result, c"changes", js.int(changes)?)?;
-        let rowid = if self.inner.safe_integers { js.big(rowid)? } else { js.int(rowid)? };
-        js.set(result, c"lastInsertRowid", rowid)?;
-        Ok(result)
+        values::write_run_result(js, changes, rowid, self.inner.safe_integers)
     }
 
-    fn next_row(&mut self, js: Js) -> Result<napi_value> {
-        if !self.inner.iterating {
-            return js.undefined();
+    /// Leaves up to `batch` more rows in the scratch buffer (cells `[layoutId,
+    /// ...values]`), none when done. An error met after the first row is kept
+    /// for the next call, so it surfaces at the row it belongs to.
+    fn next_rows(&mut self, js: Js, collect: napi_value) -> Result<napi_value> {
+        if let Some(err) = self.pending.take() {
+            self.inner.reset();
+            return Err(err);
         }
-        let raw = self.inner.raw()?;
-        match self.inner.step(raw) {
-            Ok(true) => self.row(js, raw).inspect_err(|_| self.inner.reset()),
-            Ok(false) => {
-                self.inner.reset();
-                js.undefined()
-            }
-            Err(e) => {
-                self.inner.reset();
-                Err(e)
+        if self.inner.iterating && !self.done {
+            let raw = self.inner.raw()?;
+            if self.read_batch(js, raw, collect)? {
+                return js.undefined();
             }
         }
+        self.inner.reset();
+        values::write_no_rows(js)?;
+        js.undefined()
+    }
+
+    /// Reads the next batch into the scratch buffer; false when there was no row.
+    fn read_batch(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<bool> {
+        let width = self.inner.column_count(raw);
+        let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
+        rows.number(0.0)?; // the layout id, known after the first step
+        let mut count = 0;
+        while count < self.batch && !rows.is_full(width) {
+            let mark = rows.mark();
+            let read = match self.inner.step(raw) {
+                Ok(true) => rows.row(raw, width).map(|()| true),
+                other => other,
+            };
+            match read {
+                Ok(true) => count += 1,
+                Ok(false) => {
+                    self.done = true;
+                    break;
+                }
+                Err(e) if count == 0 => {
+                    self.inner.reset();
+                    return Err(e);
+                }
+                Err(e) => {
+                    rows.rewind(mark);
+                    self.pending = Some(e);
+                    break;
+                }
+            }
+        }
+        if count == 0 {
+            return Ok(false);
+        }
+        self.batch = (self.batch * 8).min(MAX_ITERATE_BATCH);
+        rows.set_number(0, self.inner.layout_id(raw).into());
+        rows.finish_batch(self.done).inspect_err(|_| self.inner.reset())?;
+        Ok(true)
+    }
+
+    fn iterate_begin(&mut self, js: Js, args: &[napi_value]) -> Result<()> {
+        self.start_reader(js, args)?;
+        self.inner.iterating = true;
+        self.batch = 1;
+        self.done = false;
+        self.pending = None;
+        Ok(())
+    }
+
+    /// Ends an iteration: resets the statement and forgets read-ahead state.
+    fn end_iteration(&mut self) {
+        self.pending = None;
+        self.done = false;
+        self.inner.reset();
     }
 }
 
 #[napi]
 impl NativeStatement {
-    /// Executes to completion; returns `{ changes, lastInsertRowid }`.
-    #[napi(ts_return_type = "{ changes: number, lastInsertRowid: number | bigint }")]
-    pub fn run(&mut self, env: Env, args: JsAny) -> napi::Result<JsAny> {
-        to_js(&env, self.run_once(Js::new(&env), args.0).map(JsAny))
+    /// The scratch `ArrayBuffer` shared with JS (one per environment).
+    #[napi(ts_return_type = "ArrayBuffer")]
+    pub fn scratch(env: Env) -> napi::Result<JsAny> {
+        to_js(&env, values::scratch_buffer(Js::new(&env)).map(JsAny))
     }
 
-    /// The first row as `[layoutId, ...values]`, or `undefined`.
-    #[napi(ts_return_type = "unknown[] | undefined")]
-    pub fn get(&mut self, env: Env, args: JsAny) -> napi::Result<JsAny> {
-        to_js(&env, self.get_row(Js::new(&env), args.0).map(JsAny))
-    }
-
-    /// Every row, flattened: `[layoutId, ...row1, ...row2]`.
-    #[napi(ts_return_type = "unknown[]")]
-    pub fn all(&mut self, env: Env, args: JsAny) -> napi::Result<JsAny> {
-        to_js(&env, self.all_rows(Js::new(&env), args.0).map(JsAny))
-    }
-
-    /// Binds the arguments and starts stepping, for `iterate()`.
+    /// Byte offsets of the fields in the scratch buffer, and the cell tags.
     #[napi]
-    pub fn iterate_start(&mut self, env: Env, args: JsAny) -> napi::Result<()> {
-        let started = self.start_reader(Js::new(&env), args.0).map(|_| self.inner.iterating = true);
-        to_js(&env, started)
+    pub fn scratch_layout() -> ScratchLayout {
+        ScratchLayout {
+            changes: layout::CHANGES as u32,
+            rowid_number: layout::ROWID_NUMBER as u32,
+            rowid_bigint: layout::ROWID_BIGINT as u32,
+            rowid_is_bigint: layout::ROWID_IS_BIGINT as u32,
+            cells: layout::CELLS as u32,
+            last: layout::LAST as u32,
+            tags: layout::TAGS as u32,
+            slots: layout::SLOTS as u32,
+            tag_null: layout::TAG_NULL.into(),
+            tag_number: layout::TAG_NUMBER.into(),
+            tag_bigint: layout::TAG_BIGINT.into(),
+            tag_blob: layout::TAG_BLOB.into(),
+            tag_argument: layout::TAG_ARGUMENT.into(),
+            tag_ascii: layout::TAG_ASCII.into(),
+            tag_utf8: layout::TAG_UTF8.into(),
+        }
     }
 
-    /// The next row as `[layoutId, ...values]`, or `undefined` when done.
-    #[napi(ts_return_type = "unknown[] | undefined")]
-    pub fn iterate_next(&mut self, env: Env) -> napi::Result<JsAny> {
-        to_js(&env, self.next_row(Js::new(&env)).map(JsAny))
-    }
-
-    /// Stops an iteration early and resets the statement.
-    #[napi]
-    pub fn iterate_end(&mut self) {
-        self.inner.reset();
-    }
-
-    /// Binds parameters for good; later calls take no arguments.
-    #[napi]
-    pub fn bind(&mut self, env: Env, args: JsAny) -> napi::Result<()> {
+    /// The hot functions, taking a statement's `id` first: `run(id, ...params)`
+    /// (its result goes to the scratch buffer), `get(id, collect, ...params)`,
+    /// `all(id, collect, ...params)`, `iterateStart(id, ...params)`,
+    /// `iterateNext(id, collect)`, `iterateEnd(id)` (stops an iteration early and
+    /// resets the statement). With `stringsAsBytes`, result strings reach JS as
+    /// bytes in the scratch buffer rather than as `collect`'s arguments.
+    #[napi(ts_args_type = "stringsAsBytes: boolean", ts_return_type = "Record<string, (...args: unknown[]) => unknown>")]
+    pub fn hot_functions(env: Env, strings_as_bytes: bool) -> napi::Result<JsAny> {
+        values::set_strings_as_bytes(strings_as_bytes);
+        let functions: [(&std::ffi::CStr, RawCallback); 6] = [
+            (c"run", hot_run),
+            (c"get", hot_get),
+            (c"all", hot_all),
+            (c"iterateStart", hot_iterate_start),
+            (c"iterateNext", hot_iterate_next),
+            (c"iterateEnd", hot_iterate_end),
+        ];
         let js = Js::new(&env);
-        let bound = self.start(js, args.0).map(|_| self.inner.bound = true);
+        to_js(&env, js.object().and_then(|object| js.define_methods(object, &functions).map(|()| JsAny(object))))
+    }
+
+    /// The id the hot functions know this statement by.
+    #[napi(getter)]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Binds parameters (the array `args`) for good; later calls take no arguments.
+    #[napi]
+    pub fn bind(&self, env: Env, args: JsAny) -> napi::Result<()> {
+        let js = Js::new(&env);
+        let bound = (|| {
+            let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
+            let mut state = self.state()?;
+            state.start(js, &args).map(|_| state.inner.bound = true)
+        })();
         to_js(&env, bound)
     }
 
     /// Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on.
     #[napi]
-    pub fn set_safe_integers(&mut self, on: bool) {
-        self.inner.safe_integers = on;
+    pub fn set_safe_integers(&self, env: Env, on: bool) -> napi::Result<()> {
+        to_js(&env, self.state().map(|mut state| state.inner.safe_integers = on))
     }
 
     /// Whether INTEGER columns are read as bigint.
     #[napi(getter)]
-    pub fn safe_integers(&self) -> bool {
-        self.inner.safe_integers
+    pub fn safe_integers(&self, env: Env) -> napi::Result<bool> {
+        to_js(&env, self.state().map(|state| state.inner.safe_integers))
     }
 
     /// The result column names (after the last re-prepare).
     #[napi]
     pub fn column_names(&self, env: Env) -> napi::Result<Vec<String>> {
-        to_js(&env, self.inner.column_names())
+        to_js(&env, self.state().and_then(|state| state.inner.column_names()))
     }
 
     /// Column metadata: `{ name, column, table, database, type }` for each column.
@@ -199,7 +394,7 @@ impl NativeStatement {
     pub fn columns(&self, env: Env) -> napi::Result<JsAny> {
         let js = Js::new(&env);
         let build = || -> Result<napi_value> {
-            let info = self.inner.column_info()?;
+            let info = self.state()?.inner.column_info()?;
             let array = js.array(info.len())?;
             let text = |v: &Option<String>| v.as_ref().map_or_else(|| js.null(), |s| js.str_bytes(s.as_bytes()));
             for (i, col) in info.iter().enumerate() {
@@ -218,25 +413,107 @@ impl NativeStatement {
 
     /// The SQL text.
     #[napi(getter)]
-    pub fn source(&self) -> String {
-        self.inner.source.clone()
+    pub fn source(&self, env: Env) -> napi::Result<String> {
+        to_js(&env, self.state().map(|state| state.inner.source.clone()))
     }
 
     /// Whether the statement returns rows.
     #[napi(getter)]
     pub fn reader(&self, env: Env) -> napi::Result<bool> {
-        to_js(&env, self.inner.reader())
+        to_js(&env, self.state().and_then(|state| state.inner.reader()))
     }
 
     /// Whether the statement never writes.
     #[napi(getter)]
     pub fn readonly(&self, env: Env) -> napi::Result<bool> {
-        to_js(&env, self.inner.readonly())
+        to_js(&env, self.state().and_then(|state| state.inner.readonly()))
     }
 
-    /// Whether an iterator is open on it.
+    /// Whether an iterator is open on it (or a call on it has not returned).
     #[napi(getter)]
     pub fn busy(&self) -> bool {
-        self.inner.iterating
+        self.state.try_borrow().map_or(true, |state| state.inner.iterating)
     }
+}
+
+/// Runs a hot function as a plain Node-API callback. napi-rs's generated glue
+/// costs about 200 ns a call (a borrow scope with a registry lock, a type-tag
+/// check, an unwrap, argument conversion); this finds the statement by the id in
+/// the first argument, and borrows its state mutably (so a reentrant call on the
+/// same statement fails instead of aliasing it).
+fn call_hot(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    function: fn(&mut State, Js, &[napi_value]) -> Result<napi_value>,
+) -> napi_value {
+    // SAFETY: `env` is the environment Node-API passed to the running callback.
+    let js = unsafe { Js::from_raw(env) };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<napi_value> {
+        let mut inline = [std::ptr::null_mut(); 8];
+        let (_, argc) = js.callback_args(info, &mut inline)?;
+        let mut spilled = Vec::new();
+        let args = if argc <= inline.len() {
+            &inline[..argc]
+        } else {
+            spilled.resize(argc, std::ptr::null_mut());
+            js.callback_args(info, &mut spilled)?;
+            &spilled[..]
+        };
+        let (&id, rest) = args.split_first().ok_or_else(not_a_statement)?;
+        let id = js.uint32(id)? as usize;
+        // The `Rc` keeps the state alive even if the statement is collected meanwhile.
+        let state = LIVE.with_borrow(|live| live.slots.get(id).cloned().flatten()).ok_or_else(not_a_statement)?;
+        let mut state = state.try_borrow_mut().map_err(|_| busy())?;
+        function(&mut state, js, rest)
+    }));
+    let napi_env = Env::from_raw(env);
+    match outcome {
+        Ok(Ok(value)) => value,
+        Ok(Err(error)) => {
+            error.throw(&napi_env);
+            std::ptr::null_mut()
+        }
+        Err(_) => {
+            Error::hardened("HARDENED_PANIC", "hardened-sqlite panicked; please report this as a bug").throw(&napi_env);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+fn not_a_statement() -> Error {
+    Error::type_error("HARDENED_INVALID_ARGUMENT", "The first argument must be the id of a live statement")
+}
+
+/// Splits off the leading `collect` argument.
+fn with_collect(args: &[napi_value]) -> Result<(napi_value, &[napi_value])> {
+    args.split_first()
+        .map(|(&collect, rest)| (collect, rest))
+        .ok_or_else(|| Error::type_error("HARDENED_INVALID_ARGUMENT", "A row collector function is required"))
+}
+
+unsafe extern "C" fn hot_run(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
+    call_hot(env, info, |stmt, js, args| stmt.run_once(js, args).and_then(|()| js.undefined()))
+}
+
+unsafe extern "C" fn hot_get(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
+    call_hot(env, info, |stmt, js, args| with_collect(args).and_then(|(collect, rest)| stmt.get_row(js, collect, rest)))
+}
+
+unsafe extern "C" fn hot_all(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
+    call_hot(env, info, |stmt, js, args| with_collect(args).and_then(|(collect, rest)| stmt.all_rows(js, collect, rest)))
+}
+
+unsafe extern "C" fn hot_iterate_start(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
+    call_hot(env, info, |stmt, js, args| stmt.iterate_begin(js, args).and_then(|()| js.undefined()))
+}
+
+unsafe extern "C" fn hot_iterate_next(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
+    call_hot(env, info, |stmt, js, args| with_collect(args).and_then(|(collect, _)| stmt.next_rows(js, collect)))
+}
+
+unsafe extern "C" fn hot_iterate_end(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
+    call_hot(env, info, |stmt, js, _| {
+        stmt.end_iteration();
+        js.undefined()
+    })
 }
