@@ -454,9 +454,9 @@ describe("several processes at once", () => {
       })),
     );
     for (const r of results) {
-      expect(r.err).toBe("");
-      expect(r.exit).toBe(0);
-      expect(JSON.parse(r.out)).toEqual({ ok: true, again: 0, current: 5 });
+      expect({ exit: r.exit, err: r.err, out: r.out.trim() }).toEqual({
+        exit: 0, err: "", out: JSON.stringify({ ok: true, again: 0, current: 5 }),
+      });
     }
     const db = new HardenedDb(path);
     expect(db.prepare("SELECT version, count(*) AS n FROM runs GROUP BY version ORDER BY version").raw().all()).toEqual([

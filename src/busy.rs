@@ -111,9 +111,49 @@ pub fn forget(handle: usize) {
     }
 }
 
+/// Runs `step` again after `SQLITE_BUSY` until `timeout_ms` has passed, for
+/// the steps SQLite refuses without calling the busy handler.
+///
+/// On a brand-new file still in rollback-journal mode, several processes
+/// switching it to WAL at once can each hold a SHARED lock while another waits
+/// for EXCLUSIVE; SQLite then returns `SQLITE_BUSY` at once rather than call a
+/// handler that could deadlock. The switch is idempotent, so trying again is safe.
+pub fn retry_while_busy<T>(timeout_ms: u32, mut step: impl FnMut() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let timeout = Duration::from_millis(timeout_ms.into());
+    let mut attempt: u64 = 0;
+    loop {
+        match step() {
+            Err(Error::Sqlite { code, .. }) if code & 0xff == ffi::SQLITE_BUSY && started.elapsed() < timeout => {
+                attempt += 1;
+                // 0.5 to 4 ms, varied by attempt and clock so racing processes spread out.
+                let jitter = (started.elapsed().subsec_nanos() as u64 ^ attempt.wrapping_mul(0x9E37)) % 3500;
+                std::thread::sleep(Duration::from_micros(500 + jitter).min(timeout.saturating_sub(started.elapsed())));
+            }
+            result => return result,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_busy_until_it_passes_and_gives_up_at_the_deadline() {
+        let mut calls = 0;
+        let busy = || Error::Sqlite { code: ffi::SQLITE_BUSY, message: "database is locked".into() };
+        let result = retry_while_busy(1000, || {
+            calls += 1;
+            if calls < 3 { Err(busy()) } else { Ok(calls) }
+        });
+        assert_eq!(result.unwrap(), 3);
+        let start = Instant::now();
+        assert_eq!(retry_while_busy(20, || -> Result<()> { Err(busy()) }).unwrap_err().code(), "SQLITE_BUSY");
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        let other = retry_while_busy(1000, || -> Result<()> { Err(Error::hardened("HARDENED_IO", "x")) });
+        assert_eq!(other.unwrap_err().code(), "HARDENED_IO");
+    }
 
     #[test]
     fn reports_the_configured_timeout() {
