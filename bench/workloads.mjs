@@ -117,3 +117,31 @@ export function workloadFns(driver, c, path) {
   }
   return { fns, sink: () => sink }
 }
+
+/**
+ * The workload handle of a connection with better-sqlite3's API (better-sqlite3,
+ * bun:sqlite, hardened-sqlite): the statements prepared once, inserts batched
+ * with `begin`/`commit`/`rollback` given by `transaction(fn)` or by hand.
+ */
+export function statementDriver(db, sqliteVersion, transaction = (fn) => db.transaction(fn)) {
+  const get = db.prepare(SQL.get)
+  const page = db.prepare(SQL.page)
+  const insert = db.prepare(SQL.insert)
+  return {
+    sqliteVersion,
+    get: (id) => get.get(id),
+    all: (start) => page.all(start),
+    iterate: (start) => page.iterate(start),
+    insert: (row) => insert.run(...row),
+    insertMany: transaction((rows) => {
+      for (const row of rows) insert.run(...row)
+    }),
+    exec: (sql) => db.exec(sql),
+    close: () => db.close(),
+  }
+}
+
+/** `SELECT sqlite_version()` through a driver's own connection. */
+export function sqliteVersionOf(db) {
+  return db.prepare('SELECT sqlite_version() AS v').get().v
+}
