@@ -334,16 +334,11 @@ fn integrity_check(conn: &Connection, quick: bool) -> Result<HealthCheck> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::temp_dir;
     use crate::open::open;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
-    use std::path::PathBuf;
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hs-health-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        dir
-    }
 
     fn failed(report: &HealthReport) -> Vec<&str> {
         report.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect()
@@ -351,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_is_healthy_and_the_probe_leaves_nothing() {
-        let dir = temp_dir("fresh");
+        let dir = temp_dir("health-fresh");
         let path = dir.join("app.db");
         let settings = Settings::default();
         let opened = open(path.to_str().unwrap(), &settings).unwrap();
@@ -372,7 +367,7 @@ mod tests {
 
     #[test]
     fn a_wide_mode_degrades_and_a_changed_journal_mode_is_unhealthy() {
-        let dir = temp_dir("wide");
+        let dir = temp_dir("health-wide");
         let path = dir.join("app.db");
         let settings = Settings::default();
         let opened = open(path.to_str().unwrap(), &settings).unwrap();

@@ -26,4 +26,6 @@ mod preflight;
 mod probe;
 mod statement;
 mod statement_class;
+#[cfg(test)]
+mod test_support;
 mod values;

@@ -235,14 +235,10 @@ fn verify(path: &Path, destination: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::temp_dir;
     use crate::open::open;
     use crate::options::Settings;
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hs-maint-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        dir
-    }
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -250,7 +246,7 @@ mod tests {
 
     #[test]
     fn truncate_checkpoint_empties_the_wal() {
-        let dir = temp_dir("ckpt");
+        let dir = temp_dir("maint-ckpt");
         let path = dir.join("app.db");
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(10000))").unwrap();
@@ -266,7 +262,7 @@ mod tests {
 
     #[test]
     fn backup_is_verified_renamed_and_has_the_file_mode() {
-        let dir = temp_dir("backup");
+        let dir = temp_dir("maint-backup");
         let path = dir.join("app.db");
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)").unwrap();
@@ -290,7 +286,7 @@ mod tests {
 
     #[test]
     fn integrity_vacuum_and_optimize_run_on_a_sound_database() {
-        let dir = temp_dir("vacuum");
+        let dir = temp_dir("maint-vacuum");
         let path = dir.join("app.db");
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         let conn = &opened.conn;

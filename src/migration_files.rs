@@ -160,8 +160,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn dir_with(tag: &str, files: &[(&str, &str)]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hs-mfiles-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let dir = crate::test_support::temp_dir(&format!("mfiles-{tag}"));
         fs::create_dir_all(&dir).unwrap();
         for (name, text) in files {
             fs::write(dir.join(name), text).unwrap();

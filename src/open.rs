@@ -95,19 +95,15 @@ fn check_header(conn: &Connection, name: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::temp_dir;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
     use std::path::PathBuf;
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hs-open-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        dir
-    }
 
     #[test]
     fn new_file_is_wal_incremental_and_0600_with_its_sidecars() {
-        let dir = temp_dir("new");
+        let dir = temp_dir("open-new");
         let path = dir.join("app.db");
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         assert!(opened.is_new);
@@ -126,7 +122,7 @@ mod tests {
 
     #[test]
     fn not_a_database_is_refused_and_left_byte_for_byte() {
-        let dir = temp_dir("notadb");
+        let dir = temp_dir("open-notadb");
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("notes.db");
         let bytes: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -141,7 +137,7 @@ mod tests {
 
     #[test]
     fn readonly_rejects_writes() {
-        let dir = temp_dir("ro");
+        let dir = temp_dir("open-ro");
         let path = dir.join("app.db");
         let writer = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         writer.conn.execute_batch("CREATE TABLE t(x)").unwrap();

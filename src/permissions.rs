@@ -159,8 +159,7 @@ mod tests {
     use super::*;
 
     fn temp_db(tag: &str) -> (PathBuf, PathBuf) {
-        let dir = std::env::temp_dir().join(format!("hs-perm-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let dir = crate::test_support::temp_dir(&format!("perm-{tag}"));
         fs::create_dir_all(&dir).unwrap();
         let db = dir.join("app.db");
         (dir, db)

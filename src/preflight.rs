@@ -204,8 +204,7 @@ mod tests {
     use std::fs;
 
     fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hs-pre-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let dir = crate::test_support::temp_dir(&format!("pre-{tag}"));
         fs::create_dir_all(&dir).unwrap();
         dir
     }
