@@ -195,11 +195,17 @@ describe("checkpointInterval", () => {
 });
 
 describe("db.transaction(fn, { retries })", () => {
-  it("should re-run the whole callback after SQLITE_BUSY_SNAPSHOT and succeed", () => {
+  /** A connection whose .deferred is really deferred, and another writer, on a table t. */
+  function twoConnections() {
     const path = tmp.path("retry.db");
-    const db = new HardenedDb(path, { upgradeDeferredBegin: false }); // a real deferred transaction
+    const db = new HardenedDb(path, { upgradeDeferredBegin: false });
     const other = new HardenedDb(path);
     db.exec("CREATE TABLE t (x)");
+    return { db, other };
+  }
+
+  it("should re-run the whole callback after SQLITE_BUSY_SNAPSHOT and succeed", () => {
+    const { db, other } = twoConnections();
     let runs = 0;
     const readThenWrite = db.transaction(() => {
       runs++;
@@ -216,10 +222,7 @@ describe("db.transaction(fn, { retries })", () => {
   });
 
   it("should give up after the retries and rethrow", () => {
-    const path = tmp.path("retry.db");
-    const db = new HardenedDb(path, { upgradeDeferredBegin: false }); // a real deferred transaction
-    const other = new HardenedDb(path);
-    db.exec("CREATE TABLE t (x)");
+    const { db, other } = twoConnections();
     let runs = 0;
     const alwaysConflicting = db.transaction(() => {
       runs++;
