@@ -76,9 +76,10 @@ function makeTransaction(db, fn, statements, defaultBehaviour, options = {}) {
   for (const behaviour of BEHAVIOURS) {
     const once = function transactionOnce(self, args) {
       const nested = db.inTransaction
+      const control = statements()
       const { begin, commit, rollback } = nested
-        ? { begin: statements().savepoint, commit: statements().release, rollback: statements().rollbackTo }
-        : { begin: statements()[behaviour], commit: statements().commit, rollback: statements().rollback }
+        ? { begin: control.savepoint, commit: control.release, rollback: control.rollbackTo }
+        : { begin: control[behaviour], commit: control.commit, rollback: control.rollback }
       begin.run()
       let result
       try {
@@ -93,7 +94,7 @@ function makeTransaction(db, fn, statements, defaultBehaviour, options = {}) {
       } catch (error) {
         if (db.inTransaction) {
           rollback.run()
-          if (nested) statements().release.run()
+          if (nested) control.release.run()
         }
         throw translate(error)
       }

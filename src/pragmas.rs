@@ -128,10 +128,11 @@ pub struct Mismatch {
 pub fn mismatches(conn: &Connection, recipe: &[Expected]) -> Result<Vec<Mismatch>> {
     let mut found = Vec::new();
     for pragma in recipe {
-        let actual = match busy::configured_timeout(conn) {
-            // SQLite reads 0 once a custom handler is installed; ours knows its timeout.
-            Some(ms) if pragma.name == "busy_timeout" => Some(PragmaValue::Int(ms)),
-            _ => query(conn, pragma.name)?,
+        // SQLite reads 0 once a custom busy handler is installed; ours knows its timeout.
+        let handler_timeout = (pragma.name == "busy_timeout").then(|| busy::configured_timeout(conn)).flatten();
+        let actual = match handler_timeout {
+            Some(ms) => Some(PragmaValue::Int(ms)),
+            None => query(conn, pragma.name)?,
         };
         let same = match (&actual, &pragma.value) {
             (Some(PragmaValue::Text(a)), PragmaValue::Text(e)) => a.eq_ignore_ascii_case(e),
