@@ -1,9 +1,9 @@
 // The typings (index.d.ts, index.d.mts) under `tsc --noEmit --strict`:
 // __test__/types/ (the whole API, Drizzle and Kysely usage, and mistakes that
-// must not compile), every `ts` block of README's Drizzle, Kysely and
-// TypeScript sections, and a misspelled option that must fail alone.
+// must not compile), every `ts` block of README.md and docs/*.md, and a
+// misspelled option that must fail alone.
 import { describe, it, expect, beforeAll, afterAll } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { PACKAGE_ROOT, NODE } from "./helpers";
@@ -15,17 +15,42 @@ function tsc(project: string) {
   return { status: out.status, output: `${out.stdout}${out.stderr}` };
 }
 
-/** The `ts` code blocks of the README sections with these headings. */
-function readmeSnippets(headings: string[]): { section: string; code: string }[] {
-  const readme = readFileSync(join(PACKAGE_ROOT, "README.md"), "utf8");
-  const sections = readme.split(/^## /m);
-  const snippets: { section: string; code: string }[] = [];
-  for (const section of sections) {
-    const heading = section.slice(0, section.indexOf("\n")).trim();
-    if (!headings.includes(heading)) continue;
-    for (const m of section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) snippets.push({ section: heading, code: m[1] });
+/** The documentation: README.md and every docs/*.md, as paths relative to the package. */
+const DOC_FILES = ["README.md", ...readdirSync(join(PACKAGE_ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
+
+type Snippet = { file: string; section: string; line: number; code: string };
+
+/** Every `ts` code block of the documentation, with its file, the heading above it and its line. */
+function docSnippets(): Snippet[] {
+  const snippets: Snippet[] = [];
+  for (const file of DOC_FILES) {
+    const lines = readFileSync(join(PACKAGE_ROOT, file), "utf8").split("\n");
+    let section = "";
+    for (let i = 0; i < lines.length; i++) {
+      const fence = /^```(\w*)/.exec(lines[i]);
+      if (!fence) {
+        const heading = /^#+ (.*)$/.exec(lines[i]);
+        if (heading) section = heading[1].trim();
+        continue;
+      }
+      const end = lines.findIndex((l, j) => j > i && l.startsWith("```"));
+      if (end === -1) throw new Error(`${file}:${i + 1}: unclosed code block`);
+      if (fence[1] === "ts") snippets.push({ file, section, line: i + 2, code: lines.slice(i + 1, end).join("\n") + "\n" });
+      i = end;
+    }
   }
   return snippets;
+}
+
+/**
+ * A snippet as a module of its own. One that imports nothing continues an example
+ * (`db.health()` on the `db` of the quick start): it gets `HardenedDb` and a `db`, and
+ * runs in a block so that it may declare its own `db`.
+ */
+function snippetModule({ file, line, code }: Snippet): string {
+  const where = `// ${file}:${line}\n`;
+  if (/^import\b/m.test(code)) return `${where}export {};\n${code}`;
+  return `${where}import { HardenedDb } from "hardened-sqlite";\ndeclare const db: HardenedDb;\n{\n${code}}\n`;
 }
 
 /** The body of `declare class NAME ... { ... }` or `interface NAME { ... }` in index.d.ts. */
@@ -62,7 +87,7 @@ describe("index.d.ts covers what exists", () => {
 });
 
 describe("index.d.ts", () => {
-  it("should compile __test__/types (README examples, the whole API, must-not-compile lines)", () => {
+  it("should compile __test__/types (documented examples, the whole API, must-not-compile lines)", () => {
     const { status, output } = tsc("__test__/types");
     expect(output).toBe("");
     expect(status).toBe(0);
@@ -75,27 +100,31 @@ describe("index.d.ts", () => {
     expect(output).toContain("'readOnly' does not exist in type 'HardenedDbOptions'. Did you mean to write 'readonly'?");
   }, 120_000);
 
-  describe("README's ts blocks", () => {
+  describe("the ts blocks of README.md and docs/", () => {
     // Inside the package, so "hardened-sqlite" resolves to it as it would in an app.
-    const dir = join(PACKAGE_ROOT, ".tmp", "readme-snippets");
-    const snippets = readmeSnippets(["Drizzle", "Kysely", "TypeScript"]);
+    const dir = join(PACKAGE_ROOT, ".tmp", "doc-snippets");
+    const snippets = docSnippets();
     beforeAll(() => {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      snippets.forEach(({ section, code }, i) => writeFileSync(join(dir, `${section.toLowerCase()}-${i}.mts`), `export {};\n${code}`));
+      // e.g. docs-orms.md-12.mts: the file name says where a compile error comes from.
+      snippets.forEach((s) => writeFileSync(join(dir, `${s.file.replace("/", "-")}-${s.line}.mts`), snippetModule(s)));
       writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "../../__test__/types/tsconfig.json", include: ["*.mts"] }));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it("should find the examples of each section", () => {
-      const sections = snippets.map((s) => s.section);
-      expect(sections.filter((s) => s === "Drizzle").length).toBeGreaterThanOrEqual(2);
-      expect(sections).toContain("Kysely");
-      expect(sections).toContain("TypeScript");
+      const found = snippets.map((s) => `${s.file} ${s.section}`);
+      expect(found).toContain("README.md Quick start");
+      expect(found.filter((s) => s === "docs/orms.md Drizzle").length).toBeGreaterThanOrEqual(2);
+      expect(found).toContain("docs/orms.md Kysely");
+      expect(found).toContain("docs/api.md TypeScript");
+      expect(found).toContain("docs/migrations.md Migrations");
+      expect(found).toContain("docs/health-and-maintenance.md Health check");
     });
 
     it("should compile every one of them", () => {
-      const { status, output } = tsc(".tmp/readme-snippets");
+      const { status, output } = tsc(".tmp/doc-snippets");
       expect(output).toBe("");
       expect(status).toBe(0);
     }, 120_000);

@@ -1,4 +1,4 @@
-// The type test: README's examples and the whole public API, as an ESM app
+// The type test: the examples of README.md and docs/ and the whole public API, as an ESM app
 // would write them. Compiled (never run) by `tsc --noEmit --strict -p __test__/types`.
 import HardenedDbDefault, {
   HardenedDb,
