@@ -26,6 +26,11 @@ export declare class NativeDatabase {
   migrationStatus(source: string | Array<MigrationInput>, options?: MigrateOptions | undefined | null): MigrationStatus
   /** Finalizes every statement and closes; the last connection removes `-wal`. */
   close(): void
+  /**
+   * Turns SQLite's defensive mode off (`true`) or back on (`false`):
+   * better-sqlite3's `unsafeMode()`.
+   */
+  setUnsafeMode(on: boolean): void
   /** New statements read integers as bigint when on. */
   setDefaultSafeIntegers(on: boolean): void
   /** Whether the connection is open. */

@@ -332,6 +332,11 @@ export declare class HardenedDb {
   walSize(): number;
   /** New statements read INTEGER columns as `bigint`. */
   defaultSafeIntegers(toggle?: boolean): this;
+  /**
+   * Turns SQLite's defensive mode off (`true`, the default) or back on (`false`):
+   * better-sqlite3's `unsafeMode()`. Defensive mode is on for every new connection.
+   */
+  unsafeMode(unsafe?: boolean): this;
   /** Closes the connection; idempotent. The last connection checkpoints and removes `-wal`. */
   close(): this;
   /** `using db = new HardenedDb(...)` closes it at the end of the scope. */

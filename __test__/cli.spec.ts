@@ -158,7 +158,7 @@ describe("hardened-sqlite backup, checkpoint, check, vacuum", () => {
     db.close();
     expect(json(["check", "app.db", "--full"]).report).toEqual({ ok: true, problems: [] });
     const broken = new HardenedDb(path);
-    broken.exec("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE INDEX i ON t(c)' WHERE name = 'i'; PRAGMA writable_schema = OFF");
+    broken.unsafeMode().exec("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE INDEX i ON t(c)' WHERE name = 'i'; PRAGMA writable_schema = OFF");
     broken.close();
     const { status, report } = json(["check", "app.db", "--full"]);
     expect(status).toBe(2);

@@ -47,7 +47,7 @@ function corruptIndex(path: string) {
   const insert = db.prepare("INSERT INTO t (b, c) VALUES (?, ?)");
   for (let i = 0; i < 20; i++) insert.run(`b${i}`, `c${100 - i}`);
   // The index now claims to cover column c, while its entries hold column b.
-  db.exec("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE INDEX i ON t(c)' WHERE name = 'i'; PRAGMA writable_schema = OFF");
+  db.unsafeMode().exec("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE INDEX i ON t(c)' WHERE name = 'i'; PRAGMA writable_schema = OFF");
   db.close();
 }
 

@@ -207,6 +207,20 @@ class HardenedDb {
     return this
   }
 
+  /**
+   * Turns SQLite's defensive mode off (`unsafeMode()`, `unsafeMode(true)`) or
+   * back on (`unsafeMode(false)`), as better-sqlite3's does: with it off, SQL
+   * may use `PRAGMA writable_schema`, `journal_mode=OFF` and other ways to
+   * corrupt the file. It never lifts `readonly`.
+   */
+  unsafeMode(unsafe = true) {
+    if (typeof unsafe !== 'boolean') {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `unsafeMode() expects a boolean, got ${typeof unsafe}`)
+    }
+    wrap(() => this.#native.setUnsafeMode(unsafe))
+    return this
+  }
+
   /** Closes the connection (idempotent); statements become unusable. */
   close() {
     this.#stopCheckpointer?.()

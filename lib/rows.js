@@ -173,20 +173,29 @@ function pluckShaper() {
   return (read, k) => read(k)
 }
 
+const expandShapers = new Map()
+
 /**
  * A shaper making `{ table: { column: value } }`; columns that come from no
- * table (expressions) are grouped under `$`.
+ * table (expressions) are grouped under `$`. Like the other shapers it is an
+ * object literal, so a table or column named `__proto__` or `constructor`
+ * becomes an own property and never reaches a prototype.
  */
 function expandShaper(columns) {
-  const tables = columns.map((c) => c.table ?? '$')
-  return (read, k) => {
-    const row = {}
-    for (let i = 0; i < columns.length; i++) {
-      const group = (row[tables[i]] ??= {})
-      group[columns[i].name] = read(k + i)
-    }
-    return row
+  const tables = new Map()
+  columns.forEach((column, i) => {
+    const table = column.table ?? '$'
+    if (!tables.has(table)) tables.set(table, [])
+    tables.get(table).push(`${propertyKey(column.name)}: read(k + ${i})`)
+  })
+  const groups = [...tables].map(([table, fields]) => `${propertyKey(table)}: { ${fields.join(', ')} }`)
+  const body = `return { ${groups.join(', ')} }`
+  let shaper = expandShapers.get(body)
+  if (shaper === undefined) {
+    shaper = new Function('read', 'k', body)
+    expandShapers.set(body, shaper)
   }
+  return shaper
 }
 
 module.exports = {

@@ -3,7 +3,7 @@
  * `Statement`: better-sqlite3's statement API (plus bun:sqlite's `values()`)
  * over a native prepared statement.
  */
-const { translate, typeError } = require('./errors')
+const { translate, typeError, HardenedDbError } = require('./errors')
 const { NativeStatement } = require('../binding.js')
 const rows = require('./rows')
 const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, runResult } = rows
@@ -66,8 +66,11 @@ class Statement {
       throw translate(error)
     }
     // The row, if any, waits in the scratch buffer: cells [layoutId, ...values].
-    if (cellCount() === 0) return undefined
-    const row = this.#shaperFor(readCell(0))(readCell, 1)
+    const count = cellCount()
+    if (count === 0) return undefined
+    const shape = this.#shaperFor(readCell(0))
+    checkCells(count - 1, this.#width)
+    const row = shape(readCell, 1)
     release()
     return row
   }
@@ -106,6 +109,7 @@ class Statement {
         if (count === 0) return
         const shape = this.#shaperFor(readCell(0))
         const width = this.#width
+        checkCells(count - 1, width)
         const batch = []
         for (let k = 1; k < count; k += width) batch.push(shape(readCell, k))
         const last = lastBatch()
@@ -198,6 +202,7 @@ class Statement {
       const count = cellCount()
       const shaper = this.#rowShaper(readCell(0), asArrays)
       const width = this.#width
+      checkCells(count - 1, width)
       for (let k = 1; k < count; k += width) out.push(shaper(readCell, k))
       release()
       return out
@@ -207,6 +212,7 @@ class Statement {
     const width = this.#width
     for (let c = 0; c < result.length; c++) {
       const values = result[c]
+      checkCells(c === 0 ? values.length - 1 : values.length, width)
       useFlat(values)
       for (let k = c === 0 ? 1 : 0; k < values.length; k += width) out.push(shaper(readFlat, k))
     }
@@ -231,6 +237,20 @@ class Statement {
       this.#layout = layout
     }
     return this.#shape
+  }
+}
+
+/**
+ * Refuses to read rows unless the native side wrote whole rows of `width`
+ * cells: a stride that does not match what it wrote would read cells of
+ * another row, or left over from an earlier query.
+ */
+function checkCells(cells, width) {
+  if (width === 0 || cells % width !== 0) {
+    throw new HardenedDbError(
+      `hardened-sqlite read ${cells} values for rows of ${width} columns; please report this as a bug`,
+      'HARDENED_INTERNAL',
+    )
   }
 }
 

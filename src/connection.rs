@@ -7,6 +7,7 @@ use std::rc::{Rc, Weak};
 
 use rusqlite::{Connection, ffi};
 
+use crate::authorizer;
 use crate::busy;
 use crate::errors::{Error, Result};
 
@@ -42,12 +43,51 @@ impl Drop for StmtSlot {
 }
 
 /// An open (or closed) hardened connection and the statements prepared on it.
+///
+/// A JS callback that runs while native code holds a statement handle (a
+/// getter of a parameter object, a Proxy trap) may call `db.close()`. Closing
+/// then would free the handle under the running call, so `close()` only marks
+/// the connection closed (every later use fails with `HARDENED_NOT_OPEN`) and
+/// the outermost [`ActiveCall`] finalizes and closes when it ends.
 #[derive(Debug)]
 pub struct Shared {
     conn: RefCell<Option<Connection>>,
     statements: RefCell<Vec<Weak<StmtSlot>>>,
+    /// `statements.len()` at which the next prepare drops the dead entries.
+    compact_at: Cell<usize>,
+    /// Native calls on this connection that have not returned (see [`ActiveCall`]).
+    active_calls: Cell<u32>,
+    /// `close()` was called during an active call; the last one closes.
+    close_pending: Cell<bool>,
     /// New statements read integers as bigint (`db.defaultSafeIntegers()`).
     pub default_safe_integers: Cell<bool>,
+}
+
+/// Smallest statement list that is compacted (see `Shared::prepare_slot`).
+const MIN_COMPACT: usize = 64;
+
+/// Marks a native call that may run JS callbacks while it holds statement
+/// handles; while one is alive, `close()` is deferred to its end.
+#[derive(Debug)]
+pub struct ActiveCall(Rc<Shared>);
+
+impl ActiveCall {
+    /// Starts a call on `shared`.
+    pub fn enter(shared: &Rc<Shared>) -> ActiveCall {
+        shared.active_calls.set(shared.active_calls.get() + 1);
+        ActiveCall(Rc::clone(shared))
+    }
+}
+
+impl Drop for ActiveCall {
+    fn drop(&mut self) {
+        let shared = &self.0;
+        shared.active_calls.set(shared.active_calls.get() - 1);
+        if shared.active_calls.get() == 0 && shared.close_pending.replace(false) {
+            // Nobody is left to report to: the `close()` that asked already returned.
+            let _ = shared.close_now();
+        }
+    }
 }
 
 impl Shared {
@@ -56,20 +96,23 @@ impl Shared {
         Rc::new(Shared {
             conn: RefCell::new(Some(conn)),
             statements: RefCell::new(Vec::new()),
+            compact_at: Cell::new(MIN_COMPACT),
+            active_calls: Cell::new(0),
+            close_pending: Cell::new(false),
             default_safe_integers: Cell::new(safe_integers),
         })
     }
 
-    /// Whether `close()` has not run yet.
+    /// Whether `close()` has not been called yet.
     pub fn is_open(&self) -> bool {
-        self.conn.borrow().is_some()
+        !self.close_pending.get() && self.conn.borrow().is_some()
     }
 
     /// Runs `f` on the connection, or fails with the "not open" `TypeError`.
     pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         match self.conn.borrow().as_ref() {
-            Some(conn) => f(conn),
-            None => Err(Error::not_open()),
+            Some(conn) if !self.close_pending.get() => f(conn),
+            _ => Err(Error::not_open()),
         }
     }
 
@@ -98,18 +141,33 @@ impl Shared {
             )
         };
         if rc != ffi::SQLITE_OK {
-            return Err(last_error(db, rc));
+            return Err(prepare_error(db, rc));
         }
         let consumed = tail as usize - sql.as_ptr() as usize;
         let slot = Rc::new(StmtSlot { raw: Cell::new(raw) });
         let mut statements = self.statements.borrow_mut();
-        statements.retain(|weak| weak.strong_count() > 0);
+        // Dropping dead entries only when the list doubled keeps prepare O(1)
+        // amortised however many statements stay alive.
+        if statements.len() >= self.compact_at.get() {
+            statements.retain(|weak| weak.strong_count() > 0);
+            self.compact_at.set((statements.len() * 2).max(MIN_COMPACT));
+        }
         statements.push(Rc::downgrade(&slot));
         Ok((slot, consumed))
     }
 
     /// Finalizes every statement, then closes. Closing twice does nothing.
+    /// During an [`ActiveCall`] the connection only stops accepting calls; the
+    /// call finalizes and closes it when it ends.
     pub fn close(&self) -> Result<()> {
+        if self.active_calls.get() > 0 {
+            self.close_pending.set(true);
+            return Ok(());
+        }
+        self.close_now()
+    }
+
+    fn close_now(&self) -> Result<()> {
         for weak in self.statements.borrow_mut().drain(..) {
             if let Some(slot) = weak.upgrade() {
                 slot.finalize();
@@ -120,6 +178,7 @@ impl Shared {
         let handle = unsafe { conn.handle() } as usize;
         conn.close().map_err(|(_, e)| Error::from(e))?;
         busy::forget(handle);
+        authorizer::forget(handle);
         Ok(())
     }
 }
@@ -150,6 +209,15 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     Error::Sqlite { code, message: with_fix(code, message) }
 }
 
+/// The error of a failed prepare (or exec) on `db`: the authorizer's reason
+/// when it refused the statement, else SQLite's.
+pub fn prepare_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
+    match authorizer::take_refusal(db) {
+        Some(refusal) if rc & 0xff == ffi::SQLITE_AUTH => refusal.error(),
+        _ => last_error(db, rc),
+    }
+}
+
 /// Adds what to do to the messages whose cause is outside the program.
 fn with_fix(code: i32, message: String) -> String {
     match code & 0xff {
@@ -162,5 +230,47 @@ fn with_fix(code: i32, message: String) -> String {
              keep write transactions short, or pass {{ retries }} to db.transaction()"
         ),
         _ => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Rc<Shared> {
+        Shared::new(Connection::open_in_memory().unwrap(), false)
+    }
+
+    #[test]
+    fn the_statement_list_stays_within_twice_the_live_statements() {
+        let db = shared();
+        let mut live = Vec::new();
+        for i in 0..5000 {
+            let (slot, _) = db.prepare_slot("SELECT 1").unwrap();
+            if i % 10 == 0 {
+                live.push(slot);
+            }
+            let listed = db.statements.borrow().len();
+            assert!(listed <= (2 * live.len()).max(MIN_COMPACT) + 1, "{listed} listed for {} live", live.len());
+        }
+        db.close().unwrap();
+        assert!(live.iter().all(|slot| slot.get().is_none()));
+    }
+
+    #[test]
+    fn close_during_an_active_call_waits_for_its_end() {
+        let db = shared();
+        let (slot, _) = db.prepare_slot("SELECT 1").unwrap();
+        let call = ActiveCall::enter(&db);
+        let nested = ActiveCall::enter(&db);
+        db.close().unwrap();
+        assert!(!db.is_open());
+        assert_eq!(db.handle().unwrap_err().code(), "HARDENED_NOT_OPEN");
+        assert!(slot.get().is_some(), "the handle stays valid for the running call");
+        drop(nested);
+        assert!(slot.get().is_some());
+        drop(call);
+        assert!(slot.get().is_none());
+        assert!(db.conn.borrow().is_none());
     }
 }

@@ -8,7 +8,7 @@ use napi::{Either, Env};
 use napi_derive::napi;
 use rusqlite::ffi;
 
-use crate::connection::{Shared, last_error};
+use crate::connection::{Shared, prepare_error};
 use crate::database_upkeep::Upkeep;
 use crate::errors::{Error, Result, to_js};
 use crate::location::Location;
@@ -38,7 +38,7 @@ pub fn exec(shared: &Shared, sql: &str) -> Result<()> {
     // SAFETY: `db` is open; `text` is NUL-terminated and outlives the call; no
     // callback is given and the error message is read from `db` instead.
     let rc = unsafe { ffi::sqlite3_exec(db, text.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut()) };
-    if rc == ffi::SQLITE_OK { Ok(()) } else { Err(last_error(db, rc)) }
+    if rc == ffi::SQLITE_OK { Ok(()) } else { Err(prepare_error(db, rc)) }
 }
 
 #[napi]
@@ -103,6 +103,13 @@ impl NativeDatabase {
     #[napi]
     pub fn close(&self, env: Env) -> napi::Result<()> {
         to_js(&env, self.shared.close())
+    }
+
+    /// Turns SQLite's defensive mode off (`true`) or back on (`false`):
+    /// better-sqlite3's `unsafeMode()`.
+    #[napi]
+    pub fn set_unsafe_mode(&self, env: Env, on: bool) -> napi::Result<()> {
+        to_js(&env, self.shared.with(|conn| crate::defensive::set_unsafe_mode(conn, on)))
     }
 
     /// New statements read integers as bigint when on.

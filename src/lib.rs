@@ -4,10 +4,12 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod authorizer;
 mod busy;
 mod connection;
 mod database;
 mod database_upkeep;
+mod defensive;
 mod errors;
 mod health;
 mod js;

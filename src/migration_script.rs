@@ -1,13 +1,14 @@
 //! Running one migration's SQL statement by statement, split by SQLite itself,
-//! so a failure names the statement and its line; and refusing, while it runs,
-//! the statements that would silently break the transaction around it.
+//! so a failure names the statement and its line; while it runs, the
+//! authorizer refuses the statements that would silently break the transaction
+//! around it (see `authorizer::Refusal`).
 
-use std::cell::Cell;
-use std::ffi::{CString, c_char, c_int, c_void};
+use std::ffi::{CString, c_int};
 use std::ptr;
 
 use rusqlite::{Connection, ffi};
 
+use crate::authorizer::{MigrationScope, Refusal};
 use crate::connection::last_error;
 use crate::errors::{Error, Result};
 
@@ -22,98 +23,6 @@ pub struct Failed {
     pub error: Error,
     /// Why the statement was refused, when it was (`None` for SQLite's own errors).
     pub refused: Option<&'static str>,
-}
-
-/// Statements a migration may not contain, because inside its transaction they
-/// would do nothing or end that transaction.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Refusal {
-    ForeignKeys,
-    JournalMode,
-    UserVersion,
-    Transaction,
-}
-
-impl Refusal {
-    fn explain(self) -> &'static str {
-        match self {
-            Refusal::ForeignKeys => {
-                "PRAGMA foreign_keys does nothing inside a transaction, and every migration runs in one; to rebuild \
-                 a table with foreign keys off, make \"-- hardened: foreign_keys=off\" the first line of the file instead"
-            }
-            Refusal::JournalMode => {
-                "PRAGMA journal_mode cannot change inside a transaction, and every migration runs in one; the open \
-                 sequence already sets WAL: remove it"
-            }
-            Refusal::UserVersion => {
-                "PRAGMA user_version is set by the migration runner to the migration's version: remove it"
-            }
-            Refusal::Transaction => {
-                "BEGIN, COMMIT and ROLLBACK would end the transaction the runner opens around each migration: \
-                 remove them (SAVEPOINT is fine)"
-            }
-        }
-    }
-}
-
-/// Reads a C string argument of the authorizer.
-///
-/// # Safety
-/// `text` is null or a NUL-terminated string valid for the call.
-unsafe fn arg(text: *const c_char) -> Option<String> {
-    // SAFETY: forwarded from the caller.
-    (!text.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy().to_ascii_lowercase())
-}
-
-unsafe extern "C" fn authorize(
-    data: *mut c_void,
-    action: c_int,
-    first: *const c_char,
-    second: *const c_char,
-    _database: *const c_char,
-    _trigger: *const c_char,
-) -> c_int {
-    // SAFETY: SQLite passes the strings it documents for `action`, valid for this call.
-    let (first, has_value) = unsafe { (arg(first), !second.is_null()) };
-    let refusal = match (action, first.as_deref()) {
-        (ffi::SQLITE_TRANSACTION, _) => Some(Refusal::Transaction),
-        (ffi::SQLITE_PRAGMA, Some("foreign_keys")) if has_value => Some(Refusal::ForeignKeys),
-        (ffi::SQLITE_PRAGMA, Some("journal_mode")) if has_value => Some(Refusal::JournalMode),
-        (ffi::SQLITE_PRAGMA, Some("user_version")) if has_value => Some(Refusal::UserVersion),
-        _ => None,
-    };
-    match refusal {
-        Some(refusal) => {
-            // SAFETY: `data` is the `Cell` owned by the live `Guard` that installed this callback.
-            unsafe { (*data.cast::<Cell<Option<Refusal>>>()).set(Some(refusal)) };
-            ffi::SQLITE_DENY
-        }
-        None => ffi::SQLITE_OK,
-    }
-}
-
-/// Installs the authorizer for as long as it lives.
-struct Guard {
-    db: *mut ffi::sqlite3,
-    refused: Box<Cell<Option<Refusal>>>,
-}
-
-impl Guard {
-    fn install(db: *mut ffi::sqlite3) -> Guard {
-        let refused = Box::new(Cell::new(None));
-        let data = ptr::from_ref::<Cell<Option<Refusal>>>(&refused).cast_mut().cast::<c_void>();
-        // SAFETY: `db` is open; `data` points into the box, which outlives the
-        // authorizer because `drop` removes it before the box is freed.
-        unsafe { ffi::sqlite3_set_authorizer(db, Some(authorize), data) };
-        Guard { db, refused }
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        // SAFETY: `db` is still open (the guard lives within one borrow of the connection).
-        unsafe { ffi::sqlite3_set_authorizer(self.db, None, ptr::null_mut()) };
-    }
 }
 
 /// Finalizes a prepared statement when dropped.
@@ -167,7 +76,7 @@ fn failed(sql: &str, start: usize, end: usize, error: Error, refused: Option<Ref
 pub fn run(conn: &Connection, sql: &str) -> std::result::Result<(), Failed> {
     // SAFETY: the handle is only used while `conn` is borrowed, i.e. open.
     let db = unsafe { conn.handle() };
-    let guard = Guard::install(db);
+    let scope = MigrationScope::enter(conn).map_err(|error| failed(sql, 0, 0, error, None))?;
     let mut offset = 0;
     while offset < sql.len() {
         let start = offset + leading_trivia(&sql[offset..]);
@@ -186,7 +95,7 @@ pub fn run(conn: &Connection, sql: &str) -> std::result::Result<(), Failed> {
         let stmt = Prepared(raw);
         if rc != ffi::SQLITE_OK {
             let end = start + statement_end(rest);
-            return Err(failed(sql, start, end, last_error(db, rc), guard.refused.take()));
+            return Err(failed(sql, start, end, last_error(db, rc), scope.take_refusal()));
         }
         let end = start + (tail as usize - rest.as_ptr() as usize);
         if !stmt.0.is_null() {

@@ -3,7 +3,9 @@
 
 use rusqlite::{Connection, OpenFlags, ffi};
 
+use crate::authorizer;
 use crate::busy;
+use crate::defensive;
 use crate::errors::{Error, Result};
 use crate::location::{self, Location};
 use crate::options::Settings;
@@ -67,7 +69,9 @@ pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, 
     let connection = pragmas::connection_recipe(settings, memory);
     busy::retry_while_busy(settings.busy_timeout_ms, || pragmas::apply(conn, &file)).map_err(|e| e.context(name))?;
     pragmas::apply(conn, &connection).map_err(|e| e.context(name))?;
-    pragmas::verify(conn, &[file, connection].concat(), name)
+    pragmas::verify(conn, &[file, connection].concat(), name)?;
+    defensive::apply(conn, name)?;
+    authorizer::install(conn, settings.readonly)
 }
 
 /// Reads the schema cookie, which makes SQLite validate the header, before anything writes.

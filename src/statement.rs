@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use rusqlite::ffi;
 
-use crate::connection::{Shared, StmtSlot, last_error};
+use crate::connection::{ActiveCall, Shared, StmtSlot, last_error};
 use crate::errors::{Error, Result};
 
 /// How one `?`, `?NNN`, `:name`, `@name` or `$name` parameter is filled.
@@ -98,6 +98,12 @@ impl Statement {
         }
     }
 
+    /// Marks a call that may run JS callbacks while it holds the handle: a
+    /// `db.close()` from one of them waits until the call ends.
+    pub fn active_call(&self) -> ActiveCall {
+        ActiveCall::enter(&self.shared)
+    }
+
     /// Whether it returns rows (`SELECT`, `PRAGMA x`, `... RETURNING`).
     pub fn reader(&self) -> Result<bool> {
         // SAFETY: `raw()` only returns live handles.
@@ -137,7 +143,9 @@ impl Statement {
         }
     }
 
-    /// Number of result columns.
+    /// Number of result columns. SQLite may re-prepare the statement inside
+    /// `sqlite3_step` (after a schema change by any connection), changing it:
+    /// read it after the step whose row is being read.
     pub fn column_count(&self, raw: *mut ffi::sqlite3_stmt) -> usize {
         // SAFETY: callers pass the live handle.
         unsafe { ffi::sqlite3_column_count(raw) as usize }

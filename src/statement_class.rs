@@ -139,7 +139,8 @@ impl State {
                 "This statement already has bound parameters; call it without arguments",
             ));
         }
-        Ok(raw)
+        // A getter or Proxy trap met while binding may have closed the database.
+        self.inner.raw()
     }
 
     fn start_reader(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
@@ -158,7 +159,7 @@ impl State {
             Ok(true) => (|| {
                 let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
                 rows.number(self.inner.layout_id(raw).into())?;
-                rows.row(raw, self.inner.column_count(raw))?;
+                rows.row(raw, self.inner.column_count(raw), None)?;
                 rows.finish()
             })(),
             Ok(false) => values::write_no_rows(js),
@@ -178,20 +179,23 @@ impl State {
     /// Steps to the end, in chunks of rows. One chunk comes back as is (see
     /// `RowWriter::finish`); several as an array of `collect`ed chunks.
     fn read_all(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<napi_value> {
-        let width = self.inner.column_count(raw);
         let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
         rows.number(0.0)?; // the layout id, known after the first step
+        // The column count, known after the first step (which may re-prepare).
+        let mut width = None;
         let mut chunks = Vec::new();
         loop {
             // Each chunk's strings are released once `collect` made them an array.
             let scope = js.escapable_scope()?;
             let mut done = false;
-            while !rows.is_full(width) {
+            while !rows.is_full(width.unwrap_or(0)) {
                 if !self.inner.step(raw)? {
                     done = true;
                     break;
                 }
-                rows.row(raw, width)?;
+                let columns = self.inner.column_count(raw);
+                rows.row(raw, columns, width)?;
+                width = Some(columns);
             }
             if chunks.is_empty() {
                 rows.set_number(0, self.inner.layout_id(raw).into());
@@ -249,19 +253,27 @@ impl State {
 
     /// Reads the next batch into the scratch buffer; false when there was no row.
     fn read_batch(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<bool> {
-        let width = self.inner.column_count(raw);
         let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
         rows.number(0.0)?; // the layout id, known after the first step
+        // The column count, read after each step (the first may re-prepare).
+        let mut width = None;
         let mut count = 0;
-        while count < self.batch && !rows.is_full(width) {
+        while count < self.batch && !rows.is_full(width.unwrap_or(0)) {
             let mark = rows.mark();
             let read = match self.inner.step(raw) {
-                Ok(true) => rows.row(raw, width).map(|()| true),
-                other => other,
+                Ok(true) => {
+                    let columns = self.inner.column_count(raw);
+                    rows.row(raw, columns, width).map(|()| Some(columns))
+                }
+                Ok(false) => Ok(None),
+                Err(e) => Err(e),
             };
             match read {
-                Ok(true) => count += 1,
-                Ok(false) => {
+                Ok(Some(columns)) => {
+                    width = Some(columns);
+                    count += 1;
+                }
+                Ok(None) => {
                     self.done = true;
                     break;
                 }
@@ -366,6 +378,7 @@ impl NativeStatement {
         let bound = (|| {
             let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
             let mut state = self.state()?;
+            let _call = state.inner.active_call();
             state.start(js, &args).map(|_| state.inner.bound = true)
         })();
         to_js(&env, bound)
@@ -464,6 +477,9 @@ fn call_hot(
         // The `Rc` keeps the state alive even if the statement is collected meanwhile.
         let state = LIVE.with_borrow(|live| live.slots.get(id).cloned().flatten()).ok_or_else(not_a_statement)?;
         let mut state = state.try_borrow_mut().map_err(|_| busy())?;
+        // Declared after `state`, so dropped first: a deferred close finalizes
+        // the statement while nothing uses its handle any more.
+        let _call = state.inner.active_call();
         function(&mut state, js, rest)
     }));
     let napi_env = Env::from_raw(env);

@@ -342,8 +342,16 @@ impl RowWriter {
         Ok(())
     }
 
-    /// Appends every column of the current row of `raw`.
-    pub fn row(&mut self, raw: *mut ffi::sqlite3_stmt, width: usize) -> Result<()> {
+    /// Appends every column of the current row of `raw`, which has `width`
+    /// columns (read after the step). Every row of a chunk must have the width
+    /// of the first (`expected`): JS reads the chunk with one stride.
+    pub fn row(&mut self, raw: *mut ffi::sqlite3_stmt, width: usize, expected: Option<usize>) -> Result<()> {
+        if expected.is_some_and(|expected| expected != width) {
+            return Err(Error::hardened(
+                "HARDENED_INTERNAL",
+                "The statement's columns changed while its rows were being read; run it again",
+            ));
+        }
         for col in 0..width as i32 {
             self.column(raw, col)?;
         }

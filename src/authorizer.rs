@@ -1,0 +1,247 @@
+//! The connection's authorizer: the one place that decides which statements a
+//! hardened connection refuses to prepare, and why.
+//!
+//! - On a `readonly` connection, `PRAGMA query_only` and `PRAGMA journal_mode`
+//!   cannot be changed: `query_only=ON` is what makes the connection read-only
+//!   (it opens read-write so readers keep the WAL index up to date), and a
+//!   reader must not switch other processes' database out of WAL.
+//! - While a migration runs, the statements that would silently break the
+//!   transaction around it (see [`Refusal`]).
+//!
+//! SQLite asks the authorizer only while preparing, so it costs nothing per step.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::sync::Mutex;
+
+use once_cell::sync::Lazy;
+use rusqlite::{Connection, ffi};
+
+use crate::errors::{Error, Result};
+
+/// Why a statement was refused.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Refusal {
+    /// `PRAGMA foreign_keys = …` in a migration.
+    ForeignKeys,
+    /// `PRAGMA journal_mode = …` in a migration.
+    JournalMode,
+    /// `PRAGMA user_version = …` in a migration.
+    UserVersion,
+    /// `BEGIN`, `COMMIT` or `ROLLBACK` in a migration.
+    Transaction,
+    /// `PRAGMA query_only` or `journal_mode` changed on a `readonly` connection.
+    ReadonlySwitch,
+}
+
+impl Refusal {
+    /// What to do instead.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Refusal::ForeignKeys => {
+                "PRAGMA foreign_keys does nothing inside a transaction, and every migration runs in one; to rebuild \
+                 a table with foreign keys off, make \"-- hardened: foreign_keys=off\" the first line of the file instead"
+            }
+            Refusal::JournalMode => {
+                "PRAGMA journal_mode cannot change inside a transaction, and every migration runs in one; the open \
+                 sequence already sets WAL: remove it"
+            }
+            Refusal::UserVersion => {
+                "PRAGMA user_version is set by the migration runner to the migration's version: remove it"
+            }
+            Refusal::Transaction => {
+                "BEGIN, COMMIT and ROLLBACK would end the transaction the runner opens around each migration: \
+                 remove them (SAVEPOINT is fine)"
+            }
+            Refusal::ReadonlySwitch => {
+                "attempt to write a readonly database: this connection was opened with readonly: true, so \
+                 PRAGMA query_only and journal_mode cannot be changed on it; open a connection without readonly to write"
+            }
+        }
+    }
+
+    /// The error a statement refused outside a migration fails with.
+    pub fn error(self) -> Error {
+        match self {
+            Refusal::ReadonlySwitch => Error::Sqlite { code: ffi::SQLITE_READONLY, message: self.explain().to_string() },
+            _ => Error::Sqlite { code: ffi::SQLITE_AUTH, message: format!("not authorized: {}", self.explain()) },
+        }
+    }
+}
+
+/// What one connection refuses, and the last refusal (for the error message).
+#[derive(Debug, Default)]
+struct Policy {
+    readonly: bool,
+    migrating: Cell<bool>,
+    refused: Cell<Option<Refusal>>,
+}
+
+impl Policy {
+    fn decide(&self, action: c_int, first: Option<&str>, has_value: bool) -> Option<Refusal> {
+        match (action, first) {
+            (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode")) if self.readonly && has_value => {
+                Some(Refusal::ReadonlySwitch)
+            }
+            _ if !self.migrating.get() => None,
+            (ffi::SQLITE_TRANSACTION, _) => Some(Refusal::Transaction),
+            (ffi::SQLITE_PRAGMA, Some("foreign_keys")) if has_value => Some(Refusal::ForeignKeys),
+            (ffi::SQLITE_PRAGMA, Some("journal_mode")) if has_value => Some(Refusal::JournalMode),
+            (ffi::SQLITE_PRAGMA, Some("user_version")) if has_value => Some(Refusal::UserVersion),
+            _ => None,
+        }
+    }
+}
+
+/// Policies by connection handle address. A policy is boxed, so its address
+/// (given to SQLite) is stable while it sits in the map.
+static POLICIES: Lazy<Mutex<HashMap<usize, Box<Policy>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// Reads a C string argument of the authorizer, lowercased.
+///
+/// # Safety
+/// `text` is null or a NUL-terminated string valid for the call.
+unsafe fn arg(text: *const c_char) -> Option<String> {
+    // SAFETY: forwarded from the caller.
+    (!text.is_null()).then(|| unsafe { CStr::from_ptr(text) }.to_string_lossy().to_ascii_lowercase())
+}
+
+unsafe extern "C" fn authorize(
+    data: *mut c_void,
+    action: c_int,
+    first: *const c_char,
+    second: *const c_char,
+    _database: *const c_char,
+    _trigger: *const c_char,
+) -> c_int {
+    // SAFETY: `data` is the boxed policy `install` registered for this connection;
+    // it stays in POLICIES until `forget`, which runs after the connection closed
+    // (or after the temporary authorizer of `MigrationScope` was removed). A
+    // connection is used by one thread at a time, so the `Cell`s are not shared.
+    let policy = unsafe { &*data.cast::<Policy>() };
+    // SAFETY: SQLite passes the strings it documents for `action`, valid for this call.
+    let (first, has_value) = unsafe { (arg(first), !second.is_null()) };
+    match policy.decide(action, first.as_deref(), has_value) {
+        Some(refusal) => {
+            policy.refused.set(Some(refusal));
+            ffi::SQLITE_DENY
+        }
+        None => ffi::SQLITE_OK,
+    }
+}
+
+fn registry() -> Result<std::sync::MutexGuard<'static, HashMap<usize, Box<Policy>>>> {
+    POLICIES.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "authorizer registry poisoned"))
+}
+
+/// Installs the hardened authorizer on `conn` (`readonly` connections keep `query_only`).
+pub fn install(conn: &Connection, readonly: bool) -> Result<()> {
+    // SAFETY: only the address is used, as the registry key and for the call below.
+    let db = unsafe { conn.handle() };
+    let policy = Box::new(Policy { readonly, ..Policy::default() });
+    let data = std::ptr::from_ref::<Policy>(&policy).cast_mut().cast::<c_void>();
+    // Registered before SQLite can call it; a stale entry of a closed connection
+    // at the same address is replaced (SQLite no longer calls that one).
+    registry()?.insert(db as usize, policy);
+    // SAFETY: `db` is open; `data` points into the box now owned by POLICIES (see `authorize`).
+    unsafe { ffi::sqlite3_set_authorizer(db, Some(authorize), data) };
+    Ok(())
+}
+
+/// Drops the policy of a closed connection.
+pub fn forget(handle: usize) {
+    if let Ok(mut policies) = POLICIES.lock() {
+        policies.remove(&handle);
+    }
+}
+
+/// The refusal that made the last prepare on `db` fail, if it was one.
+pub fn take_refusal(db: *mut ffi::sqlite3) -> Option<Refusal> {
+    let policies = POLICIES.lock().ok()?;
+    policies.get(&(db as usize)).and_then(|policy| policy.refused.take())
+}
+
+/// While alive, the connection refuses what a migration may not contain.
+pub struct MigrationScope {
+    db: *mut ffi::sqlite3,
+    /// The authorizer was installed for this scope only (a connection that did
+    /// not go through the open sequence, e.g. in unit tests).
+    temporary: bool,
+}
+
+impl MigrationScope {
+    /// Starts refusing migration statements on `conn`.
+    pub fn enter(conn: &Connection) -> Result<MigrationScope> {
+        // SAFETY: only the address is used; the scope lives within a borrow of `conn`.
+        let db = unsafe { conn.handle() };
+        let temporary = !registry()?.contains_key(&(db as usize));
+        if temporary {
+            install(conn, false)?;
+        }
+        set_migrating(db, true);
+        Ok(MigrationScope { db, temporary })
+    }
+
+    /// The refusal that made the last prepare fail, if it was one.
+    pub fn take_refusal(&self) -> Option<Refusal> {
+        take_refusal(self.db)
+    }
+}
+
+impl Drop for MigrationScope {
+    fn drop(&mut self) {
+        set_migrating(self.db, false);
+        if self.temporary {
+            // SAFETY: `db` is still open (the scope lives within a borrow of the connection).
+            unsafe { ffi::sqlite3_set_authorizer(self.db, None, std::ptr::null_mut()) };
+            forget(self.db as usize);
+        }
+    }
+}
+
+fn set_migrating(db: *mut ffi::sqlite3, on: bool) {
+    if let Ok(policies) = POLICIES.lock() {
+        if let Some(policy) = policies.get(&(db as usize)) {
+            policy.migrating.set(on);
+            policy.refused.set(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readonly_connections_keep_query_only_and_journal_mode() {
+        let conn = Connection::open_in_memory().unwrap();
+        install(&conn, true).unwrap();
+        conn.execute_batch("PRAGMA query_only = ON").unwrap_err();
+        for sql in ["PRAGMA query_only = 0", "PRAGMA main.QUERY_ONLY=false", "PRAGMA journal_mode = DELETE"] {
+            let err = Error::from(conn.prepare(sql).unwrap_err());
+            assert_eq!(err.code(), "SQLITE_AUTH", "{sql}");
+            // SAFETY: only the address is used.
+            assert_eq!(take_refusal(unsafe { conn.handle() }), Some(Refusal::ReadonlySwitch), "{sql}");
+        }
+        conn.prepare("PRAGMA query_only").unwrap();
+        conn.prepare("PRAGMA journal_mode").unwrap();
+        // SAFETY: only the address is used.
+        forget(unsafe { conn.handle() } as usize);
+    }
+
+    #[test]
+    fn migration_refusals_apply_only_inside_the_scope() {
+        let conn = Connection::open_in_memory().unwrap();
+        install(&conn, false).unwrap();
+        {
+            let scope = MigrationScope::enter(&conn).unwrap();
+            conn.prepare("COMMIT").unwrap_err();
+            assert_eq!(scope.take_refusal(), Some(Refusal::Transaction));
+        }
+        conn.prepare("BEGIN").unwrap();
+        conn.prepare("PRAGMA user_version = 3").unwrap();
+        // SAFETY: only the address is used.
+        forget(unsafe { conn.handle() } as usize);
+    }
+}
