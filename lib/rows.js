@@ -145,15 +145,54 @@ function propertyKey(name) {
   return name === '__proto__' ? `[${JSON.stringify(name)}]` : JSON.stringify(name)
 }
 
-/** A shaper making `{ column: value }` objects for these column names (cached). */
+/** Most shapers a cache keeps; past it the cache starts again (any SQL may make a new column list). */
+const MAX_CACHED = 1000
+
+/** Column lists asked for once: the second request compiles a shaper. */
+const seenOnce = new Set()
+
+/** Adds `shaper` to `cache` under `key`, keeping the cache bounded. */
+function remember(cache, key, shaper) {
+  if (cache.size >= MAX_CACHED) cache.clear()
+  cache.set(key, shaper)
+  return shaper
+}
+
+/**
+ * A shaper making `{ column: value }` objects for these column names. The
+ * first request for a column list gets a generic shaper (compiling one costs
+ * more than many rows: a loop preparing thousands of distinct statements pays
+ * it for each); a second request gets a compiled one, cached. Callers that got
+ * a generic shaper (`shaper.generic`) ask again on their next call.
+ */
 function objectShaper(names) {
   const key = names.join('\u0000')
-  let shaper = objectShapers.get(key)
-  if (shaper === undefined) {
-    const fields = names.map((name, i) => `${propertyKey(name)}: read(k + ${i})`).join(', ')
-    shaper = new Function('read', 'k', `return { ${fields} }`)
-    objectShapers.set(key, shaper)
+  const shaper = objectShapers.get(key)
+  if (shaper !== undefined) return shaper
+  if (!seenOnce.has(key)) {
+    if (seenOnce.size >= MAX_CACHED) seenOnce.clear()
+    seenOnce.add(key)
+    return genericObjectShaper(names)
   }
+  seenOnce.delete(key)
+  const fields = names.map((name, i) => `${propertyKey(name)}: read(k + ${i})`).join(', ')
+  return remember(objectShapers, key, new Function('read', 'k', `return { ${fields} }`))
+}
+
+/**
+ * A shaper building `{ column: value }` objects in a loop. Each column is
+ * defined as an own property (as an object literal does), so no name, not even
+ * `__proto__`, reaches a prototype or a setter.
+ */
+function genericObjectShaper(names) {
+  const shaper = (read, k) => {
+    const row = {}
+    for (let i = 0; i < names.length; i++) {
+      Object.defineProperty(row, names[i], { value: read(k + i), writable: true, enumerable: true, configurable: true })
+    }
+    return row
+  }
+  shaper.generic = true
   return shaper
 }
 
@@ -162,8 +201,7 @@ function arrayShaper(count) {
   let shaper = arrayShapers.get(count)
   if (shaper === undefined) {
     const items = Array.from({ length: count }, (_, i) => `read(k + ${i})`).join(', ')
-    shaper = new Function('read', 'k', `return [${items}]`)
-    arrayShapers.set(count, shaper)
+    shaper = remember(arrayShapers, count, new Function('read', 'k', `return [${items}]`))
   }
   return shaper
 }
@@ -190,12 +228,7 @@ function expandShaper(columns) {
   })
   const groups = [...tables].map(([table, fields]) => `${propertyKey(table)}: { ${fields.join(', ')} }`)
   const body = `return { ${groups.join(', ')} }`
-  let shaper = expandShapers.get(body)
-  if (shaper === undefined) {
-    shaper = new Function('read', 'k', body)
-    expandShapers.set(body, shaper)
-  }
-  return shaper
+  return expandShapers.get(body) ?? remember(expandShapers, body, new Function('read', 'k', body))
 }
 
 module.exports = {

@@ -14,12 +14,15 @@ const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
 const hot = NativeStatement.hotFunctions(rows.STRINGS_AS_BYTES)
 const { run: nativeRun, get: nativeGet, all: nativeAll, iterateStart, iterateNext, iterateEnd } = hot
 
+const EMPTY_NAMES = []
+
 class Statement {
   #native
   #id
   #mode = 'object'
   #layout = 0
   #width = 0
+  #names = EMPTY_NAMES
   #shape = null
 
   /** @internal Use `db.prepare(sql)`. */
@@ -230,11 +233,15 @@ class Statement {
     if (layout !== this.#layout) {
       const names = wrap(() => this.#native.columnNames())
       this.#width = names.length
+      this.#names = names
       this.#shape = this.#mode === 'object' ? objectShaper(names)
         : this.#mode === 'raw' ? arrayShaper(names.length)
           : this.#mode === 'pluck' ? pluckShaper()
             : expandShaper(wrap(() => this.#native.columns()))
       this.#layout = layout
+    } else if (this.#shape.generic === true) {
+      // Run a second time: worth a compiled shaper (see rows.objectShaper).
+      this.#shape = objectShaper(this.#names)
     }
     return this.#shape
   }
