@@ -1,6 +1,7 @@
 //! `NativeDatabase`: the JS class behind `HardenedDb`. Each method is a thin
 //! call into the open sequence, the connection or a statement.
 
+use std::cell::RefCell;
 use std::ffi::CString;
 use std::rc::Rc;
 
@@ -14,6 +15,7 @@ use crate::errors::{Error, Result, to_js};
 use crate::location::Location;
 use crate::migrations::{self, MigrateOptions, MigrationInput, MigrationReport, MigrationStatus};
 use crate::open;
+use crate::open_files::{self, Registration};
 use crate::options::{OpenOptions, Settings};
 use crate::statement::Statement;
 use crate::statement_class::NativeStatement;
@@ -27,6 +29,8 @@ pub struct NativeDatabase {
     readonly: bool,
     pub(crate) is_new: bool,
     pub(crate) upkeep: Upkeep,
+    /// Keeps the file in the registry backups check, until `close()`.
+    open_file: RefCell<Option<Registration>>,
 }
 
 /// Runs every statement of `sql` (rows, if any, are discarded).
@@ -55,6 +59,10 @@ impl NativeDatabase {
             readonly: settings.readonly,
             is_new: opened.is_new,
             shared: Shared::new(opened.conn, settings.safe_integers),
+            open_file: RefCell::new(match &opened.location {
+                Location::File(path) => open_files::register(path),
+                Location::Memory => None,
+            }),
             upkeep: Upkeep::new(&opened.location, settings, opened.mode_warnings),
         })
     }
@@ -102,7 +110,9 @@ impl NativeDatabase {
     /// Finalizes every statement and closes; the last connection removes `-wal`.
     #[napi]
     pub fn close(&self, env: Env) -> napi::Result<()> {
-        to_js(&env, self.shared.close())
+        to_js(&env, self.shared.close())?;
+        self.open_file.take();
+        Ok(())
     }
 
     /// New statements read integers as bigint when on.

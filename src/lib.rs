@@ -4,6 +4,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod backup_destination;
 mod busy;
 mod connection;
 mod database;
@@ -18,6 +19,7 @@ mod migration_script;
 mod migrations;
 mod mounts;
 mod open;
+mod open_files;
 mod options;
 mod params;
 mod permissions;
