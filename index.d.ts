@@ -48,7 +48,10 @@ export interface HardenedDbOptions {
   busyTimeout?: number;
   /** better-sqlite3's name for `busyTimeout` (milliseconds). */
   timeout?: number;
-  /** Permission bits of a new database file; SQLite gives `-wal` and `-shm` the same. Default `0o600`. */
+  /**
+   * Permission bits of a new database file; SQLite gives `-wal` and `-shm` the same. Default `0o600`.
+   * Must keep the owner's read and write bits (`0o600`) and stay within `0o777`.
+   */
   fileMode?: number;
   /** `PRAGMA synchronous` (case-insensitive). Default `"NORMAL"`. */
   synchronous?: "OFF" | "NORMAL" | "FULL" | "EXTRA" | "off" | "normal" | "full" | "extra";

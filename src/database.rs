@@ -159,10 +159,14 @@ impl NativeDatabase {
         to_js(&env, self.shared.with(|conn| Ok(crate::busy::configured_timeout(conn).unwrap_or(0))))
     }
 
-    /// Reinstalls the fair busy handler with a new timeout (what `PRAGMA busy_timeout = N` means here).
+    /// Reinstalls the fair busy handler with a new timeout (what `PRAGMA busy_timeout = N` means here):
+    /// a whole number of milliseconds in the `busyTimeout` option's range, checked here rather than
+    /// wrapped modulo 2^32 by a `u32` argument.
     #[napi]
-    pub fn set_busy_timeout(&self, env: Env, ms: u32) -> napi::Result<()> {
-        to_js(&env, self.shared.with(|conn| crate::busy::install(conn, ms)))
+    pub fn set_busy_timeout(&self, env: Env, ms: f64) -> napi::Result<()> {
+        let installed = crate::options::busy_timeout_ms(ms, "PRAGMA busy_timeout")
+            .and_then(|ms| self.shared.with(|conn| crate::busy::install(conn, ms)));
+        to_js(&env, installed)
     }
 
     #[napi(getter)]
