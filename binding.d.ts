@@ -48,7 +48,11 @@ export declare class NativeDatabase {
    * Milliseconds the fair busy handler waits for a lock.
    */
   get busyTimeout(): number
-  /** Reinstalls the fair busy handler with a new timeout (what `PRAGMA busy_timeout = N` means here). */
+  /**
+   * Reinstalls the fair busy handler with a new timeout (what `PRAGMA busy_timeout = N` means here):
+   * a whole number of milliseconds in the `busyTimeout` option's range, checked here rather than
+   * wrapped modulo 2^32 by a `u32` argument.
+   */
   setBusyTimeout(ms: number): void
   get isNew(): boolean
   /** Checks every promise of the open sequence; see `HealthReport`. */

@@ -48,7 +48,10 @@ export interface HardenedDbOptions {
   busyTimeout?: number;
   /** better-sqlite3's name for `busyTimeout` (milliseconds). */
   timeout?: number;
-  /** Permission bits of a new database file; SQLite gives `-wal` and `-shm` the same. Default `0o600`. */
+  /**
+   * Permission bits of a new database file; SQLite gives `-wal` and `-shm` the same. Default `0o600`.
+   * Must keep the owner's read and write bits (`0o600`) and stay within `0o777`.
+   */
   fileMode?: number;
   /** `PRAGMA synchronous` (case-insensitive). Default `"NORMAL"`. */
   synchronous?: "OFF" | "NORMAL" | "FULL" | "EXTRA" | "off" | "normal" | "full" | "extra";
@@ -320,9 +323,16 @@ export declare class HardenedDb {
   health(options?: { integrity?: "quick" | "full" }): HealthReport;
   /** `PRAGMA wal_checkpoint(mode)`, any case. Default `"PASSIVE"`. */
   checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | "passive" | "full" | "restart" | "truncate"): CheckpointResult;
-  /** A verified, consistent snapshot written to `destination` (mode `fileMode`, renamed into place). */
+  /**
+   * A verified, consistent snapshot written to `destination` (mode `fileMode`, renamed into place).
+   * Refused inside a transaction (`HARDENED_IN_TRANSACTION`), and for a destination that is not a
+   * regular file or is a database open in this process or its sidecar (`HARDENED_BACKUP_DESTINATION`).
+   */
   backup(destination: string, options?: { overwrite?: boolean }): Promise<BackupResult>;
-  /** The problems `integrity_check` (or `quick_check` with `{ quick: true }`) reports; `[]` when sound. */
+  /**
+   * The problems `integrity_check` (or `quick_check` with `{ quick: true }`) reports; `[]` when sound.
+   * When SQLite gives up part-way on a damaged file, the error is the last problem.
+   */
   integrityCheck(options?: { quick?: boolean }): string[];
   /** Releases up to `pages` free pages (all when omitted); returns how many. */
   incrementalVacuum(pages?: number): number;

@@ -1,10 +1,10 @@
 // Maintenance: checkpoints, online backups under a concurrent writer,
 // integrity checks, incremental vacuum, optimize, close and closeOnSignal.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
-import { spawn } from "node:child_process";
-import { writeFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync, readdirSync, statSync, existsSync, lstatSync, mkdirSync, symlinkSync, linkSync, openSync, writeSync, closeSync } from "node:fs";
 import { HardenedDb, HardenedDbError } from "../index.js";
-import { tempDir, modeOf, exists, BUN, NODE, PACKAGE_ROOT } from "./helpers";
+import { tempDir, modeOf, exists, runScript, BUN, NODE, PACKAGE_ROOT } from "./helpers";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir("hs-maint")));
@@ -147,11 +147,118 @@ describe("db.backup(destination)", () => {
   it("should refuse the database itself, a directory and bad arguments", async () => {
     const path = tmp.path("app.db");
     const db = new HardenedDb(path);
-    expect((await db.backup(path).catch((e: any) => e)).code).toBe("HARDENED_BACKUP_EXISTS");
+    expect((await db.backup(path).catch((e: any) => e)).code).toBe("HARDENED_BACKUP_DESTINATION");
     expect((await db.backup(tmp.dir).catch((e: any) => e)).code).toBe("HARDENED_PATH_IS_DIRECTORY");
     expect(await db.backup(42 as any).catch((e: any) => e)).toMatchObject({ name: "TypeError", code: "HARDENED_INVALID_ARGUMENT" });
     expect(await db.backup(tmp.path("b.db"), { overwrit: true } as any).catch((e: any) => e)).toMatchObject({ code: "HARDENED_INVALID_ARGUMENT" });
     db.close();
+  });
+
+  it("should refuse at once inside a transaction, and work after COMMIT", async () => {
+    const path = tmp.path("app.db");
+    const dest = tmp.path("copy.db");
+    const db = new HardenedDb(path);
+    db.exec("CREATE TABLE t(x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)");
+    const error: any = await db.backup(dest).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.code).toBe("HARDENED_IN_TRANSACTION");
+    expect(error.message).toContain("after COMMIT");
+    expect(db.inTransaction).toBe(true);
+    expect(exists(dest)).toBe(false);
+    db.exec("COMMIT");
+    await db.backup(dest);
+    const copy = new HardenedDb(dest, { readonly: true });
+    expect(copy.prepare("SELECT x FROM t").pluck().all()).toEqual([1]);
+    copy.close();
+    db.close();
+  });
+
+  it("should refuse, even with overwrite, a FIFO, a symlink to one or to a directory, and leave them as they were", async () => {
+    const db = new HardenedDb(tmp.path("app.db"));
+    const fifo = tmp.path("fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    symlinkSync(fifo, tmp.path("to-fifo"));
+    mkdirSync(tmp.path("dir"));
+    symlinkSync(tmp.path("dir"), tmp.path("to-dir"));
+    for (const dest of [fifo, tmp.path("to-fifo")]) {
+      const error: any = await db.backup(dest, { overwrite: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HardenedDbError);
+      expect(error.code).toBe("HARDENED_BACKUP_DESTINATION");
+      expect(error.message).toContain(`${dest} is a FIFO, not a regular file`);
+    }
+    expect((await db.backup(tmp.path("to-dir"), { overwrite: true }).catch((e: any) => e)).code).toBe("HARDENED_PATH_IS_DIRECTORY");
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(lstatSync(tmp.path("to-fifo")).isSymbolicLink()).toBe(true);
+    expect(lstatSync(tmp.path("to-dir")).isSymbolicLink()).toBe(true);
+    db.close();
+  });
+
+  it("should refuse, even with overwrite, the database, its -wal, -shm and -journal, and another open database", async () => {
+    const path = tmp.path("app.db");
+    const db = new HardenedDb(path);
+    db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    const other = new HardenedDb(tmp.path("other.db"));
+    other.exec("CREATE TABLE o(y); INSERT INTO o VALUES (2)");
+    symlinkSync(path, tmp.path("link.db"));
+    linkSync(path + "-wal", tmp.path("hard-wal"));
+    const cases: [string, string][] = [
+      [path, "is the database"],
+      [tmp.path("link.db"), "is the database"],
+      [path + "-wal", "is the -wal of the database"],
+      [tmp.path("hard-wal"), "is the -wal of the database"],
+      [path + "-shm", "is the -shm of the database"],
+      [path + "-journal", "is the -journal of the database"],
+      [tmp.path("other.db"), "is the database"],
+      [tmp.path("other.db-wal"), "is the -wal of the database"],
+    ];
+    for (const [dest, why] of cases) {
+      const error: any = await db.backup(dest, { overwrite: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HardenedDbError);
+      expect(error.code).toBe("HARDENED_BACKUP_DESTINATION");
+      expect(error.message).toContain(`${dest} ${why}`);
+    }
+    expect(exists(path + "-journal")).toBe(false);
+    db.exec("INSERT INTO t VALUES (3)");
+    other.exec("INSERT INTO o VALUES (4)");
+    const reader = new HardenedDb(path, { readonly: true });
+    expect(reader.prepare("SELECT x FROM t").pluck().all()).toEqual([1, 3]);
+    reader.close();
+    other.close();
+    await db.backup(tmp.path("other.db"), { overwrite: true });
+    const copy = new HardenedDb(tmp.path("other.db"), { readonly: true });
+    expect(copy.prepare("SELECT x FROM t").pluck().all()).toEqual([1, 3]);
+    copy.close();
+    db.close();
+  });
+
+  it("should refuse a transaction, a FIFO and the -wal the same way under Node", () => {
+    const fifo = tmp.path("fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const { status, stdout, stderr } = runScript(
+      `(async () => {
+        const { HardenedDb } = require('./index.js');
+        const db = new HardenedDb(${JSON.stringify(tmp.path("app.db"))});
+        db.exec('CREATE TABLE t(x); BEGIN');
+        const codes = [];
+        const attempt = async (dest) => codes.push(await db.backup(dest, { overwrite: true }).then(() => 'written', (e) => e.constructor.name + ' ' + e.code));
+        await attempt(${JSON.stringify(tmp.path("copy.db"))});
+        db.exec('COMMIT');
+        await attempt(${JSON.stringify(fifo)});
+        await attempt(${JSON.stringify(tmp.path("app.db-wal"))});
+        await attempt(${JSON.stringify(tmp.path("copy.db"))});
+        db.close();
+        console.log(JSON.stringify(codes));
+      })()`,
+      "node",
+    );
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout)).toEqual([
+      "TypeError HARDENED_IN_TRANSACTION",
+      "HardenedDbError HARDENED_BACKUP_DESTINATION",
+      "HardenedDbError HARDENED_BACKUP_DESTINATION",
+      "written",
+    ]);
   });
 
   it("should back up an in-memory database", async () => {
@@ -187,6 +294,62 @@ describe("db.integrityCheck()", () => {
     expect(report.checks.at(-1)).toMatchObject({ name: "integrity.integrity_check", ok: false });
     expect(report.checks.at(-1)!.fix).toContain("backup");
     db.close();
+  });
+});
+
+/** A database of 3000 rows with an index, closed, whose pages 3 to 5 were then overwritten with garbage. */
+function corruptPages(path: string) {
+  const db = new HardenedDb(path);
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, b TEXT); CREATE INDEX ta ON t(a)");
+  const insert = db.prepare("INSERT INTO t (a, b) VALUES (?, ?)");
+  db.transaction(() => {
+    for (let i = 0; i < 3000; i++) insert.run(`a${(i * 7919) % 3000}`, "x".repeat(50));
+  })();
+  db.close();
+  const garbage = Buffer.from(Array.from({ length: 3 * 4096 }, (_, i) => (i * 131 + 7) & 0xff));
+  const fd = openSync(path, "r+");
+  writeSync(fd, garbage, 0, garbage.length, 2 * 4096);
+  closeSync(fd);
+}
+
+describe("db.integrityCheck() on a file with garbage pages", () => {
+  it("should return the problems found before SQLite gave up, the error last, and health() should be unhealthy", () => {
+    const path = tmp.path("app.db");
+    corruptPages(path);
+    const db = new HardenedDb(path);
+    for (const quick of [false, true]) {
+      const problems = db.integrityCheck({ quick });
+      expect(problems.length).toBeGreaterThan(1);
+      expect(problems.at(-1)).toMatch(/stopped: .*\(SQLITE_CORRUPT\)$/);
+    }
+    for (const integrity of ["full", "quick"]) {
+      const report = db.health({ integrity });
+      expect(report.status).toBe("unhealthy");
+      const check = report.checks.at(-1)!;
+      expect(check.name).toBe(integrity === "full" ? "integrity.integrity_check" : "integrity.quick_check");
+      expect(check.ok).toBe(false);
+      expect(check.actual).toContain("SQLITE_CORRUPT");
+    }
+    db.close();
+  });
+
+  it("should do the same under Node", () => {
+    const path = tmp.path("app.db");
+    corruptPages(path);
+    const { status, stdout, stderr } = runScript(
+      `const { HardenedDb } = require('./index.js');
+      const db = new HardenedDb(${JSON.stringify(path)});
+      const problems = db.integrityCheck();
+      console.log(JSON.stringify({ count: problems.length, last: problems.at(-1), status: db.health({ integrity: 'full' }).status }));
+      db.close();`,
+      "node",
+    );
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.count).toBeGreaterThan(1);
+    expect(out.last).toContain("(SQLITE_CORRUPT)");
+    expect(out.status).toBe("unhealthy");
   });
 });
 

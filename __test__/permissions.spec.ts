@@ -1,9 +1,9 @@
 // File modes of the database, -wal and -shm: 0600 after a write, and a wider
 // mode warned about, fixed or refused as the `permissions` option says.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
-import { writeFileSync, chmodSync } from "node:fs";
+import { writeFileSync, chmodSync, readFileSync, symlinkSync } from "node:fs";
 import { HardenedDb, HardenedDbError } from "../index.js";
-import { tempDir, modeOf, exists, runScript, warningsOf } from "./helpers";
+import { tempDir, modeOf, exists, runScript, thrown, warningsOf } from "./helpers";
 import { runUnprivileged, openScript, UNPRIVILEGED_UNAVAILABLE } from "./unprivileged";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -79,6 +79,53 @@ describe('permissions: "fix"', () => {
     expect(db!.prepare("SELECT x FROM t").pluck().get()).toBe(1);
     db!.close();
     keeper.close();
+  });
+
+  it("should leave a file that is not a database at 0644 and byte-for-byte unchanged, directly or through a symlink", () => {
+    const bytes = Buffer.from("SQLite format 3\0" + "name,email\nada,ada@example.com\n".repeat(200));
+    const path = tmp.path("notes.db");
+    writeFileSync(path, bytes);
+    chmodSync(path, 0o644);
+    symlinkSync(path, tmp.path("link.db"));
+    for (const opened of [path, tmp.path("link.db")]) {
+      const error = thrown(() => new HardenedDb(opened, { permissions: "fix" }));
+      expect(error).toBeInstanceOf(HardenedDbError);
+      expect(error.code).toBe("HARDENED_NOT_A_DATABASE");
+      expect(modeOf(path)).toBe(0o644);
+      expect(readFileSync(path).equals(bytes)).toBe(true);
+    }
+  });
+
+  it("should still fix a real database, and its -wal, reached through a symlink", () => {
+    const path = tmp.path("app.db");
+    new HardenedDb(path, { fileMode: 0o644 }).exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").close();
+    expect(modeOf(path)).toBe(0o644);
+    symlinkSync(path, tmp.path("link.db"));
+    const db = new HardenedDb(tmp.path("link.db"), { permissions: "fix" });
+    db.exec("INSERT INTO t VALUES (2)");
+    expect([modeOf(path), modeOf(path + "-wal"), modeOf(path + "-shm")]).toEqual([0o600, 0o600, 0o600]);
+    db.close();
+  });
+
+  it("should do the same under Node", () => {
+    const notes = tmp.path("notes.db");
+    writeFileSync(notes, "not a database\n".repeat(100));
+    chmodSync(notes, 0o644);
+    const path = tmp.path("app.db");
+    new HardenedDb(path, { fileMode: 0o644 }).exec("CREATE TABLE t(x)").close();
+    const { status, stdout, stderr } = runScript(
+      `const { HardenedDb } = require('./index.js');
+      let code = null;
+      try { new HardenedDb(${JSON.stringify(notes)}, { permissions: 'fix' }); } catch (e) { code = e.code; }
+      new HardenedDb(${JSON.stringify(path)}, { permissions: 'fix' }).close();
+      console.log(JSON.stringify({ code }));`,
+      "node",
+    );
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ code: "HARDENED_NOT_A_DATABASE" });
+    expect(modeOf(notes)).toBe(0o644);
+    expect(modeOf(path)).toBe(0o600);
   });
 
   it("should keep bits narrower than fileMode as they are", () => {

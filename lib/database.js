@@ -5,6 +5,7 @@
  */
 const { NativeDatabase } = require('../binding.js')
 const { translate, typeError } = require('./errors')
+const { describe, rangeError, checkOptions } = require('./arguments')
 const { normalizeOptions, checkMigrationSource } = require('./options')
 const { Statement, wrap } = require('./statement')
 const { makeTransaction, controlStatements } = require('./transaction')
@@ -16,8 +17,15 @@ const { health, assertHealthy } = require('./health')
 const maintenance = require('./maintenance')
 const { startCheckpointer } = require('./checkpointer')
 
-/** `busy_timeout` or `busy_timeout = N`, as given to `db.pragma()`. */
-const BUSY_TIMEOUT_PRAGMA = /^\s*busy_timeout\s*(?:=\s*(\d+)\s*)?;?\s*$/i
+/**
+ * `busy_timeout`, `busy_timeout = N` or `busy_timeout(N)` (optionally `schema.`), as given to
+ * `db.pragma()`; group 1 or 2 is the value as written. Every form is caught, so a value the fair
+ * handler cannot take is refused instead of reaching SQLite, which would swap in its own handler.
+ */
+const BUSY_TIMEOUT_PRAGMA = /^\s*(?:\w+\s*\.\s*)?busy_timeout\s*(?:=\s*(.*?)|\(\s*(.*?)\s*\))?\s*;?\s*$/is
+
+/** A value of `PRAGMA busy_timeout = ...`: digits, optionally signed or quoted. */
+const BUSY_TIMEOUT_VALUE = /^(['"]?)([+-]?\d+)\1$/
 
 class HardenedDb {
   #native
@@ -34,7 +42,7 @@ class HardenedDb {
    */
   constructor(path = ':memory:', options = undefined) {
     if (typeof path !== 'string') {
-      throw typeError('HARDENED_INVALID_PATH', `Expected the database path to be a string, got ${typeof path}`)
+      throw typeError('HARDENED_INVALID_PATH', `Expected the database path to be a string, got ${describe(path)}`)
     }
     const { native, defaultTransaction, upgradeDeferredBegin, migrations } = normalizeOptions(options)
     this.#native = wrap(() => new NativeDatabase(path, native))
@@ -117,7 +125,7 @@ class HardenedDb {
   /** Prepares one SQL statement (a deferred `BEGIN` begins IMMEDIATE: option `upgradeDeferredBegin`). */
   prepare(sql) {
     if (typeof sql !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${typeof sql}`)
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
     }
     return this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql)
   }
@@ -134,7 +142,7 @@ class HardenedDb {
   /** Runs one or more SQL statements (no parameters, rows discarded). */
   exec(sql) {
     if (typeof sql !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${typeof sql}`)
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
     }
     const script = this.#upgradeBegin ? upgradeScript(sql) : sql
     wrap(() => this.#native.exec(script))
@@ -145,13 +153,13 @@ class HardenedDb {
    * Runs `PRAGMA source`; returns every row, or with `{ simple: true }` the
    * first column of the first row.
    */
-  pragma(source, options = {}) {
+  pragma(source, options = undefined) {
     if (typeof source !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the pragma to be a string, got ${typeof source}`)
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the pragma to be a string, got ${describe(source)}`)
     }
-    const simple = Boolean(options && options.simple)
+    const simple = checkOptions(options, { simple: 'boolean' }, 'pragma').simple === true
     const busy = BUSY_TIMEOUT_PRAGMA.exec(source)
-    if (busy) return this.#busyTimeoutPragma(busy[1], simple)
+    if (busy) return this.#busyTimeoutPragma(busy[1] ?? busy[2], simple)
     const statement = this.prepare(`PRAGMA ${source}`)
     if (!statement.reader) {
       statement.run()
@@ -203,7 +211,10 @@ class HardenedDb {
 
   /** New statements read INTEGER columns as `bigint`. */
   defaultSafeIntegers(toggle = true) {
-    this.#native.setDefaultSafeIntegers(Boolean(toggle))
+    if (typeof toggle !== 'boolean') {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `defaultSafeIntegers(toggle) takes true or false, got ${describe(toggle)}`)
+    }
+    this.#native.setDefaultSafeIntegers(toggle)
     return this
   }
 
@@ -267,7 +278,17 @@ class HardenedDb {
    * would swap the fair handler for SQLite's own.
    */
   #busyTimeoutPragma(value, simple) {
-    if (value !== undefined) wrap(() => this.#native.setBusyTimeout(Number(value)))
+    if (value !== undefined) {
+      const digits = BUSY_TIMEOUT_VALUE.exec(value)?.[2]
+      const ms = digits === undefined ? NaN : Number(digits)
+      if (!Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) {
+        throw rangeError(
+          'HARDENED_INVALID_ARGUMENT',
+          `PRAGMA busy_timeout takes a whole number of milliseconds from 0 to 2147483647 (like the busyTimeout option), got ${describe(value)}`,
+        )
+      }
+      wrap(() => this.#native.setBusyTimeout(ms))
+    }
     const ms = wrap(() => this.#native.busyTimeout)
     return simple ? ms : [{ timeout: ms }]
   }

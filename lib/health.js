@@ -4,6 +4,7 @@
  * `healthCheck: true` open option that refuses an unhealthy database.
  */
 const { HardenedDbError, typeError } = require('./errors')
+const { describe, isOptionsObject } = require('./arguments')
 const { wrap } = require('./statement')
 
 const HEALTH_OPTIONS = ['integrity']
@@ -11,8 +12,8 @@ const HEALTH_OPTIONS = ['integrity']
 /** Validates `db.health(options)` and returns the options the native side takes. */
 function healthOptions(options) {
   if (options === undefined || options === null) return {}
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the health options to be an object, got ${typeof options}`)
+  if (!isOptionsObject(options)) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the health options to be an object such as { integrity: "quick" }, got ${describe(options)}`)
   }
   for (const key of Object.keys(options)) {
     if (!HEALTH_OPTIONS.includes(key)) {
@@ -20,7 +21,7 @@ function healthOptions(options) {
     }
   }
   if (options.integrity !== undefined && typeof options.integrity !== 'string') {
-    throw typeError('HARDENED_INVALID_ARGUMENT', `Health option "integrity" must be "quick" or "full", got ${typeof options.integrity}`)
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Health option "integrity" must be "quick" or "full", got ${describe(options.integrity)}`)
   }
   return { integrity: options.integrity }
 }

@@ -6,6 +6,7 @@
  * Defaults and value ranges are applied natively (src/options.rs).
  */
 const { typeError } = require('./errors')
+const { isArray, isOptionsObject } = require('./arguments')
 
 /** Every option and its JS type. */
 const OPTION_TYPES = {
@@ -45,7 +46,7 @@ const JS_ONLY = new Set([
 ])
 
 function hasType(value, type) {
-  return type === 'string or array' ? typeof value === 'string' || Array.isArray(value) : typeof value === type
+  return type === 'string or array' ? typeof value === 'string' || isArray(value) : typeof value === type
 }
 
 /**
@@ -59,11 +60,11 @@ function checkMigrationSource(source, what, code = 'HARDENED_INVALID_OPTION') {
     if (source === '') throw typeError(code, `${what} is an empty string; pass the migrations directory, such as "migrations"`)
     return source
   }
-  if (!Array.isArray(source)) {
+  if (!isArray(source)) {
     throw typeError(code, `${what} must be a directory path or an array of { version, name, sql }, got ${source === null ? 'null' : typeof source}`)
   }
   source.forEach((item, i) => {
-    const shape = item !== null && typeof item === 'object' && !Array.isArray(item)
+    const shape = isOptionsObject(item)
     const wrong = !shape ? 'it is not an object'
       : typeof item.version !== 'number' ? `its "version" is ${typeof item.version}`
         : typeof item.name !== 'string' ? `its "name" is ${typeof item.name}`
@@ -110,7 +111,7 @@ function nearest(name, names) {
  */
 function normalizeOptions(options) {
   if (options === undefined || options === null) options = {}
-  if (typeof options !== 'object' || Array.isArray(options)) {
+  if (!isOptionsObject(options)) {
     throw typeError('HARDENED_INVALID_OPTION', `Expected the options argument to be an object, got ${typeof options}`)
   }
   const names = Object.keys(OPTION_TYPES)

@@ -7,6 +7,7 @@
  * for it instead.
  */
 const { translate, typeError } = require('./errors')
+const { describe, isOptionsObject } = require('./arguments')
 
 const BEHAVIOURS = ['deferred', 'immediate', 'exclusive']
 const SAVEPOINT = '"\thardened_savepoint"'
@@ -28,15 +29,15 @@ function controlStatements(prepare) {
 const RETRYABLE = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_BUSY_TIMEOUT'])
 
 function retryCount(options) {
-  if (options === null || typeof options !== 'object') {
-    throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected the options of transaction() to be an object such as { retries: 3 }')
+  if (!isOptionsObject(options)) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the options of transaction() to be an object such as { retries: 3 }, got ${describe(options)}`)
   }
   for (const key of Object.keys(options)) {
     if (key !== 'retries') throw typeError('HARDENED_INVALID_OPTION', `Unknown transaction option "${key}"; the only one is "retries"`)
   }
   const retries = options.retries ?? 0
   if (!Number.isInteger(retries) || retries < 0) {
-    throw typeError('HARDENED_INVALID_OPTION', `Transaction option "retries" must be a whole number >= 0, got ${retries}`)
+    throw typeError('HARDENED_INVALID_OPTION', `Transaction option "retries" must be a whole number >= 0, got ${describe(retries)}`)
   }
   return retries
 }
@@ -64,7 +65,7 @@ function isThenable(value) {
 function makeTransaction(db, fn, statements, defaultBehaviour, options = {}) {
   const retries = retryCount(options)
   if (typeof fn !== 'function') {
-    throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected the first argument of transaction() to be a function')
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the first argument of transaction() to be a function, got ${describe(fn)}`)
   }
   if (fn.constructor && fn.constructor.name === 'AsyncFunction') {
     throw typeError(

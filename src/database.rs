@@ -1,6 +1,7 @@
 //! `NativeDatabase`: the JS class behind `HardenedDb`. Each method is a thin
 //! call into the open sequence, the connection or a statement.
 
+use std::cell::RefCell;
 use std::ffi::CString;
 use std::rc::Rc;
 
@@ -14,6 +15,7 @@ use crate::errors::{Error, Result, to_js};
 use crate::location::Location;
 use crate::migrations::{self, MigrateOptions, MigrationInput, MigrationReport, MigrationStatus};
 use crate::open;
+use crate::open_files::{self, Registration};
 use crate::options::{OpenOptions, Settings};
 use crate::statement::Statement;
 use crate::statement_class::NativeStatement;
@@ -27,6 +29,8 @@ pub struct NativeDatabase {
     readonly: bool,
     pub(crate) is_new: bool,
     pub(crate) upkeep: Upkeep,
+    /// Keeps the file in the registry backups check, until `close()`.
+    open_file: RefCell<Option<Registration>>,
 }
 
 /// Runs every statement of `sql` (rows, if any, are discarded).
@@ -55,6 +59,10 @@ impl NativeDatabase {
             readonly: settings.readonly,
             is_new: opened.is_new,
             shared: Shared::new(opened.conn, settings.safe_integers),
+            open_file: RefCell::new(match &opened.location {
+                Location::File(path) => open_files::register(path),
+                Location::Memory => None,
+            }),
             upkeep: Upkeep::new(&opened.location, settings, opened.mode_warnings),
         })
     }
@@ -102,7 +110,9 @@ impl NativeDatabase {
     /// Finalizes every statement and closes; the last connection removes `-wal`.
     #[napi]
     pub fn close(&self, env: Env) -> napi::Result<()> {
-        to_js(&env, self.shared.close())
+        to_js(&env, self.shared.close())?;
+        self.open_file.take();
+        Ok(())
     }
 
     /// Turns SQLite's defensive mode off (`true`) or back on (`false`):
@@ -156,10 +166,14 @@ impl NativeDatabase {
         to_js(&env, self.shared.with(|conn| Ok(crate::busy::configured_timeout(conn).unwrap_or(0))))
     }
 
-    /// Reinstalls the fair busy handler with a new timeout (what `PRAGMA busy_timeout = N` means here).
+    /// Reinstalls the fair busy handler with a new timeout (what `PRAGMA busy_timeout = N` means here):
+    /// a whole number of milliseconds in the `busyTimeout` option's range, checked here rather than
+    /// wrapped modulo 2^32 by a `u32` argument.
     #[napi]
-    pub fn set_busy_timeout(&self, env: Env, ms: u32) -> napi::Result<()> {
-        to_js(&env, self.shared.with(|conn| crate::busy::install(conn, ms)))
+    pub fn set_busy_timeout(&self, env: Env, ms: f64) -> napi::Result<()> {
+        let installed = crate::options::busy_timeout_ms(ms, "PRAGMA busy_timeout")
+            .and_then(|ms| self.shared.with(|conn| crate::busy::install(conn, ms)));
+        to_js(&env, installed)
     }
 
     #[napi(getter)]

@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod authorizer;
+mod backup_destination;
 mod busy;
 mod connection;
 mod database;
@@ -20,6 +21,7 @@ mod migration_script;
 mod migrations;
 mod mounts;
 mod open;
+mod open_files;
 mod options;
 mod params;
 mod permissions;

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use napi_derive::napi;
 use rusqlite::backup::{Backup, StepResult};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, ffi};
 
+use crate::backup_destination;
 use crate::errors::{Error, Result};
 use crate::permissions::sidecar;
 use crate::preflight::directory_of;
@@ -50,19 +51,31 @@ pub fn wal_size(db: &Path) -> u64 {
 }
 
 /// The problems `PRAGMA quick_check` (or `integrity_check` when `quick` is
-/// false) reports; empty when the database is sound.
+/// false) reports; empty when the database is sound. When SQLite gives up with
+/// `SQLITE_CORRUPT` or `SQLITE_NOTADB` part-way (a page too damaged to walk), the
+/// problems reported so far are kept and that error is the last problem.
 pub fn integrity_problems(conn: &Connection, quick: bool) -> Result<Vec<String>> {
     let pragma = if quick { "quick_check" } else { "integrity_check" };
-    let mut stmt = conn.prepare(&format!("PRAGMA {pragma}"))?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
     let mut problems = Vec::new();
-    for row in rows {
-        let line = row?;
-        if line != "ok" {
-            problems.push(line);
+    let outcome = (|| -> Result<()> {
+        let mut stmt = conn.prepare(&format!("PRAGMA {pragma}"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let line: String = row.get(0)?;
+            if line != "ok" {
+                problems.push(line);
+            }
         }
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => Ok(problems),
+        Err(Error::Sqlite { code, message }) if matches!(code & 0xff, ffi::SQLITE_CORRUPT | ffi::SQLITE_NOTADB) => {
+            problems.push(format!("{pragma} stopped: {message} ({})", crate::errors::code_name(code)));
+            Ok(problems)
+        }
+        Err(other) => Err(other),
     }
-    Ok(problems)
 }
 
 /// Returns up to `pages` free pages (all when `None`) to the file system;
@@ -123,7 +136,8 @@ const BACKUP_PATIENCE: Duration = Duration::from_secs(30);
 /// transaction, so other processes keep writing) into a temporary file created
 /// with `file_mode` next to the destination, which is fsynced, verified with
 /// `integrity_check` and renamed into place. An existing destination is refused
-/// unless `overwrite`.
+/// unless `overwrite`, and so is one that is not a regular file or is a live
+/// database of this process or its sidecar (see `backup_destination`).
 pub fn backup(conn: &Connection, destination: &str, file_mode: u32, overwrite: bool) -> Result<BackupResult> {
     let dest = PathBuf::from(destination);
     if destination.is_empty() || destination == ":memory:" {
@@ -132,7 +146,16 @@ pub fn backup(conn: &Connection, destination: &str, file_mode: u32, overwrite: b
             format!("Backup destination \"{destination}\" is not a file path; pass a path such as \"backups/app.db\""),
         ));
     }
-    check_destination(conn, &dest, overwrite)?;
+    if !conn.is_autocommit() {
+        // The backup reads through this connection, which would wait on its own write lock; and a
+        // snapshot taken inside a transaction could hold changes that are later rolled back.
+        return Err(Error::type_error(
+            "HARDENED_IN_TRANSACTION",
+            format!("Cannot back up to {destination} inside a transaction; call db.backup() after COMMIT (or ROLLBACK)"),
+        ));
+    }
+    let source = conn.path().filter(|p| !p.is_empty()).map(PathBuf::from);
+    backup_destination::check(source.as_deref(), &dest, overwrite)?;
     let dir = directory_of(&dest);
     fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| {
         Error::hardened("HARDENED_BACKUP_FAILED", format!("cannot create directory {} for the backup: {e}", dir.display()))
@@ -161,30 +184,6 @@ pub fn backup(conn: &Connection, destination: &str, file_mode: u32, overwrite: b
     }
     let bytes = fs::metadata(&dest)?.len() as i64;
     Ok(BackupResult { total_pages, remaining_pages: 0, path: destination.to_string(), bytes })
-}
-
-fn check_destination(conn: &Connection, dest: &Path, overwrite: bool) -> Result<()> {
-    if dest.is_dir() {
-        return Err(Error::hardened(
-            "HARDENED_PATH_IS_DIRECTORY",
-            format!("Backup destination {} is a directory; pass a file path such as {}", dest.display(), dest.join("app.db").display()),
-        ));
-    }
-    let source = conn.path().filter(|p| !p.is_empty()).map(PathBuf::from);
-    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
-    if source.as_deref().is_some_and(|s| same(s, dest)) {
-        return Err(Error::hardened(
-            "HARDENED_BACKUP_EXISTS",
-            format!("Backup destination {} is the database itself; pass another path", dest.display()),
-        ));
-    }
-    if dest.exists() && !overwrite {
-        return Err(Error::hardened(
-            "HARDENED_BACKUP_EXISTS",
-            format!("Backup destination {} already exists; pass {{ overwrite: true }} to replace it, or choose a new path", dest.display()),
-        ));
-    }
-    Ok(())
 }
 
 /// Copies every page of `conn`'s main database into the file at `path` in one step.
@@ -281,6 +280,55 @@ mod tests {
         let leftovers: Vec<_> = fs::read_dir(dir.join("copies")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("app-backup.db")]);
         drop(opened);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn backup_inside_a_transaction_is_refused_at_once() {
+        let dir = temp_dir("maint-backup-tx");
+        let path = dir.join("app.db");
+        let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
+        opened.conn.execute_batch("CREATE TABLE t(x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)").unwrap();
+        let dest = dir.join("copy.db");
+        let err = backup(&opened.conn, dest.to_str().unwrap(), 0o600, false).unwrap_err();
+        assert_eq!(err.code(), "HARDENED_IN_TRANSACTION");
+        assert!(err.message().contains("after COMMIT"), "{}", err.message());
+        assert!(!dest.exists());
+        opened.conn.execute_batch("COMMIT").unwrap();
+        backup(&opened.conn, dest.to_str().unwrap(), 0o600, false).unwrap();
+        let wal = sidecar(&path, "-wal");
+        let err = backup(&opened.conn, wal.to_str().unwrap(), 0o600, true).unwrap_err();
+        assert_eq!(err.code(), "HARDENED_BACKUP_DESTINATION");
+        drop(opened);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn integrity_check_keeps_the_problems_found_before_sqlite_gave_up() {
+        let dir = temp_dir("maint-corrupt");
+        let path = dir.join("app.db");
+        let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
+        opened
+            .conn
+            .execute_batch(
+                "CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, b TEXT); CREATE INDEX ta ON t(a); \
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) \
+                 INSERT INTO t (a, b) SELECT 'a' || (i * 7919 % 3000), printf('%.50c', 'x') FROM n;",
+            )
+            .unwrap();
+        drop(opened);
+        let mut bytes = fs::read(&path).unwrap();
+        for (i, byte) in bytes[2 * 4096..5 * 4096].iter_mut().enumerate() {
+            *byte = (i * 131 + 7) as u8;
+        }
+        fs::write(&path, bytes).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        for quick in [false, true] {
+            let problems = integrity_problems(&conn, quick).unwrap();
+            assert!(problems.len() > 1, "{problems:?}");
+            assert!(problems.last().unwrap().ends_with("(SQLITE_CORRUPT)"), "{problems:?}");
+        }
+        drop(conn);
         fs::remove_dir_all(dir).unwrap();
     }
 

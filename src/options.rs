@@ -114,9 +114,9 @@ impl Settings {
         Ok(Settings {
             readonly,
             create: !readonly && !options.file_must_exist.unwrap_or(false),
-            busy_timeout_ms: integer("busyTimeout", options.busy_timeout, 0, i32::MAX as i64)?
+            busy_timeout_ms: integer("busyTimeout", options.busy_timeout, 0, MAX_BUSY_TIMEOUT_MS)?
                 .map_or(d.busy_timeout_ms, |v| v as u32),
-            file_mode: integer("fileMode", options.file_mode, 0, 0o777)?.map_or(d.file_mode, |v| v as u32),
+            file_mode: file_mode(options.file_mode)?.unwrap_or(d.file_mode),
             synchronous: named("synchronous", options.synchronous.as_deref(), &SYNCHRONOUS)?
                 .unwrap_or(d.synchronous),
             mmap_size: integer("mmapSize", options.mmap_size, 0, i64::MAX)?.unwrap_or(d.mmap_size),
@@ -134,6 +134,39 @@ impl Settings {
                 .map_or(d.permissions, Policy::from_index),
         })
     }
+}
+
+/// The longest busy timeout, in milliseconds (SQLite keeps it in a C `int`).
+pub const MAX_BUSY_TIMEOUT_MS: i64 = i32::MAX as i64;
+
+/// Checks a busy timeout set after the open (`what` names where it came from): a
+/// whole number of milliseconds from 0 to [`MAX_BUSY_TIMEOUT_MS`], like option `busyTimeout`.
+pub fn busy_timeout_ms(value: f64, what: &str) -> Result<u32> {
+    if value.fract() != 0.0 || !value.is_finite() || value < 0.0 || value > MAX_BUSY_TIMEOUT_MS as f64 {
+        return Err(Error::range(
+            "HARDENED_INVALID_ARGUMENT",
+            format!("{what} takes a whole number of milliseconds from 0 to {MAX_BUSY_TIMEOUT_MS}, got {value}"),
+        ));
+    }
+    Ok(value as u32)
+}
+
+/// The owner must keep read and write access to the database (SQLite needs both),
+/// and only permission bits are allowed (no setuid, setgid or sticky bit).
+fn file_mode(value: Option<f64>) -> Result<Option<u32>> {
+    let Some(mode) = integer("fileMode", value, 0, 0o777)? else { return Ok(None) };
+    let mode = mode as u32;
+    if mode & 0o600 != 0o600 {
+        return Err(invalid(
+            "fileMode",
+            format!(
+                "must give the owner read and write access (the 0o600 bits), got 0o{mode:o}: the database would be \
+                 unreadable to the process that creates it; pass 0o600 or 0o{:o}",
+                mode | 0o600
+            ),
+        ));
+    }
+    Ok(Some(mode))
 }
 
 fn invalid(option: &str, message: String) -> Error {
@@ -186,6 +219,25 @@ mod tests {
         assert!(Settings::from_options(&opts).unwrap_err().message().contains("busyTimeout"));
         let opts = OpenOptions { file_mode: Some(0o1777 as f64), ..Default::default() };
         assert!(Settings::from_options(&opts).is_err());
+        for mode in [0o1, 0o400, 0o200, 0o044] {
+            let opts = OpenOptions { file_mode: Some(mode as f64), ..Default::default() };
+            let err = Settings::from_options(&opts).unwrap_err();
+            assert_eq!(err.code(), "HARDENED_INVALID_OPTION");
+            assert!(err.message().contains("\"fileMode\" must give the owner read and write"), "{}", err.message());
+        }
+        let opts = OpenOptions { file_mode: Some(0o640 as f64), ..Default::default() };
+        assert_eq!(Settings::from_options(&opts).unwrap().file_mode, 0o640);
+    }
+
+    #[test]
+    fn busy_timeout_after_the_open_has_the_option_s_range() {
+        assert_eq!(busy_timeout_ms(2500.0, "PRAGMA busy_timeout").unwrap(), 2500);
+        assert_eq!(busy_timeout_ms(2_147_483_647.0, "x").unwrap(), i32::MAX as u32);
+        for bad in [4_294_967_296.0, 99_999_999_999.0, -1.0, 1.5, f64::NAN, f64::INFINITY] {
+            let err = busy_timeout_ms(bad, "PRAGMA busy_timeout").unwrap_err();
+            assert_eq!(err.code(), "HARDENED_INVALID_ARGUMENT");
+            assert!(err.message().starts_with("PRAGMA busy_timeout takes a whole number"), "{}", err.message());
+        }
     }
 
     #[test]

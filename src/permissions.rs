@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -120,19 +121,58 @@ pub fn wide_files(db: &Path, allowed: u32) -> Vec<String> {
         .collect()
 }
 
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Whether the file at `path` is empty (a database yet to be written) or starts with a
+/// database header SQLite accepts: the magic string, a page size that is a power of two
+/// from 512 to 65536, and the fixed payload fractions 64, 32, 32.
+fn holds_a_database(path: &Path) -> bool {
+    let Ok(mut file) = fs::File::open(path) else { return false };
+    let mut head = [0u8; 100];
+    if file.read_exact(&mut head).is_err() {
+        return file.metadata().is_ok_and(|m| m.len() == 0);
+    }
+    let page_size = match u32::from(u16::from_be_bytes([head[16], head[17]])) {
+        1 => 65536,
+        size => size,
+    };
+    head.starts_with(SQLITE_HEADER) && page_size.is_power_of_two() && page_size >= 512 && head[21..24] == [64, 32, 32]
+}
+
 /// Applies `policy` to every existing file of `db` whose mode is wider than
 /// `allowed`: `Throw` refuses, `Fix` narrows the mode, `Warn` leaves it for the
 /// warning the JS facade emits after the open (see [`wide_files`]).
+///
+/// `Fix` changes nothing unless `db` holds a database (so a wrong path fails the
+/// open's header check with its file untouched). It works on the files SQLite
+/// uses: the `-wal` and `-shm` beside the file a symlinked `db` points to, and it
+/// never chmods through a symlink in place of a `-wal` or `-shm`.
 pub fn enforce(db: &Path, allowed: u32, policy: Policy) -> Result<()> {
     if policy == Policy::Warn {
         return Ok(());
     }
-    for (_, file) in Files::of(db).labelled() {
+    let real = db.canonicalize().unwrap_or_else(|_| db.to_path_buf());
+    if policy == Policy::Fix && !holds_a_database(&real) {
+        return Ok(());
+    }
+    for (label, file) in Files::of(&real).labelled() {
         let Some(mode) = file.mode.filter(|m| is_wider(*m, allowed)) else { continue };
         if policy == Policy::Throw {
             return Err(Error::hardened(
                 "HARDENED_FILE_MODE",
                 format!("{} (refused because of {{ permissions: \"throw\" }})", wide_message(&file.path, mode, allowed)),
+            ));
+        }
+        if label != "db" && !fs::symlink_metadata(&file.path).is_ok_and(|m| m.is_file()) {
+            return Err(Error::hardened(
+                "HARDENED_FILE_MODE",
+                format!(
+                    "{} is a symlink or a special file, not a regular file (mode {}); {{ permissions: \"fix\" }} \
+                     does not chmod through links: remove it (SQLite creates the real file) or fix the mode yourself",
+                    file.path.display(),
+                    octal(mode)
+                ),
             ));
         }
         let narrowed = mode & allowed;
@@ -199,9 +239,59 @@ mod tests {
     }
 
     #[test]
+    fn fix_leaves_a_file_that_is_not_a_database_alone_even_through_a_symlink() {
+        let (dir, db) = temp_db("fix-notadb");
+        let mut bytes = b"SQLite format 3\0".to_vec(); // the magic string, then no valid header
+        bytes.extend(b"notes, not a database".repeat(100));
+        fs::write(&db, &bytes).unwrap();
+        fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.join("link.db");
+        std::os::unix::fs::symlink(&db, &link).unwrap();
+        for path in [&db, &link] {
+            enforce(path, 0o600, Policy::Fix).unwrap();
+            assert_eq!(stat(&db).mode, Some(0o644));
+            assert_eq!(fs::read(&db).unwrap(), bytes);
+        }
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn fix_narrows_the_files_sqlite_uses_behind_a_symlinked_database() {
+        let (dir, db) = temp_db("fix-link");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE t(x)").unwrap();
+        drop(conn);
+        fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).unwrap();
+        write_with_mode(&sidecar(&db, "-wal"), 0o644);
+        let link = dir.join("link.db");
+        std::os::unix::fs::symlink(&db, &link).unwrap();
+        write_with_mode(&sidecar(&link, "-wal"), 0o644); // not the database's: SQLite uses app.db-wal
+        enforce(&link, 0o600, Policy::Fix).unwrap();
+        assert_eq!(stat(&db).mode, Some(0o600));
+        assert_eq!(stat(&sidecar(&db, "-wal")).mode, Some(0o600));
+        assert_eq!(stat(&sidecar(&link, "-wal")).mode, Some(0o644));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn fix_refuses_to_chmod_through_a_symlinked_sidecar() {
+        let (dir, db) = temp_db("fix-sidecar-link");
+        fs::write(&db, b"").unwrap();
+        let elsewhere = dir.join("elsewhere");
+        write_with_mode(&elsewhere, 0o644);
+        std::os::unix::fs::symlink(&elsewhere, sidecar(&db, "-shm")).unwrap();
+        let err = enforce(&db, 0o600, Policy::Fix).unwrap_err();
+        assert_eq!(err.code(), "HARDENED_FILE_MODE");
+        assert!(err.message().contains("app.db-shm is a symlink"), "{}", err.message());
+        assert_eq!(stat(&elsewhere).mode, Some(0o644));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn fix_narrows_and_throw_refuses() {
         let (dir, db) = temp_db("fix");
         write_with_mode(&db, 0o644);
+        fs::write(&db, b"").unwrap(); // an empty file is a database yet to be written
         let err = enforce(&db, 0o600, Policy::Throw).unwrap_err();
         assert_eq!(err.code(), "HARDENED_FILE_MODE");
         assert!(err.message().contains("chmod 600"), "{}", err.message());
