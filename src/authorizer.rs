@@ -201,11 +201,11 @@ impl Drop for MigrationScope {
 }
 
 fn set_migrating(db: *mut ffi::sqlite3, on: bool) {
-    if let Ok(policies) = POLICIES.lock() {
-        if let Some(policy) = policies.get(&(db as usize)) {
-            policy.migrating.set(on);
-            policy.refused.set(None);
-        }
+    if let Ok(policies) = POLICIES.lock()
+        && let Some(policy) = policies.get(&(db as usize))
+    {
+        policy.migrating.set(on);
+        policy.refused.set(None);
     }
 }
 
