@@ -1,4 +1,4 @@
-// Bounded fuzz run (issue #12): __test__/workers/fuzz.cjs throws random
+// Bounded fuzz run (issue #12): __test__/fuzz/worker.cjs throws random
 // parameters, hostile callbacks during binding, schema changes under live
 // statements and prototype-named tables at the statement API. Each family runs
 // in its own child process per runtime (Bun, the machine's Node, the newer Node
@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, NODE, PACKAGE_ROOT, tempDir } from "./helpers";
 
-const WORKER = join(import.meta.dir, "workers", "fuzz.cjs");
+const WORKER = join(import.meta.dir, "fuzz", "worker.cjs");
 /** The Node >= 22 of the devDependency `node` (as in integrations/processes.ts). */
 const NODE22 = join(PACKAGE_ROOT, "node_modules", "node", "bin", "node");
 const FAMILIES = ["params", "hostile", "schema", "proto"] as const;
@@ -77,7 +77,7 @@ function report(run: FuzzRun): string {
   if (last && (run.signal || run.status !== 1)) {
     const plan = JSON.parse(last.slice(5));
     out.push(`last case started (the one that crashed or hung): ${last.slice(0, 2000)}`);
-    out.push(`replay it: HS_FUZZ_CASE=${plan.family}:${plan.case} ${run.bin} __test__/workers/fuzz.cjs ${run.seed}`);
+    out.push(`replay it: HS_FUZZ_CASE=${plan.family}:${plan.case} ${run.bin} __test__/fuzz/worker.cjs ${run.seed}`);
   }
   if (failLines.length) out.push(`${failLines.length} failing cases, the first ones:`, ...failLines.slice(0, 6).map((l) => l.slice(0, 1500)));
   if (otherStderr.length) out.push("stderr (tail):", ...otherStderr.slice(-15).map((l) => l.slice(0, 500)));
