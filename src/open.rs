@@ -13,6 +13,11 @@ use crate::permissions::{self, Policy};
 use crate::pragmas;
 use crate::preflight;
 
+/// How `:memory:` is opened: rusqlite's defaults without `SQLITE_OPEN_URI`.
+const MEMORY_FLAGS: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
+    .union(OpenFlags::SQLITE_OPEN_CREATE)
+    .union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
+
 /// A connection that went through the whole open sequence.
 #[derive(Debug)]
 pub struct Opened {
@@ -37,10 +42,15 @@ impl Location {
 }
 
 /// Opens `path` and hardens the connection as `settings` say.
+///
+/// Neither open passes `SQLITE_OPEN_URI` (rusqlite's default flags do) and the
+/// build sets `SQLITE_USE_URI=0`: a name given to `ATTACH` is a plain file name,
+/// so SQL cannot reach `?mode=`, `?vfs=`, `?immutable=` or `?nolock=` through it.
+/// `file:` paths given to the constructor are parsed by [`location::resolve`].
 pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     let location = location::resolve(path)?;
     let (conn, is_new) = match &location {
-        Location::Memory => (Connection::open_in_memory()?, true),
+        Location::Memory => (Connection::open_in_memory_with_flags(MEMORY_FLAGS)?, true),
         Location::File(file) => {
             preflight::check(file, settings)?;
             let is_new = location::prepare_file(file, settings)?;
@@ -137,6 +147,17 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), bytes);
         assert!(!dir.join("notes.db-wal").exists());
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_build_does_not_read_file_names_as_uris() {
+        // SQLITE_USE_URI=0 in .cargo/config.toml (the ATTACH behaviour itself is
+        // tested in __test__/security.spec.ts, in a process whose cwd is a temp dir).
+        let opened = open(":memory:", &Settings::default()).unwrap();
+        let mut stmt = opened.conn.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(|o| o.unwrap()).collect();
+        assert!(options.iter().any(|o| o == "DQS=0"), "{options:?}");
+        assert!(!options.iter().any(|o| o.starts_with("USE_URI")), "{options:?}");
     }
 
     #[test]
