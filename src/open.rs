@@ -1,5 +1,7 @@
 //! The hardened open sequence: file first, busy timeout first, header checked
-//! before any write, then WAL and the pragma recipe, every value read back.
+//! before any write, then WAL and the pragma recipe, the defensive
+//! configuration and the run-time limits, every value read back; then the
+//! authorizer and the statement timeout.
 
 use rusqlite::{Connection, OpenFlags, ffi};
 
@@ -7,11 +9,13 @@ use crate::authorizer;
 use crate::busy;
 use crate::defensive;
 use crate::errors::{Error, Result};
+use crate::limits;
 use crate::location::{self, Location};
 use crate::options::Settings;
 use crate::permissions::{self, Policy};
 use crate::pragmas;
 use crate::preflight;
+use crate::statement_timeout::StatementTimeout;
 
 /// How `:memory:` is opened: rusqlite's defaults without `SQLITE_OPEN_URI`.
 const MEMORY_FLAGS: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -29,6 +33,9 @@ pub struct Opened {
     pub is_new: bool,
     /// Files whose mode is wider than `fileMode`, for the JS warning (`permissions: "warn"`).
     pub mode_warnings: Vec<String>,
+    /// The progress handler's state when `statementTimeout` is set. Declared after
+    /// `conn`, so an `Opened` dropped as is closes the connection before freeing it.
+    pub statement_timeout: Option<Box<StatementTimeout>>,
 }
 
 impl Location {
@@ -68,7 +75,8 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
         Location::File(file) if settings.permissions == Policy::Warn => permissions::wide_files(file, settings.file_mode),
         _ => Vec::new(),
     };
-    Ok(Opened { conn, location, is_new, mode_warnings })
+    let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);
+    Ok(Opened { conn, location, is_new, mode_warnings, statement_timeout })
 }
 
 /// Runs the pragma part of the sequence on an open connection.
@@ -81,6 +89,7 @@ pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, 
     pragmas::apply(conn, &connection).map_err(|e| e.context(name))?;
     pragmas::verify(conn, &[file, connection].concat(), name)?;
     defensive::apply(conn, name)?;
+    limits::apply(conn, &settings.limits)?;
     authorizer::install(conn, settings.readonly)
 }
 
