@@ -214,6 +214,37 @@ export interface HealthReport {
   files: HealthFiles | null
 }
 
+/**
+ * The `limits` option: SQLite's run-time limits (`SQLITE_LIMIT_*`), each a whole
+ * number from 0 up to the build's maximum. A limit left out keeps SQLite's default.
+ */
+export interface LimitOptions {
+  /** `SQLITE_LIMIT_LENGTH`: the largest string, BLOB or row, in bytes (at least 30). Default and maximum `1000000000`. */
+  length?: number
+  /** `SQLITE_LIMIT_SQL_LENGTH`: the longest SQL text, in bytes. Default and maximum `1000000000`. */
+  sqlLength?: number
+  /** `SQLITE_LIMIT_COLUMN`: the most columns in a table, index, result or `ORDER BY`. Default and maximum `2000`. */
+  column?: number
+  /** `SQLITE_LIMIT_EXPR_DEPTH`: the deepest expression tree. Default and maximum `1000`. */
+  exprDepth?: number
+  /** `SQLITE_LIMIT_COMPOUND_SELECT`: the most terms of a compound `SELECT`. Default and maximum `500`. */
+  compoundSelect?: number
+  /** `SQLITE_LIMIT_VDBE_OP`: the most virtual-machine instructions of one statement. Default and maximum `250000000`. */
+  vdbeOp?: number
+  /** `SQLITE_LIMIT_FUNCTION_ARG`: the most arguments of a function call. Default and maximum `1000`. */
+  functionArg?: number
+  /** `SQLITE_LIMIT_ATTACHED`: the most attached databases (`0` refuses `ATTACH`). Default and maximum `10`. */
+  attached?: number
+  /** `SQLITE_LIMIT_LIKE_PATTERN_LENGTH`: the longest `LIKE` or `GLOB` pattern, in bytes. Default and maximum `50000`. */
+  likePatternLength?: number
+  /** `SQLITE_LIMIT_VARIABLE_NUMBER`: the highest parameter number (`?NNN`). Default and maximum `32766`. */
+  variableNumber?: number
+  /** `SQLITE_LIMIT_TRIGGER_DEPTH`: the deepest recursion of triggers. Default and maximum `1000`. */
+  triggerDepth?: number
+  /** `SQLITE_LIMIT_WORKER_THREADS`: the most helper threads one statement may start. Default `0`, maximum `8`. */
+  workerThreads?: number
+}
+
 /** What the app accepts knowingly (every field defaults to `false`). */
 export interface MigrateOptions {
   /** Accept an applied migration whose SQL changed since it ran (or whose file is gone). Default `false`. */
@@ -303,6 +334,13 @@ export interface OpenOptions {
    * or `"throw"` (refuse to open). Default `"warn"`.
    */
   permissions?: string
+  /** SQLite's run-time limits to lower (`sqlite3_limit`), each read back at open. Default: SQLite's. */
+  limits?: LimitOptions
+  /**
+   * Milliseconds one call (`run`, `get`, `all`, a batch of `iterate`, `exec`, `pragma`) may run
+   * before SQLite interrupts it with `HARDENED_STATEMENT_TIMEOUT`. Default `0` (no timeout).
+   */
+  statementTimeout?: number
 }
 
 /** One migration not applied yet. */

@@ -105,6 +105,47 @@ export interface HardenedDbOptions {
   healthCheck?: boolean;
   /** Close the connection on SIGINT/SIGTERM, then let the process end as it would have. Default `false`. */
   closeOnSignal?: boolean;
+  /**
+   * SQLite's run-time limits to lower (`sqlite3_limit`), set at open and read
+   * back: a value SQLite would clamp (above the build's maximum) throws
+   * `HARDENED_INVALID_OPTION` naming the maximum. Default: SQLite's.
+   */
+  limits?: Limits;
+  /**
+   * Milliseconds one call (`run`, `get`, `all`, one batch of `iterate`, `exec`,
+   * `pragma`) may run before SQLite interrupts it with `HARDENED_STATEMENT_TIMEOUT`.
+   * A write interrupted inside a transaction rolls the transaction back.
+   * Default `0` (no timeout).
+   */
+  statementTimeout?: number;
+}
+
+/** The `limits` option: `SQLITE_LIMIT_*` in camelCase, each a whole number from 0 to the build's maximum. */
+export interface Limits {
+  /** Largest string, BLOB or row in bytes (at least 30); beyond it `SQLITE_TOOBIG`. Default and maximum `1000000000`. */
+  length?: number;
+  /** Longest SQL text in bytes; beyond it `SQLITE_TOOBIG`. Default and maximum `1000000000`. */
+  sqlLength?: number;
+  /** Most columns in a table, index, result or `ORDER BY`. Default and maximum `2000`. */
+  column?: number;
+  /** Deepest expression tree. Default and maximum `1000`. */
+  exprDepth?: number;
+  /** Most terms of a compound `SELECT`. Default and maximum `500`. */
+  compoundSelect?: number;
+  /** Most virtual-machine instructions of one statement. Default and maximum `250000000`. */
+  vdbeOp?: number;
+  /** Most arguments of a function call. Default and maximum `1000`. */
+  functionArg?: number;
+  /** Most attached databases; `0` refuses `ATTACH`. Default and maximum `10`. */
+  attached?: number;
+  /** Longest `LIKE` or `GLOB` pattern in bytes. Default and maximum `50000`. */
+  likePatternLength?: number;
+  /** Highest parameter number (`?NNN`). Default and maximum `32766`. */
+  variableNumber?: number;
+  /** Deepest recursion of triggers. Default and maximum `1000`. */
+  triggerDepth?: number;
+  /** Most helper threads one statement may start. Default `0`, maximum `8`. */
+  workerThreads?: number;
 }
 
 /** What `run()` reports. */

@@ -1,8 +1,8 @@
 'use strict'
 /**
  * Checks the options object of `new HardenedDb(path, options)` before it
- * reaches the native open sequence: unknown keys (with the nearest valid one),
- * wrong types, and the better-sqlite3 aliases `timeout` and `create`.
+ * reaches the native open sequence: unknown keys (with the nearest valid one,
+ * in `limits` too), wrong types, and the better-sqlite3 aliases `timeout` and `create`.
  * Defaults and value ranges are applied natively (src/options.rs).
  */
 const { typeError } = require('./errors')
@@ -35,7 +35,15 @@ const OPTION_TYPES = {
   permissions: 'string',
   healthCheck: 'boolean',
   closeOnSignal: 'boolean',
+  limits: 'object',
+  statementTimeout: 'number',
 }
+
+/** The keys of the `limits` option (SQLITE_LIMIT_* in camelCase); values are checked natively. */
+const LIMIT_KEYS = [
+  'length', 'sqlLength', 'column', 'exprDepth', 'compoundSelect', 'vdbeOp', 'functionArg',
+  'attached', 'likePatternLength', 'variableNumber', 'triggerDepth', 'workerThreads',
+]
 
 /** Options handled in JS only; the rest go to the native open sequence. */
 const JS_ONLY = new Set([
@@ -46,7 +54,29 @@ const JS_ONLY = new Set([
 ])
 
 function hasType(value, type) {
-  return type === 'string or array' ? typeof value === 'string' || isArray(value) : typeof value === type
+  if (type === 'string or array') return typeof value === 'string' || isArray(value)
+  if (type === 'object') return isOptionsObject(value)
+  return typeof value === type
+}
+
+/** Checks the keys and value types of the `limits` option; returns a plain copy for the native side. */
+function checkLimits(limits) {
+  const checked = {}
+  for (const [key, value] of Object.entries(limits)) {
+    if (!LIMIT_KEYS.includes(key)) {
+      const hint = nearest(key, LIMIT_KEYS)
+      throw typeError(
+        'HARDENED_INVALID_OPTION',
+        `Unknown option "limits.${key}"` + (hint ? `; did you mean "limits.${hint}"?` : `; valid limits are ${LIMIT_KEYS.join(', ')}`),
+      )
+    }
+    if (value === undefined) continue
+    if (typeof value !== 'number') {
+      throw typeError('HARDENED_INVALID_OPTION', `Option "limits.${key}" must be a number, got ${value === null ? 'null' : typeof value}`)
+    }
+    checked[key] = value
+  }
+  return checked
 }
 
 /**
@@ -127,9 +157,9 @@ function normalizeOptions(options) {
     }
     if (value === undefined) continue
     if (!hasType(value, type)) {
-      throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" must be a ${type}, got ${value === null ? 'null' : typeof value}`)
+      throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" must be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, got ${value === null ? 'null' : typeof value}`)
     }
-    if (!JS_ONLY.has(key)) native[key] = value
+    if (!JS_ONLY.has(key)) native[key] = key === 'limits' ? checkLimits(value) : value
   }
   if (options.timeout !== undefined) {
     if (options.busyTimeout !== undefined && options.busyTimeout !== options.timeout) {
@@ -177,4 +207,4 @@ function migrationOptions(options) {
   return { source, flags }
 }
 
-module.exports = { normalizeOptions, nearest, checkMigrationSource, OPTION_TYPES }
+module.exports = { normalizeOptions, nearest, checkMigrationSource, OPTION_TYPES, LIMIT_KEYS }

@@ -7,6 +7,10 @@
 //!   reader must not switch other processes' database out of WAL.
 //! - While a migration runs, the statements that would silently break the
 //!   transaction around it (see [`Refusal`]).
+//! - On every connection, the encryption pragmas of SQLCipher and SEE (`key`,
+//!   `rekey`, `hexkey`, ...): this build has no encryption at rest, and SQLite
+//!   ignores pragmas it does not know, so without this an ORM's `key` option
+//!   would leave the file in plaintext without a word.
 //!
 //! SQLite asks the authorizer only while preparing, so it costs nothing per step.
 
@@ -33,7 +37,18 @@ pub enum Refusal {
     Transaction,
     /// `PRAGMA query_only` or `journal_mode` changed on a `readonly` connection.
     ReadonlySwitch,
+    /// `PRAGMA key`, `rekey`, `hexkey`, `hexrekey`, `textkey` or `textrekey`: no encryption in this build.
+    NoEncryption,
 }
+
+/// The pragmas that set or change an encryption key in SQLCipher and SEE.
+pub const KEY_PRAGMAS: [&str; 6] = ["key", "rekey", "hexkey", "hexrekey", "textkey", "textrekey"];
+
+/// What to do instead of a key, for [`Refusal::NoEncryption`] and `file:` URLs with a `key` parameter.
+pub const NO_ENCRYPTION_FIX: &str = "this build of hardened-sqlite has no encryption at rest, so the database \
+     would stay in plaintext: remove the key (the ORM's \"key\" or \"password\" option), and encrypt the disk or \
+     volume that holds the database (LUKS, FileVault, BitLocker, an encrypted cloud volume), or use a SQLCipher \
+     build of SQLite if the file itself must be encrypted";
 
 impl Refusal {
     /// What to do instead.
@@ -58,6 +73,7 @@ impl Refusal {
                 "attempt to write a readonly database: this connection was opened with readonly: true, so \
                  PRAGMA query_only and journal_mode cannot be changed on it; open a connection without readonly to write"
             }
+            Refusal::NoEncryption => NO_ENCRYPTION_FIX,
         }
     }
 
@@ -65,6 +81,10 @@ impl Refusal {
     pub fn error(self) -> Error {
         match self {
             Refusal::ReadonlySwitch => Error::Sqlite { code: ffi::SQLITE_READONLY, message: self.explain().to_string() },
+            Refusal::NoEncryption => Error::hardened(
+                "HARDENED_NO_ENCRYPTION",
+                format!("PRAGMA key (and rekey, hexkey, hexrekey, textkey, textrekey) is refused: {}", self.explain()),
+            ),
             _ => Error::Sqlite { code: ffi::SQLITE_AUTH, message: format!("not authorized: {}", self.explain()) },
         }
     }
@@ -81,6 +101,7 @@ struct Policy {
 impl Policy {
     fn decide(&self, action: c_int, first: Option<&str>, has_value: bool) -> Option<Refusal> {
         match (action, first) {
+            (ffi::SQLITE_PRAGMA, Some(name)) if KEY_PRAGMAS.contains(&name) => Some(Refusal::NoEncryption),
             (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode")) if self.readonly && has_value => {
                 Some(Refusal::ReadonlySwitch)
             }
@@ -226,6 +247,34 @@ mod tests {
         }
         conn.prepare("PRAGMA query_only").unwrap();
         conn.prepare("PRAGMA journal_mode").unwrap();
+        // SAFETY: only the address is used.
+        forget(unsafe { conn.handle() } as usize);
+    }
+
+    #[test]
+    fn key_pragmas_are_refused_with_or_without_a_value_in_any_case() {
+        let conn = Connection::open_in_memory().unwrap();
+        install(&conn, false).unwrap();
+        for sql in [
+            "PRAGMA key = 'secret'",
+            "PRAGMA KEY",
+            "PRAGMA main.Key='x'",
+            "PRAGMA rekey = 'y'",
+            "PRAGMA hexkey = '00ff'",
+            "PRAGMA hexrekey('00ff')",
+            "PRAGMA textkey = 'z'",
+            "PRAGMA textrekey = 'z'",
+        ] {
+            let err = Error::from(conn.prepare(sql).unwrap_err());
+            assert_eq!(err.code(), "SQLITE_AUTH", "{sql}");
+            // SAFETY: only the address is used.
+            let refusal = take_refusal(unsafe { conn.handle() });
+            assert_eq!(refusal, Some(Refusal::NoEncryption), "{sql}");
+            assert_eq!(refusal.unwrap().error().code(), "HARDENED_NO_ENCRYPTION");
+        }
+        // Other unknown pragmas stay no-ops, as in SQLite; SQLCipher's version probe reads nothing.
+        conn.prepare("PRAGMA keys").unwrap();
+        conn.prepare("PRAGMA cipher_version").unwrap();
         // SAFETY: only the address is used.
         forget(unsafe { conn.handle() } as usize);
     }

@@ -10,6 +10,7 @@ use rusqlite::{Connection, ffi};
 use crate::authorizer;
 use crate::busy;
 use crate::errors::{Error, Result};
+use crate::statement_timeout::StatementTimeout;
 
 /// A prepared statement handle owned by one `Statement`, finalized by whichever
 /// comes first: the statement being dropped or the connection being closed.
@@ -61,6 +62,9 @@ pub struct Shared {
     close_pending: Cell<bool>,
     /// New statements read integers as bigint (`db.defaultSafeIntegers()`).
     pub default_safe_integers: Cell<bool>,
+    /// The progress handler's state (`statementTimeout`); SQLite points at it
+    /// until `close_now` removes the handler, and it is dropped after `conn`.
+    statement_timeout: Option<Box<StatementTimeout>>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -77,6 +81,12 @@ impl ActiveCall {
         shared.active_calls.set(shared.active_calls.get() + 1);
         ActiveCall(Rc::clone(shared))
     }
+
+    /// Runs `f` under the connection's statement timeout (see [`Shared::timed`]).
+    #[inline]
+    pub fn timed<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.0.timed(f)
+    }
 }
 
 impl Drop for ActiveCall {
@@ -91,8 +101,9 @@ impl Drop for ActiveCall {
 }
 
 impl Shared {
-    /// Wraps a connection that went through the open sequence.
-    pub fn new(conn: Connection, safe_integers: bool) -> Rc<Shared> {
+    /// Wraps a connection that went through the open sequence, with the
+    /// statement timeout installed on it (if any).
+    pub fn new(conn: Connection, safe_integers: bool, statement_timeout: Option<Box<StatementTimeout>>) -> Rc<Shared> {
         Rc::new(Shared {
             conn: RefCell::new(Some(conn)),
             statements: RefCell::new(Vec::new()),
@@ -100,7 +111,27 @@ impl Shared {
             active_calls: Cell::new(0),
             close_pending: Cell::new(false),
             default_safe_integers: Cell::new(safe_integers),
+            statement_timeout,
         })
+    }
+
+    /// Runs `f` (one call that steps statements) under the statement timeout.
+    /// Without one this is a test of an `Option`: no clock is read.
+    #[inline]
+    pub fn timed<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        match self.statement_timeout.as_deref() {
+            None => f(),
+            Some(timeout) => timeout.run(f),
+        }
+    }
+
+    /// `HARDENED_STATEMENT_TIMEOUT` when `err` is the interrupt of the statement
+    /// timeout (`sql` names the statement), else `err`.
+    pub fn explain_interrupt(&self, err: Error, sql: &str) -> Error {
+        match self.statement_timeout.as_deref() {
+            Some(timeout) => timeout.explain(err, sql),
+            None => err,
+        }
     }
 
     /// Whether `close()` has not been called yet.
@@ -176,6 +207,9 @@ impl Shared {
         let Some(conn) = self.conn.borrow_mut().take() else { return Ok(()) };
         // SAFETY: only the address is kept, as the busy handler registry key.
         let handle = unsafe { conn.handle() } as usize;
+        if self.statement_timeout.is_some() {
+            StatementTimeout::uninstall(&conn);
+        }
         conn.close().map_err(|(_, e)| Error::from(e))?;
         busy::forget(handle);
         authorizer::forget(handle);
@@ -238,7 +272,7 @@ mod tests {
     use super::*;
 
     fn shared() -> Rc<Shared> {
-        Shared::new(Connection::open_in_memory().unwrap(), false)
+        Shared::new(Connection::open_in_memory().unwrap(), false, None)
     }
 
     #[test]

@@ -33,16 +33,18 @@ pub struct NativeDatabase {
     open_file: RefCell<Option<Registration>>,
 }
 
-/// Runs every statement of `sql` (rows, if any, are discarded).
+/// Runs every statement of `sql` (rows, if any, are discarded), under the statement timeout.
 pub fn exec(shared: &Shared, sql: &str) -> Result<()> {
     let db = shared.handle()?;
     let text = CString::new(sql).map_err(|_| {
         Error::type_error("HARDENED_INVALID_ARGUMENT", "The SQL string contains a NUL character")
     })?;
-    // SAFETY: `db` is open; `text` is NUL-terminated and outlives the call; no
-    // callback is given and the error message is read from `db` instead.
-    let rc = unsafe { ffi::sqlite3_exec(db, text.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut()) };
-    if rc == ffi::SQLITE_OK { Ok(()) } else { Err(prepare_error(db, rc)) }
+    shared.timed(|| {
+        // SAFETY: `db` is open; `text` is NUL-terminated and outlives the call; no
+        // callback is given and the error message is read from `db` instead.
+        let rc = unsafe { ffi::sqlite3_exec(db, text.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut()) };
+        if rc == ffi::SQLITE_OK { Ok(()) } else { Err(shared.explain_interrupt(prepare_error(db, rc), sql)) }
+    })
 }
 
 #[napi]
@@ -58,7 +60,7 @@ impl NativeDatabase {
             memory: opened.location == Location::Memory,
             readonly: settings.readonly,
             is_new: opened.is_new,
-            shared: Shared::new(opened.conn, settings.safe_integers),
+            shared: Shared::new(opened.conn, settings.safe_integers, opened.statement_timeout),
             open_file: RefCell::new(match &opened.location {
                 Location::File(path) => open_files::register(path),
                 Location::Memory => None,

@@ -14,6 +14,7 @@ mod defensive;
 mod errors;
 mod health;
 mod js;
+mod limits;
 mod location;
 mod maintenance;
 mod migration_files;
@@ -30,6 +31,7 @@ mod preflight;
 mod probe;
 mod statement;
 mod statement_class;
+mod statement_timeout;
 #[cfg(test)]
 mod test_support;
 mod values;

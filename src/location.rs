@@ -6,8 +6,12 @@ use std::io::ErrorKind;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::authorizer::NO_ENCRYPTION_FIX;
 use crate::errors::{Error, Result};
 use crate::options::Settings;
+
+/// URL parameters that ask SQLCipher or SEE for an encrypted database.
+const KEY_PARAMETERS: [&str; 4] = ["key", "hexkey", "textkey", "cipher"];
 
 /// The database a path names.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +44,12 @@ pub fn resolve(path: &str) -> Result<Location> {
 }
 
 fn file_url_path(original: &str, rest: &str) -> Result<String> {
+    if let Some(key) = key_parameter(rest) {
+        return Err(Error::hardened(
+            "HARDENED_NO_ENCRYPTION",
+            format!("\"{original}\" has the URL parameter \"{key}\", which is refused: {NO_ENCRYPTION_FIX}"),
+        ));
+    }
     if rest.contains('?') || rest.contains('#') {
         return Err(Error::type_error(
             "HARDENED_INVALID_PATH",
@@ -67,6 +77,16 @@ fn file_url_path(original: &str, rest: &str) -> Result<String> {
     percent_decode(without_host).ok_or_else(|| {
         Error::type_error("HARDENED_INVALID_PATH", format!("\"{original}\" has an invalid %-escape"))
     })
+}
+
+/// The first parameter of the URL's query that asks for encryption, if any.
+fn key_parameter(rest: &str) -> Option<&str> {
+    let query = &rest[rest.find('?')? + 1..];
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .map(|pair| pair.split('=').next().unwrap_or_default())
+        .find(|name| KEY_PARAMETERS.iter().any(|k| k.eq_ignore_ascii_case(name)))
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -161,6 +181,16 @@ mod tests {
         assert_eq!(resolve("").unwrap_err().code(), "HARDENED_INVALID_PATH");
         assert_eq!(resolve("file:a.db?mode=ro").unwrap_err().code(), "HARDENED_INVALID_PATH");
         assert_eq!(resolve("file://server/a.db").unwrap_err().code(), "HARDENED_INVALID_PATH");
+        assert_eq!(resolve("file:a.db?monkey=1").unwrap_err().code(), "HARDENED_INVALID_PATH");
+    }
+
+    #[test]
+    fn key_parameters_say_there_is_no_encryption() {
+        for path in ["file:app.db?key=secret", "file:///srv/a.db?mode=rwc&hexkey=00ff", "file:a.db?cipher=aes", "file:a.db?KEY"] {
+            let err = resolve(path).unwrap_err();
+            assert_eq!(err.code(), "HARDENED_NO_ENCRYPTION", "{path}");
+            assert!(err.message().contains("encrypt the disk"), "{}", err.message());
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The hardened open sequence: file first, busy timeout first, header checked
-//! before any write, then WAL and the pragma recipe, every value read back.
+//! before any write, then WAL and the pragma recipe, the defensive
+//! configuration and the run-time limits, every value read back; then the
+//! authorizer and the statement timeout.
 
 use rusqlite::{Connection, OpenFlags, ffi};
 
@@ -7,11 +9,18 @@ use crate::authorizer;
 use crate::busy;
 use crate::defensive;
 use crate::errors::{Error, Result};
+use crate::limits;
 use crate::location::{self, Location};
 use crate::options::Settings;
 use crate::permissions::{self, Policy};
 use crate::pragmas;
 use crate::preflight;
+use crate::statement_timeout::StatementTimeout;
+
+/// How `:memory:` is opened: rusqlite's defaults without `SQLITE_OPEN_URI`.
+const MEMORY_FLAGS: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
+    .union(OpenFlags::SQLITE_OPEN_CREATE)
+    .union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
 
 /// A connection that went through the whole open sequence.
 #[derive(Debug)]
@@ -24,6 +33,9 @@ pub struct Opened {
     pub is_new: bool,
     /// Files whose mode is wider than `fileMode`, for the JS warning (`permissions: "warn"`).
     pub mode_warnings: Vec<String>,
+    /// The progress handler's state when `statementTimeout` is set. Declared after
+    /// `conn`, so an `Opened` dropped as is closes the connection before freeing it.
+    pub statement_timeout: Option<Box<StatementTimeout>>,
 }
 
 impl Location {
@@ -37,10 +49,15 @@ impl Location {
 }
 
 /// Opens `path` and hardens the connection as `settings` say.
+///
+/// Neither open passes `SQLITE_OPEN_URI` (rusqlite's default flags do) and the
+/// build sets `SQLITE_USE_URI=0`: a name given to `ATTACH` is a plain file name,
+/// so SQL cannot reach `?mode=`, `?vfs=`, `?immutable=` or `?nolock=` through it.
+/// `file:` paths given to the constructor are parsed by [`location::resolve`].
 pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     let location = location::resolve(path)?;
     let (conn, is_new) = match &location {
-        Location::Memory => (Connection::open_in_memory()?, true),
+        Location::Memory => (Connection::open_in_memory_with_flags(MEMORY_FLAGS)?, true),
         Location::File(file) => {
             preflight::check(file, settings)?;
             let is_new = location::prepare_file(file, settings)?;
@@ -58,7 +75,8 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
         Location::File(file) if settings.permissions == Policy::Warn => permissions::wide_files(file, settings.file_mode),
         _ => Vec::new(),
     };
-    Ok(Opened { conn, location, is_new, mode_warnings })
+    let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);
+    Ok(Opened { conn, location, is_new, mode_warnings, statement_timeout })
 }
 
 /// Runs the pragma part of the sequence on an open connection.
@@ -71,6 +89,7 @@ pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, 
     pragmas::apply(conn, &connection).map_err(|e| e.context(name))?;
     pragmas::verify(conn, &[file, connection].concat(), name)?;
     defensive::apply(conn, name)?;
+    limits::apply(conn, &settings.limits)?;
     authorizer::install(conn, settings.readonly)
 }
 
@@ -137,6 +156,17 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), bytes);
         assert!(!dir.join("notes.db-wal").exists());
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_build_does_not_read_file_names_as_uris() {
+        // SQLITE_USE_URI=0 in .cargo/config.toml (the ATTACH behaviour itself is
+        // tested in __test__/security.spec.ts, in a process whose cwd is a temp dir).
+        let opened = open(":memory:", &Settings::default()).unwrap();
+        let mut stmt = opened.conn.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(|o| o.unwrap()).collect();
+        assert!(options.iter().any(|o| o == "DQS=0"), "{options:?}");
+        assert!(!options.iter().any(|o| o.starts_with("USE_URI")), "{options:?}");
     }
 
     #[test]

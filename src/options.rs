@@ -6,6 +6,7 @@
 use napi_derive::napi;
 
 use crate::errors::{Error, Result};
+use crate::limits::{LimitOptions, Limits};
 use crate::permissions::{POLICIES, Policy};
 
 /// Options for `new HardenedDb(path, options)` that the native open sequence uses.
@@ -43,6 +44,11 @@ pub struct OpenOptions {
     /// `"warn"` (a `process.emitWarning` with code `HARDENED_FILE_MODE`), `"fix"` (chmod it)
     /// or `"throw"` (refuse to open). Default `"warn"`.
     pub permissions: Option<String>,
+    /// SQLite's run-time limits to lower (`sqlite3_limit`), each read back at open. Default: SQLite's.
+    pub limits: Option<LimitOptions>,
+    /// Milliseconds one call (`run`, `get`, `all`, a batch of `iterate`, `exec`, `pragma`) may run
+    /// before SQLite interrupts it with `HARDENED_STATEMENT_TIMEOUT`. Default `0` (no timeout).
+    pub statement_timeout: Option<f64>,
 }
 
 /// `PRAGMA synchronous` names, by their numeric value.
@@ -83,6 +89,10 @@ pub struct Settings {
     pub safe_integers: bool,
     /// What to do about a file mode wider than `file_mode`.
     pub permissions: Policy,
+    /// Run-time limits to set at open.
+    pub limits: Limits,
+    /// Statement timeout in milliseconds; 0 means none.
+    pub statement_timeout_ms: u32,
 }
 
 impl Default for Settings {
@@ -102,6 +112,8 @@ impl Default for Settings {
             auto_vacuum: 2,
             safe_integers: false,
             permissions: Policy::Warn,
+            limits: Vec::new(),
+            statement_timeout_ms: 0,
         }
     }
 }
@@ -132,6 +144,9 @@ impl Settings {
             safe_integers: options.safe_integers.unwrap_or(d.safe_integers),
             permissions: named("permissions", options.permissions.as_deref(), &POLICIES)?
                 .map_or(d.permissions, Policy::from_index),
+            limits: options.limits.as_ref().map(LimitOptions::validate).transpose()?.unwrap_or_default(),
+            statement_timeout_ms: integer("statementTimeout", options.statement_timeout, 0, i32::MAX as i64)?
+                .map_or(d.statement_timeout_ms, |v| v as u32),
         })
     }
 }
@@ -237,6 +252,23 @@ mod tests {
             let err = busy_timeout_ms(bad, "PRAGMA busy_timeout").unwrap_err();
             assert_eq!(err.code(), "HARDENED_INVALID_ARGUMENT");
             assert!(err.message().starts_with("PRAGMA busy_timeout takes a whole number"), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn limits_and_statement_timeout_are_validated() {
+        let opts = OpenOptions {
+            limits: Some(LimitOptions { attached: Some(0.0), ..Default::default() }),
+            statement_timeout: Some(250.0),
+            ..Default::default()
+        };
+        let s = Settings::from_options(&opts).unwrap();
+        assert_eq!((s.limits, s.statement_timeout_ms), (vec![(7, 0)], 250));
+        for bad in [-1.0, 0.5, 3e9] {
+            let opts = OpenOptions { statement_timeout: Some(bad), ..Default::default() };
+            let err = Settings::from_options(&opts).unwrap_err();
+            assert_eq!(err.code(), "HARDENED_INVALID_OPTION");
+            assert!(err.message().contains("\"statementTimeout\""), "{}", err.message());
         }
     }
 

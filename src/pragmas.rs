@@ -51,6 +51,13 @@ fn named(name: &'static str, value: i64, names: &[&str]) -> Expected {
 /// Every connection-level pragma the open sequence sets, in the order it sets them.
 /// `journal_mode` and `auto_vacuum` are not here: they belong to the file (see [`file_recipe`]).
 /// An in-memory database has no `mmap_size` (there is no file to map).
+///
+/// `trusted_schema` is always off: the views, triggers, CHECK constraints, defaults,
+/// generated columns and indexes of the schema (which a downloaded or attached
+/// database brings along) may only call functions marked innocuous, so opening a
+/// file cannot make it call one with side effects. It is a pragma rather than
+/// `SQLITE_DBCONFIG_TRUSTED_SCHEMA` (the same switch) so that `db.health()`,
+/// which re-reads this recipe, also sees SQL that turned it back on.
 pub fn connection_recipe(settings: &Settings, memory: bool) -> Vec<Expected> {
     let mut recipe = vec![
         int("busy_timeout", settings.busy_timeout_ms as i64),
@@ -60,6 +67,7 @@ pub fn connection_recipe(settings: &Settings, memory: bool) -> Vec<Expected> {
         int("cache_size", settings.cache_size),
         int("journal_size_limit", settings.journal_size_limit),
         int("wal_autocheckpoint", settings.wal_autocheckpoint),
+        int("trusted_schema", 0),
     ];
     if !memory {
         recipe.insert(2, int("mmap_size", settings.mmap_size));
@@ -180,6 +188,22 @@ mod tests {
         apply(&conn, &recipe).unwrap();
         assert_eq!(mismatches(&conn, &recipe).unwrap(), vec![]);
         assert_eq!(query(&conn, "synchronous").unwrap(), Some(PragmaValue::Int(1)));
+    }
+
+    #[test]
+    fn the_schema_may_only_call_innocuous_functions() {
+        use rusqlite::functions::FunctionFlags;
+        let conn = Connection::open_in_memory().unwrap();
+        // A function with side effects: not marked SQLITE_INNOCUOUS, not DIRECTONLY.
+        conn.create_scalar_function("side_effect", 0, FunctionFlags::SQLITE_UTF8, |_| Ok(1)).unwrap();
+        conn.execute_batch("PRAGMA trusted_schema = ON; CREATE VIEW v AS SELECT side_effect() AS x").unwrap();
+        conn.query_row("SELECT x FROM v", [], |_| Ok(())).unwrap();
+        let recipe = connection_recipe(&Settings::default(), true);
+        apply(&conn, &recipe).unwrap();
+        verify(&conn, &recipe, ":memory:").unwrap();
+        let err = Error::from(conn.query_row("SELECT x FROM v", [], |_| Ok(())).unwrap_err());
+        assert!(err.message().contains("unsafe use of side_effect()"), "{}", err.message());
+        conn.query_row("SELECT side_effect()", [], |_| Ok(())).unwrap();
     }
 
     #[test]

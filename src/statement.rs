@@ -129,7 +129,7 @@ impl Statement {
                 let err = last_error(unsafe { ffi::sqlite3_db_handle(raw) }, rc);
                 // SAFETY: as above; resetting a failed statement is always allowed.
                 unsafe { ffi::sqlite3_reset(raw) };
-                Err(err)
+                Err(self.shared.explain_interrupt(err, &self.source))
             }
         }
     }
@@ -256,7 +256,7 @@ mod tests {
     use rusqlite::Connection;
 
     fn shared() -> Rc<Shared> {
-        Shared::new(Connection::open_in_memory().unwrap(), false)
+        Shared::new(Connection::open_in_memory().unwrap(), false, None)
     }
 
     #[test]

@@ -479,8 +479,8 @@ fn call_hot(
         let mut state = state.try_borrow_mut().map_err(|_| busy())?;
         // Declared after `state`, so dropped first: a deferred close finalizes
         // the statement while nothing uses its handle any more.
-        let _call = state.inner.active_call();
-        function(&mut state, js, rest)
+        let call = state.inner.active_call();
+        call.timed(|| function(&mut state, js, rest))
     }));
     let napi_env = Env::from_raw(env);
     match outcome {

@@ -83,7 +83,7 @@ function expectType<T extends true>(): T | void {}
 // --- Migrations, health and maintenance ------------------------------------
 {
   const migrations: MigrationInput[] = [{ version: 1, name: "init", sql: "CREATE TABLE t (x)" }];
-  const db = new HardenedDb("data/app.db", { migrations: "migrations", permissions: "fix", healthCheck: true, closeOnSignal: true, checkpointInterval: 60_000 });
+  const db = new HardenedDb("data/app.db", { migrations: "migrations", permissions: "fix", healthCheck: true, closeOnSignal: true, checkpointInterval: 60_000, limits: { length: 1_000_000, attached: 0 }, statementTimeout: 5_000 });
   const report = db.migrate(migrations);
   const applied: number[] = report.applied.map((m) => m.version);
   const status = db.migrationStatus();

@@ -11,6 +11,10 @@ new HardenedDb("data/app.db", { readOnly: true });
 new HardenedDb("data/app.db", { busyTimeout: "5s" });
 // @ts-expect-error not a transaction behaviour
 new HardenedDb("data/app.db", { defaultTransaction: "lazy" });
+// @ts-expect-error "maxLength" is not a limit: "length" is
+new HardenedDb("data/app.db", { limits: { maxLength: 1000 } });
+// @ts-expect-error statementTimeout is a number of milliseconds
+new HardenedDb("data/app.db", { statementTimeout: "5s" });
 // @ts-expect-error not a permissions mode
 new HardenedDb("data/app.db", { permissions: "ignore" });
 // @ts-expect-error a Date is not a value SQLite can store
