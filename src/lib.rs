@@ -33,3 +33,4 @@ mod statement_class;
 #[cfg(test)]
 mod test_support;
 mod values;
+mod vfs;
