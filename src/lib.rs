@@ -35,3 +35,4 @@ mod statement_timeout;
 #[cfg(test)]
 mod test_support;
 mod values;
+mod vfs;

@@ -16,11 +16,7 @@ use crate::permissions::{self, Policy};
 use crate::pragmas;
 use crate::preflight;
 use crate::statement_timeout::StatementTimeout;
-
-/// How `:memory:` is opened: rusqlite's defaults without `SQLITE_OPEN_URI`.
-const MEMORY_FLAGS: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
-    .union(OpenFlags::SQLITE_OPEN_CREATE)
-    .union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
+use crate::vfs;
 
 /// A connection that went through the whole open sequence.
 #[derive(Debug)]
@@ -56,15 +52,17 @@ impl Location {
 /// `file:` paths given to the constructor are parsed by [`location::resolve`].
 pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     let location = location::resolve(path)?;
+    // Every file SQLite creates through the connection (ATTACH, VACUUM INTO) gets fileMode.
+    let vfs = vfs::name(settings.file_mode, settings.readonly)?;
+    let flags = open_flags(settings);
     let (conn, is_new) = match &location {
-        Location::Memory => (Connection::open_in_memory_with_flags(MEMORY_FLAGS)?, true),
+        Location::Memory => (Connection::open_with_flags_and_vfs(":memory:", flags, vfs)?, true),
         Location::File(file) => {
             preflight::check(file, settings)?;
             let is_new = location::prepare_file(file, settings)?;
             permissions::enforce(file, settings.file_mode, settings.permissions)?;
-            // The file exists now: SQLite never creates it, so its mode is ours.
-            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-            let conn = Connection::open_with_flags(file, flags)
+            // The file exists now, created by us with fileMode if it was missing.
+            let conn = Connection::open_with_flags_and_vfs(file, flags, vfs)
                 .map_err(|e| Error::from(e).context(format!("cannot open {}", file.display())))?;
             (conn, is_new)
         }
@@ -77,6 +75,14 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     };
     let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);
     Ok(Opened { conn, location, is_new, mode_warnings, statement_timeout })
+}
+
+/// Read-write always (a `readonly` reader keeps the WAL index up to date); with
+/// `SQLITE_OPEN_CREATE`, as in better-sqlite3, unless `readonly` or `fileMustExist`:
+/// SQLite passes these flags on to `ATTACH`, which then may or may not create a new file.
+fn open_flags(settings: &Settings) -> OpenFlags {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if settings.create { flags | OpenFlags::SQLITE_OPEN_CREATE } else { flags }
 }
 
 /// Runs the pragma part of the sequence on an open connection.
