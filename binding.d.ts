@@ -308,7 +308,10 @@ export interface OpenOptions {
   fileMustExist?: boolean
   /** Milliseconds a statement waits for another connection's lock before `SQLITE_BUSY`. Default `5000`. */
   busyTimeout?: number
-  /** Permission bits for a new database file; SQLite gives `-wal` and `-shm` the same. Default `0o600`. */
+  /**
+   * Permission bits of every file created through the connection: the database (its `-wal`, `-shm`,
+   * `-journal` get the same), new `ATTACH`ed databases and `VACUUM INTO` targets. Default `0o600`.
+   */
   fileMode?: number
   /** `PRAGMA synchronous`: `"OFF"`, `"NORMAL"`, `"FULL"` or `"EXTRA"`. Default `"NORMAL"` (durable in WAL mode except for the last commits on power loss). */
   synchronous?: string

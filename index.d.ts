@@ -49,7 +49,8 @@ export interface HardenedDbOptions {
   /** better-sqlite3's name for `busyTimeout` (milliseconds). */
   timeout?: number;
   /**
-   * Permission bits of a new database file; SQLite gives `-wal` and `-shm` the same. Default `0o600`.
+   * Permission bits of every file created through the connection: the database (its `-wal`, `-shm` and
+   * `-journal` get the same), new `ATTACH`ed databases and `VACUUM INTO` targets. Default `0o600`.
    * Must keep the owner's read and write bits (`0o600`) and stay within `0o777`.
    */
   fileMode?: number;

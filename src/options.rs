@@ -20,7 +20,8 @@ pub struct OpenOptions {
     pub file_must_exist: Option<bool>,
     /// Milliseconds a statement waits for another connection's lock before `SQLITE_BUSY`. Default `5000`.
     pub busy_timeout: Option<f64>,
-    /// Permission bits for a new database file; SQLite gives `-wal` and `-shm` the same. Default `0o600`.
+    /// Permission bits of every file created through the connection: the database (its `-wal`, `-shm`,
+    /// `-journal` get the same), new `ATTACH`ed databases and `VACUUM INTO` targets. Default `0o600`.
     pub file_mode: Option<f64>,
     /// `PRAGMA synchronous`: `"OFF"`, `"NORMAL"`, `"FULL"` or `"EXTRA"`. Default `"NORMAL"` (durable in WAL mode except for the last commits on power loss).
     pub synchronous: Option<String>,
