@@ -1,7 +1,7 @@
 //! The connection shared by a database object and its statements, and the
 //! bookkeeping that lets `close()` finalize every statement first.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ptr;
 use std::rc::{Rc, Weak};
 
@@ -61,6 +61,8 @@ pub struct Shared {
     close_pending: Cell<bool>,
     /// New statements read integers as bigint (`db.defaultSafeIntegers()`).
     pub default_safe_integers: Cell<bool>,
+    /// On a tenant handle: the rows its triggers wrote, for `run()`'s result.
+    pub tenant_counts: OnceCell<std::sync::Arc<crate::tenant::Counts>>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -100,6 +102,7 @@ impl Shared {
             active_calls: Cell::new(0),
             close_pending: Cell::new(false),
             default_safe_integers: Cell::new(safe_integers),
+            tenant_counts: OnceCell::new(),
         })
     }
 
@@ -206,6 +209,9 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     // SAFETY: `db` is open.
     let extended = unsafe { ffi::sqlite3_extended_errcode(db) };
     let code = if extended & 0xff == rc & 0xff { extended } else { rc };
+    if let Some(violation) = crate::tenant::violation(code, &message) {
+        return violation;
+    }
     Error::Sqlite { code, message: with_fix(code, message) }
 }
 
@@ -213,7 +219,10 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
 /// when it refused the statement, else SQLite's.
 pub fn prepare_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     match authorizer::take_refusal(db) {
-        Some(refusal) if rc & 0xff == ffi::SQLITE_AUTH => refusal.error(),
+        // A function refused fails with SQLITE_ERROR ("not authorized to use function").
+        Some(refusal) if rc & 0xff == ffi::SQLITE_AUTH || matches!(refusal, authorizer::Refusal::Tenant(_)) => {
+            refusal.error()
+        }
         _ => last_error(db, rc),
     }
 }

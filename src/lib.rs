@@ -30,6 +30,7 @@ mod preflight;
 mod probe;
 mod statement;
 mod statement_class;
+mod tenant;
 #[cfg(test)]
 mod test_support;
 mod values;
