@@ -204,7 +204,8 @@ impl Rules {
             Some("main") if self.in_trigger(accessor) => None,
             Some("main") if self.tenant_tables.contains(table) => deny(DenialKind::UnderlyingTable, table),
             Some("main") if self.shared.contains(table) => deny(DenialKind::SharedWrite, table),
-            _ if is_schema_table(table) => deny(DenialKind::Schema, table),
+            // CREATE, DROP and ALTER write the schema table before their own action is authorized.
+            _ if is_schema_table(table) => deny(DenialKind::SchemaChange, table),
             _ => deny(DenialKind::NotShared, table),
         }
     }
