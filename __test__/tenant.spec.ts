@@ -52,6 +52,7 @@ describe("reads", () => {
     expect(acme.prepare("SELECT count(*) FROM temp.notes").pluck().get()).toBe(2);
     expect(acme.prepare("SELECT tag FROM tags").pluck().all()).toEqual(["red"]);
     expect(acme.prepare("SELECT what FROM events").pluck().all()).toEqual(["signup"]);
+    expect(acme.prepare("SELECT count(*) FROM notes, json_each('[1, 2]')").pluck().get()).toBe(4);
     acme.close();
   });
 
@@ -101,6 +102,10 @@ describe("reads", () => {
   it("should let every tenant read the shared tables, and none write them", () => {
     const acme = db.forTenant("acme", { shared: ["countries"] });
     expect(acme.prepare("SELECT code FROM countries ORDER BY code").pluck().all()).toEqual(["de", "fr"]);
+    expect(acme.prepare("SELECT count(*) FROM notes, countries").pluck().get()).toBe(4);
+    expect(acme.prepare("SELECT count(*) FROM notes WHERE EXISTS (SELECT 1 FROM countries)").pluck().get()).toBe(2);
+    denied(() => acme.prepare("SELECT count(*) FROM secrets"));
+    denied(() => acme.prepare("SELECT 1 FROM notes, secrets"));
     expect(denied(() => acme.prepare("INSERT INTO countries VALUES ('it')")).message).toContain("countries");
     denied(() => acme.prepare("DELETE FROM countries"));
     denied(() => acme.prepare("SELECT * FROM secrets"));

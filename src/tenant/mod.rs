@@ -158,6 +158,8 @@ impl Tenant {
         }
         rules.main_triggers = found.main_triggers.iter().map(|n| n.to_ascii_lowercase()).collect();
         rules.shared = self.shared.iter().filter(|s| !rules.tenant_tables.contains(*s)).cloned().collect();
+        let tables: HashSet<String> = found.all_tables.iter().map(|n| n.to_ascii_lowercase()).collect();
+        rules.shared.extend(rules::TABLE_FUNCTIONS.iter().filter(|f| !tables.contains(**f)).map(|f| f.to_string()));
         Ok((rules, version))
     }
 }

@@ -42,8 +42,10 @@ pub fn open_tenant(upkeep: &Upkeep, id: String, integer: bool, column: &str, sha
     }
     let name = path.display().to_string();
     let opened = open::open(&path.to_string_lossy(), &upkeep.settings)?;
-    let tenant = Tenant::install(&opened.conn, &id, column, shared)?;
-    let shared = Shared::new(opened.conn, upkeep.settings.safe_integers);
+    // Wrapped first, so a failed install closes the connection and forgets its handlers.
+    let shared_conn = Shared::new(opened.conn, upkeep.settings.safe_integers);
+    let tenant = shared_conn.with(|conn| Tenant::install(conn, &id, column, shared))?;
+    let shared = shared_conn;
     let _ = shared.tenant_counts.set(std::sync::Arc::clone(&tenant.counts));
     Ok(NativeTenantDb { shared, tenant, name })
 }

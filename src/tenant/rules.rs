@@ -41,6 +41,9 @@ const READABLE_PRAGMAS: [&str; 13] = [
     "foreign_keys", "journal_mode", "page_size", "query_only", "synchronous", "temp_store", "user_version",
 ];
 
+/// Table-valued functions that read only their arguments, readable unless a table took the name.
+pub const TABLE_FUNCTIONS: [&str; 2] = ["json_each", "json_tree"];
+
 /// What a tenant handle may reach, rebuilt with the views.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rules {
@@ -52,7 +55,8 @@ pub struct Rules {
     pub own_triggers: HashSet<String>,
     /// Lowercase names of the triggers of the `main` schema (the app's own, trusted).
     pub main_triggers: HashSet<String>,
-    /// Lowercase names of the tables without the tenant column that tenants may read.
+    /// Lowercase names of the tables without the tenant column that tenants may read
+    /// (and of the [`TABLE_FUNCTIONS`] no table of `main` shadows).
     pub shared: HashSet<String>,
     /// The tenant column, for messages.
     pub column: String,
@@ -169,6 +173,8 @@ impl Rules {
         let table = first.unwrap_or("");
         match action {
             ffi::SQLITE_SELECT | ffi::SQLITE_TRANSACTION | ffi::SQLITE_SAVEPOINT | ffi::SQLITE_RECURSIVE => None,
+            // A table scanned for no column (`SELECT 1 FROM c`) comes without its database: the table's own rules apply.
+            ffi::SQLITE_READ if second == Some("") && database.is_none() => self.read(table, Some("main"), accessor),
             ffi::SQLITE_READ => self.read(table, database, accessor),
             ffi::SQLITE_INSERT => self.write(table, database, accessor, false),
             ffi::SQLITE_UPDATE | ffi::SQLITE_DELETE => self.write(table, database, accessor, true),
@@ -191,6 +197,8 @@ impl Rules {
                 if via_view || self.in_trigger(accessor) { None } else { deny(DenialKind::UnderlyingTable, table) }
             }
             Some("main") if self.shared.contains(table) => None,
+            // SQLite names the schema of the first table in the FROM clause for a table function.
+            _ if TABLE_FUNCTIONS.contains(&table) && self.shared.contains(table) => None,
             _ if is_schema_table(table) => deny(DenialKind::Schema, table),
             _ => deny(DenialKind::NotShared, table),
         }
@@ -279,6 +287,9 @@ mod tests {
         assert_eq!(r.decide(ffi::SQLITE_READ, Some("sqlite_master"), Some("sql"), Some("main"), None).unwrap().kind, DenialKind::Schema);
         assert_eq!(r.decide(ffi::SQLITE_READ, Some("other"), Some("x"), Some("main"), None).unwrap().kind, DenialKind::NotShared);
         assert_eq!(r.decide(ffi::SQLITE_READ, Some("countries"), Some("x"), Some("main"), None), None);
+        assert_eq!(r.decide(ffi::SQLITE_READ, Some("countries"), Some(""), None, None), None);
+        assert_eq!(r.decide(ffi::SQLITE_READ, Some("other"), Some(""), None, None).unwrap().kind, DenialKind::NotShared);
+        assert_eq!(r.decide(ffi::SQLITE_READ, Some("t"), Some(""), None, None).unwrap().kind, DenialKind::UnderlyingTable);
         assert_eq!(r.decide(ffi::SQLITE_PRAGMA, Some("user_version"), None, None, None), None);
         assert_eq!(r.decide(ffi::SQLITE_PRAGMA, Some("user_version"), Some("3"), None, None).unwrap().kind, DenialKind::Pragma);
         assert_eq!(r.decide(ffi::SQLITE_PRAGMA, Some("table_info"), Some("t"), None, None).unwrap().kind, DenialKind::Pragma);

@@ -37,6 +37,8 @@ pub struct Found {
     pub tenant_tables: Vec<TenantTable>,
     /// Names of the triggers of `main`.
     pub main_triggers: Vec<String>,
+    /// Names of every table of `main`.
+    pub all_tables: Vec<String>,
 }
 
 /// `name` as a quoted SQL identifier.
@@ -56,7 +58,7 @@ pub fn find(conn: &Connection, column: &str) -> Result<Found> {
     )?;
     let names = tables.query_map([], |row| row.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
     let mut info = conn.prepare("SELECT name, dflt_value, pk, hidden FROM pragma_table_xinfo(?1, 'main')")?;
-    let mut found = Found::default();
+    let mut found = Found { all_tables: names.clone(), ..Found::default() };
     for name in names {
         let rows = info
             .query_map([&name], |row| {
