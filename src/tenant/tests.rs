@@ -19,6 +19,19 @@ fn setup(name: &str) -> (std::path::PathBuf, Connection, Connection, Tenant) {
     (dir, parent, conn, tenant)
 }
 
+/// Closes the connections and drops their authorizer policies, so no later test
+/// meets a stale policy at a reused handle address.
+fn close(dir: std::path::PathBuf, conns: [Connection; 2]) {
+    for conn in conns {
+        // SAFETY: only the address is used.
+        let handle = unsafe { conn.handle() } as usize;
+        drop(conn);
+        authorizer::forget(handle);
+        crate::busy::forget(handle);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 fn denied(conn: &Connection, sql: &str) -> String {
     let err = Error::from(conn.prepare(sql).unwrap_err());
     assert!(["SQLITE_AUTH", "SQLITE_ERROR"].contains(&err.code()), "{sql}: {err:?}");
@@ -40,8 +53,7 @@ fn reads_and_writes_see_only_the_tenant() {
     assert_eq!(tenant.counts.total(), 5);
     let left: Vec<(String, String)> = parent.prepare("SELECT tenant_id, v FROM t").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
     assert_eq!(left, [("b".to_string(), "b1".to_string())]);
-    drop((parent, conn));
-    std::fs::remove_dir_all(dir).unwrap();
+    close(dir, [parent, conn]);
 }
 
 #[test]
@@ -62,8 +74,7 @@ fn the_authorizer_refuses_the_way_around_the_views() {
     denied(&conn, "SELECT hardened_tenant_note(5, 5)");
     denied(&conn, "ATTACH ':memory:' AS x");
     conn.prepare("PRAGMA user_version").unwrap();
-    drop((parent, conn));
-    std::fs::remove_dir_all(dir).unwrap();
+    close(dir, [parent, conn]);
 }
 
 #[test]
@@ -74,8 +85,7 @@ fn a_cte_named_like_the_view_passes_the_authorizer_so_the_lexer_is_needed() {
     let n = conn.prepare(sql).unwrap().query_map([], |_| Ok(())).unwrap().count();
     assert_eq!(n, 2, "if SQLite starts telling CTEs from views, tighten rules.rs and keep this test honest");
     assert_eq!(check_sql(sql).unwrap_err().code(), "HARDENED_TENANT_DENIED");
-    drop((parent, conn));
-    std::fs::remove_dir_all(dir).unwrap();
+    close(dir, [parent, conn]);
 }
 
 #[test]
@@ -86,6 +96,5 @@ fn a_migration_is_picked_up_at_the_next_refresh() {
     tenant.refresh(&conn).unwrap();
     let n: i64 = conn.query_row("SELECT count(*) FROM u", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
-    drop((parent, conn));
-    std::fs::remove_dir_all(dir).unwrap();
+    close(dir, [parent, conn]);
 }
