@@ -55,6 +55,12 @@ export declare class NativeDatabase {
    */
   setBusyTimeout(ms: number): void
   get isNew(): boolean
+  /**
+   * Opens a tenant handle on the same file (`db.forTenant()`): `id` is the
+   * tenant id as text (its decimal digits when `integer`), `column` the
+   * tenant column, `shared` the tables every tenant may read.
+   */
+  openTenant(id: string, integer: boolean, column: string, shared: Array<string>): NativeTenantDb
   /** Checks every promise of the open sequence; see `HealthReport`. */
   health(options?: HealthOptions | undefined | null): HealthReport
   /** Runs a checkpoint: `"PASSIVE"` (default), `"FULL"`, `"RESTART"` or `"TRUNCATE"`. */
@@ -108,6 +114,24 @@ export declare class NativeStatement {
   get readonly(): boolean
   /** Whether an iterator is open on it (or a call on it has not returned). */
   get busy(): boolean
+}
+
+/** A tenant handle (internal: use `db.forTenant(id)` from the package). */
+export declare class NativeTenantDb {
+  /** Prepares one SQL statement under the tenant rules. */
+  prepare(sql: string): NativeStatement
+  /** Runs one or more SQL statements under the tenant rules. */
+  exec(sql: string): void
+  /** Finalizes every statement and closes the tenant's connection. */
+  close(): void
+  /** New statements read integers as bigint when on. */
+  setDefaultSafeIntegers(on: boolean): void
+  /** Whether the connection is open. */
+  get open(): boolean
+  /** Whether a transaction is active. */
+  get inTransaction(): boolean
+  /** The database file's path. */
+  get name(): string
 }
 
 /** One migration that ran. */

@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeDatabase = nativeBinding.NativeDatabase
 module.exports.NativeStatement = nativeBinding.NativeStatement
+module.exports.NativeTenantDb = nativeBinding.NativeTenantDb
 module.exports.sqliteVersion = nativeBinding.sqliteVersion

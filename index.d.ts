@@ -385,6 +385,12 @@ export declare class HardenedDb {
   /** New statements read INTEGER columns as `bigint`. */
   defaultSafeIntegers(toggle?: boolean): this;
   /**
+   * A handle of the same statement API on its own connection to this file, whose SQL sees and
+   * writes only the rows of `tenantId` in every table having the tenant column. Refused for
+   * `":memory:"` and `readonly` databases (`HARDENED_TENANT_UNSUPPORTED`). See docs/security.md.
+   */
+  forTenant(tenantId: string | number | bigint, options?: TenantOptions): TenantDb;
+  /**
    * Turns SQLite's defensive mode off (`true`, the default) or back on (`false`):
    * better-sqlite3's `unsafeMode()`. Defensive mode is on for every new connection.
    */
@@ -392,6 +398,51 @@ export declare class HardenedDb {
   /** Closes the connection; idempotent. The last connection checkpoints and removes `-wal`. */
   close(): this;
   /** `using db = new HardenedDb(...)` closes it at the end of the scope. */
+  [Symbol.dispose](): void;
+}
+
+/** Options of `db.forTenant(tenantId, options)`. */
+export interface TenantOptions {
+  /** The column holding the tenant id in every tenant table. Default `"tenant_id"`. */
+  column?: string;
+  /** Tables without the tenant column that every tenant may read (never write). Default `[]`. */
+  shared?: string[];
+}
+
+/**
+ * What `db.forTenant(tenantId)` returns: statements see and write only this tenant's rows;
+ * `main.t`, the schema, ATTACH, schema changes and PRAGMA writes are refused (`HARDENED_TENANT_DENIED`).
+ */
+export declare class TenantDb {
+  private constructor();
+  /** The tenant id given to `forTenant()`. */
+  readonly tenantId: string | number | bigint;
+  /** The tenant column. */
+  readonly column: string;
+  /** The database file's path. */
+  readonly name: string;
+  /** Whether the connection is open. */
+  readonly open: boolean;
+  /** Whether a transaction is active. */
+  readonly inTransaction: boolean;
+  /** Always `false`. */
+  readonly readonly: boolean;
+  /** Always `false`. */
+  readonly memory: boolean;
+  /** Prepares one SQL statement under the tenant rules (`RETURNING` is refused). */
+  prepare<Row = Record<string, unknown>, Params extends unknown[] = BindParameters[]>(sql: string): Statement<Params, Row>;
+  /** Runs one or more SQL statements under the tenant rules. */
+  exec(sql: string): this;
+  /** Reads `PRAGMA source` (a few read-only pragmas only). */
+  pragma(source: string, options?: { simple?: false }): Record<string, unknown>[];
+  pragma(source: string, options: { simple: true }): unknown;
+  /** Wraps `fn` in a transaction function, as `HardenedDb.transaction`. */
+  transaction<F extends (...args: any[]) => any>(fn: F, options?: TransactionOptions): Transaction<F>;
+  /** New statements read INTEGER columns as `bigint`. */
+  defaultSafeIntegers(toggle?: boolean): this;
+  /** Closes this handle's connection; idempotent. The parent stays open. */
+  close(): this;
+  /** `using tenant = db.forTenant(id)` closes it at the end of the scope. */
   [Symbol.dispose](): void;
 }
 
@@ -463,6 +514,10 @@ export type HardenedErrorCode =
   // maintenance
   | "HARDENED_BACKUP_EXISTS"
   | "HARDENED_BACKUP_FAILED"
+  // tenant handles
+  | "HARDENED_TENANT_DENIED"
+  | "HARDENED_TENANT_VIOLATION"
+  | "HARDENED_TENANT_UNSUPPORTED"
   // should not happen: a bug to report
   | "HARDENED_INTERNAL"
   | "HARDENED_PANIC"

@@ -16,6 +16,7 @@ const signals = require('./signals')
 const { health, assertHealthy } = require('./health')
 const maintenance = require('./maintenance')
 const { startCheckpointer } = require('./checkpointer')
+const { openTenant } = require('./tenant')
 
 /**
  * `busy_timeout`, `busy_timeout = N` or `busy_timeout(N)` (optionally `schema.`), as given to
@@ -207,6 +208,17 @@ class HardenedDb {
       )
     }
     return checkMigrationSource(source, 'The migrations argument', 'HARDENED_INVALID_ARGUMENT')
+  }
+
+  /**
+   * A handle of the same API on its own connection to this file whose SQL sees
+   * and writes only the rows of `tenantId` (a string or an integer) in every
+   * table having the column `options.column` (default `"tenant_id"`); tables
+   * in `options.shared` are readable by every tenant. See docs/security.md.
+   */
+  forTenant(tenantId, options = undefined) {
+    const settings = { upgradeBegin: this.#upgradeBegin, defaultTransaction: this.#defaultTransaction }
+    return openTenant(this.#native, tenantId, options, settings)
   }
 
   /** New statements read INTEGER columns as `bigint`. */

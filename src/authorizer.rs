@@ -11,10 +11,12 @@
 //!   `rekey`, `hexkey`, ...): this build has no encryption at rest, and SQLite
 //!   ignores pragmas it does not know, so without this an ORM's `key` option
 //!   would leave the file in plaintext without a word.
+//! - On a tenant handle (`db.forTenant()`), everything [`crate::tenant::rules`]
+//!   does not allow: the underlying tables, other schemas, schema changes, PRAGMA writes.
 //!
 //! SQLite asks the authorizer only while preparing, so it costs nothing per step.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Mutex;
@@ -25,7 +27,7 @@ use rusqlite::{Connection, ffi};
 use crate::errors::{Error, Result};
 
 /// Why a statement was refused.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
     /// `PRAGMA foreign_keys = …` in a migration.
     ForeignKeys,
@@ -39,6 +41,8 @@ pub enum Refusal {
     ReadonlySwitch,
     /// `PRAGMA key`, `rekey`, `hexkey`, `hexrekey`, `textkey` or `textrekey`: no encryption in this build.
     NoEncryption,
+    /// Something a tenant handle may not do (see [`crate::tenant::rules`]).
+    Tenant(crate::tenant::rules::Denial),
 }
 
 /// The pragmas that set or change an encryption key in SQLCipher and SEE.
@@ -52,7 +56,7 @@ pub const NO_ENCRYPTION_FIX: &str = "this build of hardened-sqlite has no encryp
 
 impl Refusal {
     /// What to do instead.
-    pub fn explain(self) -> &'static str {
+    pub fn explain(&self) -> &'static str {
         match self {
             Refusal::ForeignKeys => {
                 "PRAGMA foreign_keys does nothing inside a transaction, and every migration runs in one; to rebuild \
@@ -74,12 +78,14 @@ impl Refusal {
                  PRAGMA query_only and journal_mode cannot be changed on it; open a connection without readonly to write"
             }
             Refusal::NoEncryption => NO_ENCRYPTION_FIX,
+            Refusal::Tenant(_) => "a tenant handle reaches tenant tables through their unqualified names only",
         }
     }
 
     /// The error a statement refused outside a migration fails with.
     pub fn error(self) -> Error {
         match self {
+            Refusal::Tenant(denial) => denial.error(),
             Refusal::ReadonlySwitch => Error::Sqlite { code: ffi::SQLITE_READONLY, message: self.explain().to_string() },
             Refusal::NoEncryption => Error::hardened(
                 "HARDENED_NO_ENCRYPTION",
@@ -91,11 +97,13 @@ impl Refusal {
 }
 
 /// What one connection refuses, and the last refusal (for the error message).
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Policy {
     readonly: bool,
     migrating: Cell<bool>,
     refused: Cell<Option<Refusal>>,
+    /// What a tenant handle may do; `None` on every other connection.
+    tenant: RefCell<Option<crate::tenant::rules::Rules>>,
 }
 
 impl Policy {
@@ -133,8 +141,8 @@ unsafe extern "C" fn authorize(
     action: c_int,
     first: *const c_char,
     second: *const c_char,
-    _database: *const c_char,
-    _trigger: *const c_char,
+    database: *const c_char,
+    trigger: *const c_char,
 ) -> c_int {
     // SAFETY: `data` is the boxed policy `install` registered for this connection;
     // it stays in POLICIES until `forget`, which runs after the connection closed
@@ -143,7 +151,16 @@ unsafe extern "C" fn authorize(
     let policy = unsafe { &*data.cast::<Policy>() };
     // SAFETY: SQLite passes the strings it documents for `action`, valid for this call.
     let (first, has_value) = unsafe { (arg(first), !second.is_null()) };
-    match policy.decide(action, first.as_deref(), has_value) {
+    let tenant = match policy.tenant.try_borrow() {
+        // SAFETY: as above, for the third to sixth arguments.
+        Ok(rules) => rules.as_ref().and_then(|rules| unsafe {
+            let (second, database, trigger) = (arg(second), arg(database), arg(trigger));
+            rules.decide(action, first.as_deref(), second.as_deref(), database.as_deref(), trigger.as_deref())
+        }),
+        // Never reached (the rules are replaced between prepares): refuse rather than guess.
+        Err(_) => Some(crate::tenant::rules::Denial::busy()),
+    };
+    match tenant.map(Refusal::Tenant).or_else(|| policy.decide(action, first.as_deref(), has_value)) {
         Some(refusal) => {
             policy.refused.set(Some(refusal));
             ffi::SQLITE_DENY
@@ -181,6 +198,33 @@ pub fn forget(handle: usize) {
 pub fn take_refusal(db: *mut ffi::sqlite3) -> Option<Refusal> {
     let policies = POLICIES.lock().ok()?;
     policies.get(&(db as usize)).and_then(|policy| policy.refused.take())
+}
+
+/// Makes `conn` a tenant handle that allows only what `rules` allow (`None`: a plain connection again).
+pub fn set_tenant_rules(conn: &Connection, rules: Option<crate::tenant::rules::Rules>) -> Result<()> {
+    // SAFETY: only the address is used, as the registry key.
+    let db = unsafe { conn.handle() };
+    let policies = registry()?;
+    let policy = policies
+        .get(&(db as usize))
+        .ok_or_else(|| Error::hardened("HARDENED_INTERNAL", "tenant rules set on a connection without the authorizer"))?;
+    *policy.tenant.try_borrow_mut().map_err(|_| Error::hardened("HARDENED_INTERNAL", "tenant rules in use"))? = rules;
+    Ok(())
+}
+
+/// Runs `f` with the tenant rules of `conn` lifted (the tenant layer's own statements).
+pub fn with_tenant_rules_lifted<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    // SAFETY: only the address is used, as the registry key.
+    let db = unsafe { conn.handle() };
+    let lifted = {
+        let policies = registry()?;
+        policies.get(&(db as usize)).and_then(|policy| policy.tenant.try_borrow_mut().ok()?.take())
+    };
+    let result = f();
+    if let Some(rules) = lifted {
+        set_tenant_rules(conn, Some(rules))?;
+    }
+    result
 }
 
 /// While alive, the connection refuses what a migration may not contain.

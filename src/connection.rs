@@ -1,7 +1,7 @@
 //! The connection shared by a database object and its statements, and the
 //! bookkeeping that lets `close()` finalize every statement first.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ptr;
 use std::rc::{Rc, Weak};
 
@@ -65,6 +65,8 @@ pub struct Shared {
     /// The progress handler's state (`statementTimeout`); SQLite points at it
     /// until `close_now` removes the handler, and it is dropped after `conn`.
     statement_timeout: Option<Box<StatementTimeout>>,
+    /// On a tenant handle: the rows its triggers wrote, for `run()`'s result.
+    pub tenant_counts: OnceCell<std::sync::Arc<crate::tenant::Counts>>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -112,6 +114,7 @@ impl Shared {
             close_pending: Cell::new(false),
             default_safe_integers: Cell::new(safe_integers),
             statement_timeout,
+            tenant_counts: OnceCell::new(),
         })
     }
 
@@ -240,6 +243,9 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     // SAFETY: `db` is open.
     let extended = unsafe { ffi::sqlite3_extended_errcode(db) };
     let code = if extended & 0xff == rc & 0xff { extended } else { rc };
+    if let Some(violation) = crate::tenant::violation(code, &message) {
+        return violation;
+    }
     Error::Sqlite { code, message: with_fix(code, message) }
 }
 
@@ -247,7 +253,10 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
 /// when it refused the statement, else SQLite's.
 pub fn prepare_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     match authorizer::take_refusal(db) {
-        Some(refusal) if rc & 0xff == ffi::SQLITE_AUTH => refusal.error(),
+        // A function refused fails with SQLITE_ERROR ("not authorized to use function").
+        Some(refusal) if rc & 0xff == ffi::SQLITE_AUTH || matches!(refusal, authorizer::Refusal::Tenant(_)) => {
+            refusal.error()
+        }
         _ => last_error(db, rc),
     }
 }

@@ -182,6 +182,24 @@ impl NativeDatabase {
     pub fn is_new(&self) -> bool {
         self.is_new
     }
+
+    /// Opens a tenant handle on the same file (`db.forTenant()`): `id` is the
+    /// tenant id as text (its decimal digits when `integer`), `column` the
+    /// tenant column, `shared` the tables every tenant may read.
+    #[napi]
+    pub fn open_tenant(
+        &self,
+        env: Env,
+        id: String,
+        integer: bool,
+        column: String,
+        shared: Vec<String>,
+    ) -> napi::Result<crate::tenant::native::NativeTenantDb> {
+        let opened = self
+            .shared
+            .with(|_| crate::tenant::native::open_tenant(&self.upkeep, id, integer, &column, &shared));
+        to_js(&env, opened)
+    }
 }
 
 /// The version of the bundled SQLite library (`"3.54.1"`).

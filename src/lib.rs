@@ -32,6 +32,7 @@ mod probe;
 mod statement;
 mod statement_class;
 mod statement_timeout;
+mod tenant;
 #[cfg(test)]
 mod test_support;
 mod values;

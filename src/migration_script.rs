@@ -68,7 +68,7 @@ fn failed(sql: &str, start: usize, end: usize, error: Error, refused: Option<Ref
         line: sql[..start].matches('\n').count() + 1,
         text: sql[start..end].trim().to_string(),
         error,
-        refused: refused.map(Refusal::explain),
+        refused: refused.as_ref().map(Refusal::explain),
     }
 }
 

@@ -193,8 +193,17 @@ impl Statement {
             .collect())
     }
 
-    /// `changes` and `lastInsertRowid` of the last completed statement on the connection.
-    pub fn run_result(&self) -> Result<(i64, i64)> {
+    /// Where the tenant layer's row count stands (0 on other connections): pass it to `run_result`.
+    pub fn changes_mark(&self) -> i64 {
+        self.shared.tenant_counts.get().map_or(0, |counts| counts.total())
+    }
+
+    /// `changes` and `lastInsertRowid` of the last completed statement on the
+    /// connection; on a tenant handle, the rows its triggers wrote since `mark`.
+    pub fn run_result(&self, mark: i64) -> Result<(i64, i64)> {
+        if let Some(counts) = self.shared.tenant_counts.get() {
+            return Ok((counts.total() - mark, counts.last_rowid()));
+        }
         let db = self.shared.handle()?;
         // SAFETY: `db` is open.
         Ok(unsafe { (ffi::sqlite3_changes64(db), ffi::sqlite3_last_insert_rowid(db)) })

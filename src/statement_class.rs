@@ -221,13 +221,14 @@ impl State {
 
     fn run_once(&mut self, js: Js, args: &[napi_value]) -> Result<()> {
         let raw = self.start(js, args)?;
+        let mark = self.inner.changes_mark();
         let stepped = (|| -> Result<()> {
             while self.inner.step(raw)? {}
             Ok(())
         })();
         self.inner.reset();
         stepped?;
-        let (changes, rowid) = self.inner.run_result()?;
+        let (changes, rowid) = self.inner.run_result(mark)?;
         let changes = if self.inner.readonly()? { 0 } else { changes };
         values::write_run_result(js, changes, rowid, self.inner.safe_integers)
     }
