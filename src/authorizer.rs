@@ -41,6 +41,8 @@ pub enum Refusal {
     ReadonlySwitch,
     /// `PRAGMA key`, `rekey`, `hexkey`, `hexrekey`, `textkey` or `textrekey`: no encryption in this build.
     NoEncryption,
+    /// `PRAGMA busy_timeout = N` with N not a whole number from 0 to 2147483647.
+    BusyTimeoutRange,
     /// Something a tenant handle may not do (see [`crate::tenant::rules`]).
     Tenant(crate::tenant::rules::Denial),
 }
@@ -78,6 +80,10 @@ impl Refusal {
                  PRAGMA query_only and journal_mode cannot be changed on it; open a connection without readonly to write"
             }
             Refusal::NoEncryption => NO_ENCRYPTION_FIX,
+            Refusal::BusyTimeoutRange => {
+                "PRAGMA busy_timeout takes a whole number of milliseconds from 0 to 2147483647, like the busyTimeout \
+                 option (SQLite would silently wrap a larger one, to 0 for 4294967296: no waiting at all)"
+            }
             Refusal::Tenant(_) => "a tenant handle reaches tenant tables through their unqualified names only",
         }
     }
@@ -86,6 +92,7 @@ impl Refusal {
     pub fn error(self) -> Error {
         match self {
             Refusal::Tenant(denial) => denial.error(),
+            Refusal::BusyTimeoutRange => Error::range("HARDENED_INVALID_ARGUMENT", self.explain()),
             Refusal::ReadonlySwitch => Error::Sqlite { code: ffi::SQLITE_READONLY, message: self.explain().to_string() },
             Refusal::NoEncryption => Error::hardened(
                 "HARDENED_NO_ENCRYPTION",
@@ -102,14 +109,24 @@ struct Policy {
     readonly: bool,
     migrating: Cell<bool>,
     refused: Cell<Option<Refusal>>,
+    /// The value of the last `PRAGMA busy_timeout = N` prepared (see [`take_busy_timeout`]).
+    busy_timeout: Cell<Option<u32>>,
     /// What a tenant handle may do; `None` on every other connection.
     tenant: RefCell<Option<crate::tenant::rules::Rules>>,
 }
 
 impl Policy {
-    fn decide(&self, action: c_int, first: Option<&str>, has_value: bool) -> Option<Refusal> {
+    fn decide(&self, action: c_int, first: Option<&str>, value: Option<&str>) -> Option<Refusal> {
+        let has_value = value.is_some();
         match (action, first) {
             (ffi::SQLITE_PRAGMA, Some(name)) if KEY_PRAGMAS.contains(&name) => Some(Refusal::NoEncryption),
+            (ffi::SQLITE_PRAGMA, Some("busy_timeout")) if has_value => match value.and_then(busy_timeout_ms) {
+                Some(ms) => {
+                    self.busy_timeout.set(Some(ms));
+                    None
+                }
+                None => Some(Refusal::BusyTimeoutRange),
+            },
             (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode")) if self.readonly && has_value => {
                 Some(Refusal::ReadonlySwitch)
             }
@@ -150,17 +167,17 @@ unsafe extern "C" fn authorize(
     // connection is used by one thread at a time, so the `Cell`s are not shared.
     let policy = unsafe { &*data.cast::<Policy>() };
     // SAFETY: SQLite passes the strings it documents for `action`, valid for this call.
-    let (first, has_value) = unsafe { (arg(first), !second.is_null()) };
+    let (first, value) = unsafe { (arg(first), arg(second)) };
     let tenant = match policy.tenant.try_borrow() {
         // SAFETY: as above, for the third to sixth arguments.
         Ok(rules) => rules.as_ref().and_then(|rules| unsafe {
-            let (second, database, trigger) = (arg(second), arg(database), arg(trigger));
-            rules.decide(action, first.as_deref(), second.as_deref(), database.as_deref(), trigger.as_deref())
+            let (database, trigger) = (arg(database), arg(trigger));
+            rules.decide(action, first.as_deref(), value.as_deref(), database.as_deref(), trigger.as_deref())
         }),
         // Never reached (the rules are replaced between prepares): refuse rather than guess.
         Err(_) => Some(crate::tenant::rules::Denial::busy()),
     };
-    match tenant.map(Refusal::Tenant).or_else(|| policy.decide(action, first.as_deref(), has_value)) {
+    match tenant.map(Refusal::Tenant).or_else(|| policy.decide(action, first.as_deref(), value.as_deref())) {
         Some(refusal) => {
             policy.refused.set(Some(refusal));
             ffi::SQLITE_DENY
@@ -185,6 +202,25 @@ pub fn install(conn: &Connection, readonly: bool) -> Result<()> {
     // SAFETY: `db` is open; `data` points into the box now owned by POLICIES (see `authorize`).
     unsafe { ffi::sqlite3_set_authorizer(db, Some(authorize), data) };
     Ok(())
+}
+
+/// `PRAGMA busy_timeout`'s value as the authorizer sees it (SQLite has
+/// dequoted it): digits, optionally after `+`, up to 2147483647.
+fn busy_timeout_ms(value: &str) -> Option<u32> {
+    let digits = value.trim();
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u32>().ok().filter(|&ms| ms <= i32::MAX as u32)
+}
+
+/// The timeout of the last `PRAGMA busy_timeout = N` prepared on `db`, if one was
+/// since the last call: SQLite then replaces the fair busy handler with its own
+/// when the statement runs, and the caller puts it back (see `busy::adopt`).
+pub fn take_busy_timeout(db: *mut ffi::sqlite3) -> Option<u32> {
+    let policies = POLICIES.lock().ok()?;
+    policies.get(&(db as usize)).and_then(|policy| policy.busy_timeout.take())
 }
 
 /// Drops the policy of a closed connection.
@@ -321,6 +357,16 @@ mod tests {
         conn.prepare("PRAGMA cipher_version").unwrap();
         // SAFETY: only the address is used.
         forget(unsafe { conn.handle() } as usize);
+    }
+
+    #[test]
+    fn busy_timeout_values_are_whole_milliseconds_within_i32() {
+        assert_eq!(busy_timeout_ms("250"), Some(250));
+        assert_eq!(busy_timeout_ms(" +0 "), Some(0));
+        assert_eq!(busy_timeout_ms("2147483647"), Some(2_147_483_647));
+        for bad in ["2147483648", "4294967296", "99999999999", "-5", "1.5", "12abc", "", "0x10"] {
+            assert_eq!(busy_timeout_ms(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -104,6 +104,18 @@ pub fn configured_timeout(conn: &Connection) -> Option<i64> {
     handlers.get(&db).map(|state| state.timeout.as_millis() as i64)
 }
 
+/// Puts the fair handler back after SQL ran `PRAGMA busy_timeout = requested_ms`
+/// (SQLite then installs its own handler, or none for 0), keeping the timeout
+/// the SQL asked for. When SQLite reads back something else, the pragma did not
+/// run (an earlier statement of the script failed) and the fair handler is still there.
+pub fn adopt(conn: &Connection, requested_ms: u32) -> Result<()> {
+    let sqlite_ms: i64 = conn.query_row("PRAGMA busy_timeout", [], |row| row.get(0))?;
+    if sqlite_ms == i64::from(requested_ms) {
+        install(conn, requested_ms)?;
+    }
+    Ok(())
+}
+
 /// Drops the handler state of a connection that has closed.
 pub fn forget(handle: usize) {
     if let Ok(mut handlers) = HANDLERS.lock() {

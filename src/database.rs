@@ -39,12 +39,17 @@ pub fn exec(shared: &Shared, sql: &str) -> Result<()> {
     let text = CString::new(sql).map_err(|_| {
         Error::type_error("HARDENED_INVALID_ARGUMENT", "The SQL string contains a NUL character")
     })?;
-    shared.timed(|| {
+    crate::authorizer::take_busy_timeout(db);
+    let ran = shared.timed(|| {
         // SAFETY: `db` is open; `text` is NUL-terminated and outlives the call; no
         // callback is given and the error message is read from `db` instead.
         let rc = unsafe { ffi::sqlite3_exec(db, text.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut()) };
         if rc == ffi::SQLITE_OK { Ok(()) } else { Err(shared.explain_interrupt(prepare_error(db, rc), sql)) }
-    })
+    });
+    if let Some(ms) = crate::authorizer::take_busy_timeout(db) {
+        shared.with(|conn| crate::busy::adopt(conn, ms))?;
+    }
+    ran
 }
 
 #[napi]

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use rusqlite::ffi;
 
+use crate::authorizer;
 use crate::connection::{ActiveCall, Shared, StmtSlot, last_error};
 use crate::errors::{Error, Result};
 
@@ -42,6 +43,8 @@ pub struct Statement {
     pub iterating: bool,
     layout_id: u32,
     reprepares: i32,
+    /// It is `PRAGMA busy_timeout = N`: after it ran, the fair busy handler goes back with N.
+    busy_timeout: Option<u32>,
 }
 
 /// Skips white space and SQL comments; true when nothing else is left.
@@ -64,7 +67,10 @@ fn only_comments(mut rest: &str) -> bool {
 impl Statement {
     /// Prepares `sql`, which must hold exactly one statement.
     pub fn prepare(shared: &Rc<Shared>, sql: &str) -> Result<Statement> {
+        let db = shared.handle()?;
+        authorizer::take_busy_timeout(db);
         let (slot, consumed) = shared.prepare_slot(sql)?;
+        let busy_timeout = authorizer::take_busy_timeout(db);
         let Some(raw) = slot.get() else {
             return Err(Error::range("HARDENED_NO_STATEMENT", "The supplied SQL string contains no statements"));
         };
@@ -87,6 +93,7 @@ impl Statement {
             iterating: false,
             layout_id: 1,
             reprepares: 0,
+            busy_timeout,
         })
     }
 
@@ -102,6 +109,15 @@ impl Statement {
     /// `db.close()` from one of them waits until the call ends.
     pub fn active_call(&self) -> ActiveCall {
         ActiveCall::enter(&self.shared)
+    }
+
+    /// After a call: puts the fair busy handler back if this statement is
+    /// `PRAGMA busy_timeout = N` (SQLite replaced it with its own when it ran).
+    pub fn restore_busy_handler(&self) -> Result<()> {
+        match self.busy_timeout {
+            Some(ms) if self.shared.is_open() => self.shared.with(|conn| crate::busy::adopt(conn, ms)),
+            _ => Ok(()),
+        }
     }
 
     /// Whether it returns rows (`SELECT`, `PRAGMA x`, `... RETURNING`).

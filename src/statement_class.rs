@@ -481,7 +481,9 @@ fn call_hot(
         // Declared after `state`, so dropped first: a deferred close finalizes
         // the statement while nothing uses its handle any more.
         let call = state.inner.active_call();
-        call.timed(|| function(&mut state, js, rest))
+        let result = call.timed(|| function(&mut state, js, rest));
+        let restored = state.inner.restore_busy_handler();
+        result.and_then(|value| restored.map(|()| value))
     }));
     let napi_env = Env::from_raw(env);
     match outcome {

@@ -224,6 +224,28 @@ const cases = {
     db.close()
   },
 
+  /** PRAGMA busy_timeout through exec() or prepare() is range-checked and keeps the fair busy handler. */
+  'busy_timeout set through SQL'({ HardenedDb }) {
+    const db = new HardenedDb(':memory:')
+    for (const value of ['4294967296', '99999999999', '-5', "'12abc'", '1.5']) {
+      const viaExec = thrown(() => db.exec(`PRAGMA busy_timeout = ${value}`))
+      assert.ok(viaExec instanceof RangeError, value)
+      assert.equal(viaExec.code, 'HARDENED_INVALID_ARGUMENT', value)
+      assert.equal(thrown(() => db.prepare(`PRAGMA busy_timeout = ${value}`)).code, 'HARDENED_INVALID_ARGUMENT', value)
+    }
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 5000)
+    db.exec('PRAGMA busy_timeout = 250')
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 250)
+    const set = db.prepare('PRAGMA busy_timeout(300)')
+    set.run()
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 300)
+    db.exec("CREATE TABLE t(x); PRAGMA busy_timeout = '0'")
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 0)
+    assert.equal(thrown(() => db.exec('SELECT no_such_column; PRAGMA busy_timeout = 700')).code, 'SQLITE_ERROR')
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 0)
+    db.close()
+  },
+
   /** Many live statements: prepare stays usable and close finalizes them all. */
   'many live statements'({ HardenedDb }) {
     const db = new HardenedDb(':memory:')
