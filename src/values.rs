@@ -56,14 +56,9 @@ pub fn bind(
     let rc = match kind {
         Kind::Undefined | Kind::Null => unsafe { ffi::sqlite3_bind_null(raw, index) },
         Kind::Boolean => unsafe { ffi::sqlite3_bind_int64(raw, index, js.boolean(value)? as i64) },
-        Kind::Number => {
-            let n = js.number(value)?;
-            if n.fract() == 0.0 && (-9.223_372_036_854_775e18..9.223_372_036_854_775e18).contains(&n) {
-                unsafe { ffi::sqlite3_bind_int64(raw, index, n as i64) }
-            } else {
-                unsafe { ffi::sqlite3_bind_double(raw, index, n) }
-            }
-        }
+        // Every number binds as REAL, as in better-sqlite3 (`SELECT ? / ?` with 5, 2 is 2.5);
+        // column affinity still stores 1.0 as 1 in an INTEGER column. A bigint binds as INTEGER.
+        Kind::Number => unsafe { ffi::sqlite3_bind_double(raw, index, js.number(value)?) },
         Kind::String => TEXT.with(|cell| -> Result<i32> {
             let mut text = cell.borrow_mut();
             js.string_into(value, &mut text)?;

@@ -163,12 +163,7 @@ function expectation(spec, safe) {
     case 'number': {
       const x = Number(spec.v)
       if (Number.isNaN(x)) return { ok: null }
-      if (!Number.isFinite(x)) return { ok: x }
-      if (Number.isInteger(x)) {
-        if (Math.abs(x) <= MAX_SAFE) return { ok: int(x === 0 ? 0 : x) }
-        // Stored as INTEGER (too big to read back without safeIntegers) or as REAL.
-        return { numeric: x, mayThrow: true }
-      }
+      // Every number binds as REAL, as in better-sqlite3: it reads back as the same number, safeIntegers or not.
       return { ok: x }
     }
     case 'bigint': {
