@@ -1,9 +1,11 @@
 /**
  * hardened-sqlite for `import`: the same objects as `require("hardened-sqlite")`
- * (index.js), with `HardenedDb` as the default export. Every name index.js
- * exports is listed here too (__test__/packaging.spec.ts checks it).
+ * (index.js). The default export is the database constructor itself (better-sqlite3's
+ * `Database`), and every property index.js exports is a named export too
+ * (__test__/packaging.spec.ts checks it).
  */
-import { HardenedDb } from './index.js'
+import HardenedDb from './index.js'
 
-export { HardenedDb, Statement, SqliteError, HardenedDbError, sqliteVersion } from './index.js'
+export { Statement, SqliteError, HardenedDbError, sqliteVersion } from './index.js'
+export { HardenedDb }
 export default HardenedDb

@@ -8,13 +8,23 @@
  * `RangeError` (misuse and out-of-range values keep those built-in classes).
  */
 
-/** An error reported by SQLite; `.code` is the extended result code name. */
-class SqliteError extends Error {
-  constructor(message, code) {
-    super(message)
-    this.code = code
+/**
+ * An error reported by SQLite; `.code` is the extended result code name.
+ * better-sqlite3's `SqliteError`: callable with or without `new`, the message
+ * turned into a string, the code required to be one (else a `TypeError`).
+ */
+function SqliteError(message, code) {
+  if (new.target === undefined) return new SqliteError(message, code)
+  if (typeof code !== 'string') {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected second argument to be a string (the error code, such as "SQLITE_ERROR"), got ${code === null ? 'null' : typeof code}`)
   }
+  Object.defineProperty(this, 'message', { value: `${message}`, writable: true, enumerable: false, configurable: true })
+  if (typeof Error.captureStackTrace === 'function') Error.captureStackTrace(this, SqliteError)
+  else Object.defineProperty(this, 'stack', { value: new Error(this.message).stack, writable: true, configurable: true })
+  this.code = code
 }
+Object.setPrototypeOf(SqliteError, Error)
+Object.setPrototypeOf(SqliteError.prototype, Error.prototype)
 Object.defineProperty(SqliteError.prototype, 'name', { value: 'SqliteError', writable: true, configurable: true })
 
 /** An error raised by hardened-sqlite itself; `.code` is a `HARDENED_*` code. */
