@@ -31,6 +31,10 @@ export declare class NativeDatabase {
    * better-sqlite3's `unsafeMode()`.
    */
   setUnsafeMode(on: boolean): void
+  /** Starts recording every statement run (the `verbose` option); idempotent. */
+  traceStatements(): void
+  /** The statements run since the last call (see `traceStatements`), oldest first. */
+  takeTracedStatements(): Array<string>
   /** New statements read integers as bigint when on. */
   setDefaultSafeIntegers(on: boolean): void
   /** Whether the connection is open. */

@@ -95,7 +95,7 @@ describe("new HardenedDb(path)", () => {
   });
 
   it("should refuse paths it cannot honour with HARDENED_INVALID_PATH", () => {
-    for (const path of ["", "file:app.db?mode=ro", "file://server/share/app.db", "file:bad%zzescape.db"]) {
+    for (const path of ["file:", "file:app.db?mode=ro", "file://server/share/app.db", "file:bad%zzescape.db"]) {
       let error: any;
       try {
         new HardenedDb(path);

@@ -17,6 +17,7 @@ const { health, assertHealthy } = require('./health')
 const maintenance = require('./maintenance')
 const { startCheckpointer } = require('./checkpointer')
 const { openTenant } = require('./tenant')
+const { startVerbose, traceStatement } = require('./verbose')
 
 /**
  * `busy_timeout`, `busy_timeout = N` or `busy_timeout(N)` (optionally `schema.`), as given to
@@ -36,12 +37,16 @@ class HardenedDb {
   #migrations
   #upgradeBegin
   #stopCheckpointer = null
+  /** With the `verbose` option: hands the statements run so far to it. */
+  #report = null
 
   /**
    * Opens (and if needed creates) the database at `path`: a file path, a
-   * `file:` URL or `":memory:"` (the default).
+   * `file:` URL, `":memory:"`, or `""` (the default, also for `null`): a
+   * private temporary database, as in better-sqlite3.
    */
-  constructor(path = ':memory:', options = undefined) {
+  constructor(path = '', options = undefined) {
+    if (path === null) path = ''
     if (typeof path !== 'string') {
       throw typeError('HARDENED_INVALID_PATH', `Expected the database path to be a string, got ${describe(path)}`)
     }
@@ -63,6 +68,7 @@ class HardenedDb {
         throw translate(error)
       }
     }
+    if (typeof options?.verbose === 'function') this.#report = startVerbose(this.#native, options.verbose)
     this.#tracked = track(this)
     if (options?.healthCheck === true) this.#checkHealthAtOpen()
     if (options?.closeOnSignal === true) signals.register(this)
@@ -134,7 +140,8 @@ class HardenedDb {
   /** Prepares `sql` exactly as given. */
   #prepare(sql) {
     try {
-      return new Statement(this.#native.prepare(sql))
+      const statement = new Statement(this.#native.prepare(sql), this)
+      return this.#report === null ? statement : traceStatement(statement, this.#report)
     } catch (error) {
       throw translate(error)
     }
@@ -146,7 +153,11 @@ class HardenedDb {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
     }
     const script = this.#upgradeBegin ? upgradeScript(sql) : sql
-    wrap(() => this.#native.exec(script))
+    try {
+      wrap(() => this.#native.exec(script))
+    } finally {
+      this.#report?.()
+    }
     return this
   }
 
@@ -177,6 +188,7 @@ class HardenedDb {
    * have no side effects outside the database.
    */
   transaction(fn, options) {
+    if (!this.open) throw typeError('HARDENED_NOT_OPEN', 'The database connection is not open')
     return makeTransaction(this, fn, () => this.#controlStatements(), this.#defaultTransaction, options)
   }
 

@@ -37,7 +37,12 @@ const OPTION_TYPES = {
   closeOnSignal: 'boolean',
   limits: 'object',
   statementTimeout: 'number',
+  verbose: 'function',
+  nativeBinding: 'string or object',
 }
+
+/** Options that may be `null` as well as `undefined` to mean "not given", as in better-sqlite3. */
+const NULLABLE = new Set(['verbose', 'nativeBinding'])
 
 /** The keys of the `limits` option (SQLITE_LIMIT_* in camelCase); values are checked natively. */
 const LIMIT_KEYS = [
@@ -51,11 +56,15 @@ const JS_ONLY = new Set([
   'defaultTransaction', 'timeout', 'create', 'upgradeDeferredBegin',
   'migrations', 'allowChangedMigrations', 'allowSchemaAhead', 'allowPendingMigrations',
   'healthCheck', 'closeOnSignal',
+  // `verbose` is installed by lib/database.js; `nativeBinding` (better-sqlite3's path to its
+  // addon file) is accepted and ignored: the addon here is loaded by binding.js.
+  'verbose', 'nativeBinding',
 ])
 
 function hasType(value, type) {
   if (type === 'string or array') return typeof value === 'string' || isArray(value)
   if (type === 'object') return isOptionsObject(value)
+  if (type === 'string or object') return typeof value === 'string' || typeof value === 'object'
   return typeof value === type
 }
 
@@ -155,7 +164,7 @@ function normalizeOptions(options) {
         `Unknown option "${key}"` + (hint ? `; did you mean "${hint}"?` : `; valid options are ${names.join(', ')}`),
       )
     }
-    if (value === undefined) continue
+    if (value === undefined || (value === null && NULLABLE.has(key))) continue
     if (!hasType(value, type)) {
       throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" must be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, got ${value === null ? 'null' : typeof value}`)
     }

@@ -24,11 +24,18 @@ class Statement {
   #width = 0
   #names = EMPTY_NAMES
   #shape = null
+  #database
 
   /** @internal Use `db.prepare(sql)`. */
-  constructor(native) {
+  constructor(native, database) {
     this.#native = native
     this.#id = native.id
+    this.#database = database
+  }
+
+  /** The database (or tenant handle) that prepared this statement. */
+  get database() {
+    return this.#database
   }
 
   /** The SQL text this statement was prepared from. */

@@ -76,7 +76,7 @@ class TenantDb {
 
   #prepare(sql) {
     try {
-      return new Statement(this.#native.prepare(sql))
+      return new Statement(this.#native.prepare(sql), this)
     } catch (error) {
       throw translate(error)
     }

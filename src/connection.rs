@@ -67,6 +67,8 @@ pub struct Shared {
     statement_timeout: Option<Box<StatementTimeout>>,
     /// On a tenant handle: the rows its triggers wrote, for `run()`'s result.
     pub tenant_counts: OnceCell<std::sync::Arc<crate::tenant::Counts>>,
+    /// The `verbose` option's statement trace; SQLite points at it, and it is dropped after `conn`.
+    pub statement_log: OnceCell<Box<crate::verbose::StatementLog>>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -115,6 +117,7 @@ impl Shared {
             default_safe_integers: Cell::new(safe_integers),
             statement_timeout,
             tenant_counts: OnceCell::new(),
+            statement_log: OnceCell::new(),
         })
     }
 

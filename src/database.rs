@@ -62,13 +62,13 @@ impl NativeDatabase {
         let (opened, settings) = to_js(&env, opened)?;
         Ok(NativeDatabase {
             name: opened.location.display_name(),
-            memory: opened.location == Location::Memory,
+            memory: opened.location.is_private(),
             readonly: settings.readonly,
             is_new: opened.is_new,
             shared: Shared::new(opened.conn, settings.safe_integers, opened.statement_timeout),
             open_file: RefCell::new(match &opened.location {
                 Location::File(path) => open_files::register(path),
-                Location::Memory => None,
+                Location::Memory | Location::Temporary => None,
             }),
             upkeep: Upkeep::new(&opened.location, settings, opened.mode_warnings),
         })
@@ -127,6 +127,22 @@ impl NativeDatabase {
     #[napi]
     pub fn set_unsafe_mode(&self, env: Env, on: bool) -> napi::Result<()> {
         to_js(&env, self.shared.with(|conn| crate::defensive::set_unsafe_mode(conn, on)))
+    }
+
+    /// Starts recording every statement run (the `verbose` option); idempotent.
+    #[napi]
+    pub fn trace_statements(&self, env: Env) -> napi::Result<()> {
+        let traced = self.shared.with(|conn| {
+            self.shared.statement_log.get_or_init(|| crate::verbose::StatementLog::install(conn));
+            Ok(())
+        });
+        to_js(&env, traced)
+    }
+
+    /// The statements run since the last call (see `traceStatements`), oldest first.
+    #[napi]
+    pub fn take_traced_statements(&self) -> Vec<String> {
+        self.shared.statement_log.get().map(|log| log.take()).unwrap_or_default()
     }
 
     /// New statements read integers as bigint when on.

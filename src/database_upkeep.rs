@@ -29,7 +29,7 @@ impl Upkeep {
     pub fn new(location: &Location, settings: Settings, mode_warnings: Vec<String>) -> Upkeep {
         let path = match location {
             Location::File(path) => Some(path.clone()),
-            Location::Memory => None,
+            Location::Memory | Location::Temporary => None,
         };
         Upkeep { settings, path, mode_warnings: std::cell::RefCell::new(mode_warnings) }
     }

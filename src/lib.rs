@@ -36,4 +36,5 @@ mod tenant;
 #[cfg(test)]
 mod test_support;
 mod values;
+mod verbose;
 mod vfs;

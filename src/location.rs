@@ -18,14 +18,28 @@ const KEY_PARAMETERS: [&str; 4] = ["key", "hexkey", "textkey", "cipher"];
 pub enum Location {
     /// A private in-memory database (`":memory:"`).
     Memory,
+    /// A private temporary database (`""`, as in better-sqlite3 and SQLite): in
+    /// memory until it outgrows the page cache, then in a temporary file that
+    /// SQLite deletes on close. Hardened like `Memory` (no WAL, no file checks).
+    Temporary,
     /// A database file.
     File(PathBuf),
+}
+
+impl Location {
+    /// Whether the database belongs to this connection alone (`":memory:"` or `""`), with no file to harden.
+    pub fn is_private(&self) -> bool {
+        matches!(self, Location::Memory | Location::Temporary)
+    }
 }
 
 /// Parses a plain path, a `file:` URL (`file:data/app.db`, `file:///srv/app.db`) or `":memory:"`.
 pub fn resolve(path: &str) -> Result<Location> {
     if path == ":memory:" {
         return Ok(Location::Memory);
+    }
+    if path.is_empty() {
+        return Ok(Location::Temporary);
     }
     let plain = match path.strip_prefix("file:") {
         Some(rest) => file_url_path(path, rest)?,
@@ -34,7 +48,7 @@ pub fn resolve(path: &str) -> Result<Location> {
     if plain.is_empty() {
         return Err(Error::type_error(
             "HARDENED_INVALID_PATH",
-            "The database path is empty; pass a file path such as \"data/app.db\" or \":memory:\"",
+            format!("\"{path}\" names no file; pass a file path such as \"data/app.db\", \":memory:\" or \"\" (a temporary database)"),
         ));
     }
     if plain == ":memory:" {
@@ -178,7 +192,8 @@ mod tests {
 
     #[test]
     fn rejects_what_it_cannot_honour() {
-        assert_eq!(resolve("").unwrap_err().code(), "HARDENED_INVALID_PATH");
+        assert_eq!(resolve("").unwrap(), Location::Temporary);
+        assert_eq!(resolve("file:").unwrap_err().code(), "HARDENED_INVALID_PATH");
         assert_eq!(resolve("file:a.db?mode=ro").unwrap_err().code(), "HARDENED_INVALID_PATH");
         assert_eq!(resolve("file://server/a.db").unwrap_err().code(), "HARDENED_INVALID_PATH");
         assert_eq!(resolve("file:a.db?monkey=1").unwrap_err().code(), "HARDENED_INVALID_PATH");

@@ -39,6 +39,7 @@ impl Location {
     pub fn display_name(&self) -> String {
         match self {
             Location::Memory => ":memory:".to_string(),
+            Location::Temporary => String::new(),
             Location::File(path) => path.display().to_string(),
         }
     }
@@ -56,7 +57,17 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     let vfs = vfs::name(settings.file_mode, settings.readonly)?;
     let flags = open_flags(settings);
     let (conn, is_new) = match &location {
+        Location::Memory | Location::Temporary if settings.readonly => {
+            return Err(Error::type_error(
+                "HARDENED_INVALID_OPTION",
+                format!(
+                    "In-memory/temporary databases cannot be readonly (\"{path}\" starts empty and nothing else can write it); \
+                     remove readonly: true or open a file"
+                ),
+            ));
+        }
         Location::Memory => (Connection::open_with_flags_and_vfs(":memory:", flags, vfs)?, true),
+        Location::Temporary => (Connection::open_with_flags_and_vfs("", flags, vfs)?, true),
         Location::File(file) => {
             preflight::check(file, settings)?;
             let is_new = location::prepare_file(file, settings)?;
@@ -68,7 +79,7 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
         }
     };
     let name = location.display_name();
-    harden(&conn, settings, &name, matches!(location, Location::Memory), is_new)?;
+    harden(&conn, settings, &name, location.is_private(), is_new)?;
     let mode_warnings = match &location {
         Location::File(file) if settings.permissions == Policy::Warn => permissions::wide_files(file, settings.file_mode),
         _ => Vec::new(),
