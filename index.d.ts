@@ -4,6 +4,12 @@
  *
  * These typings describe the hand-written facade (index.js and lib/); the
  * native loader's own (binding.d.ts) are internal.
+ *
+ * They also follow @types/better-sqlite3, so that code typed against it compiles
+ * through the alias `"better-sqlite3": "npm:hardened-sqlite"`: the default export
+ * is `HardenedDb` (better-sqlite3's `Database`), whose namespace holds
+ * `Database.Database`, `Database.Statement<BindParameters, Result>`,
+ * `Database.RunResult`, `Database.Options`, ... (see the end of this file).
  */
 
 /** A value SQLite can bind: `null`/`undefined` → NULL, booleans → 0/1, `Buffer`/`Uint8Array` → BLOB. */
@@ -119,6 +125,14 @@ export interface HardenedDbOptions {
    * Default `0` (no timeout).
    */
   statementTimeout?: number;
+  /**
+   * better-sqlite3's logger: called with the text of every statement run through
+   * the connection, parameters expanded (`select 'ada'`), once the call that ran it
+   * returns or throws. Default: none.
+   */
+  verbose?: ((message?: unknown, ...additionalArgs: unknown[]) => void) | null;
+  /** Accepted for better-sqlite3 code and ignored: the native addon is loaded by the package itself. */
+  nativeBinding?: string | object | null;
 }
 
 /** The `limits` option: `SQLITE_LIMIT_*` in camelCase, each a whole number from 0 to the build's maximum. */
@@ -173,10 +187,13 @@ export interface ColumnDefinition {
 
 /**
  * A prepared statement. `Params` are the arguments its methods take, `Row`
- * the shape of one result row (`db.prepare<Row, Params>(sql)`).
+ * the shape of one result row (`db.prepare<Params, Row>(sql)`, in
+ * @types/better-sqlite3's order).
  */
 export declare class Statement<Params extends unknown[] = BindParameters[], Row = Record<string, unknown>> {
   private constructor();
+  /** The database that prepared it (for a tenant handle's statement, that `TenantDb`). */
+  readonly database: HardenedDb;
   /** The SQL text (with a deferred `BEGIN` already made `BEGIN IMMEDIATE`, see `upgradeDeferredBegin`). */
   readonly source: string;
   /** Whether the statement returns data. */
@@ -216,6 +233,9 @@ export declare class Statement<Params extends unknown[] = BindParameters[], Row 
   /** Resets an open iterator. */
   [Symbol.dispose](): void;
 }
+
+/** What `prepare<Params, Row>()` returns: a statement taking `Params` (an array type), or one argument of type `Params`. */
+export type PreparedStatement<Params extends unknown[] | {}, Row> = Params extends unknown[] ? Statement<Params, Row> : Statement<[Params], Row>;
 
 /** Options of `db.transaction(fn, options)`. */
 export interface TransactionOptions {
@@ -328,13 +348,29 @@ export interface BackupResult {
   bytes: number;
 }
 
-/** A SQLite connection opened through the hardened open sequence. */
+/**
+ * A SQLite connection opened through the hardened open sequence: the module
+ * itself (`require("hardened-sqlite")`, the default export), better-sqlite3's `Database`.
+ */
 export declare class HardenedDb {
   /**
    * Opens (creating when allowed) the database at `path`: a file path, a
-   * `file:` URL, or `":memory:"` (the default).
+   * `file:` URL, `":memory:"`, or `""` (the default, also for `null`): a private
+   * temporary database. At run time `new` is optional, as in better-sqlite3.
    */
-  constructor(path?: string, options?: HardenedDbOptions);
+  constructor(path?: string | null, options?: HardenedDbOptions);
+  /** The constructor itself (`require("hardened-sqlite").HardenedDb`). */
+  static readonly HardenedDb: typeof HardenedDb;
+  /** The constructor itself, for `import Database from` in CommonJS output. */
+  static readonly default: typeof HardenedDb;
+  /** The class of the errors SQLite reports (`Database.SqliteError` in better-sqlite3). */
+  static readonly SqliteError: typeof SqliteError;
+  /** The class of the errors hardened-sqlite raises. */
+  static readonly HardenedDbError: typeof HardenedDbError;
+  /** The class of prepared statements (not constructible: use `db.prepare()`). */
+  static readonly Statement: typeof Statement;
+  /** The bundled SQLite version. */
+  static readonly sqliteVersion: typeof sqliteVersion;
   /** The path as given. */
   readonly name: string;
   /** Whether the connection is open. */
@@ -346,15 +382,18 @@ export declare class HardenedDb {
   /** Whether it is an in-memory database. */
   readonly memory: boolean;
   /**
-   * Prepares one SQL statement. `Row` types the rows of `get`/`all`/`iterate`,
-   * `Params` the arguments (`db.prepare<User, [id: number]>("... WHERE id = ?")`).
+   * Prepares one SQL statement. `Params` types the arguments, `Row` the rows of
+   * `get`/`all`/`iterate` (`db.prepare<[id: number], User>("... WHERE id = ?")`, the
+   * order of @types/better-sqlite3); an object type for `Params` is one named-parameter
+   * argument (`db.prepare<{ id: number }, User>("... WHERE id = :id")`).
    */
-  prepare<Row = Record<string, unknown>, Params extends unknown[] = BindParameters[]>(sql: string): Statement<Params, Row>;
+  prepare<Params extends unknown[] | {} = BindParameters[], Row = Record<string, unknown>>(sql: string): PreparedStatement<Params, Row>;
   /** Runs one or more SQL statements (no parameters, rows discarded). */
   exec(sql: string): this;
   /** Runs `PRAGMA source`: every row, or the first value with `{ simple: true }`. */
   pragma(source: string, options?: { simple?: false }): Record<string, unknown>[];
   pragma(source: string, options: { simple: true }): unknown;
+  pragma(source: string, options?: HardenedDb.PragmaOptions): unknown;
   /** Wraps `fn` in a transaction function: IMMEDIATE by default, savepoints when nested. */
   transaction<F extends (...args: any[]) => any>(fn: F, options?: TransactionOptions): Transaction<F>;
   /** Applies every pending migration of `source` (default: the `migrations` option). */
@@ -429,8 +468,8 @@ export declare class TenantDb {
   readonly readonly: boolean;
   /** Always `false`. */
   readonly memory: boolean;
-  /** Prepares one SQL statement under the tenant rules (`RETURNING` is refused). */
-  prepare<Row = Record<string, unknown>, Params extends unknown[] = BindParameters[]>(sql: string): Statement<Params, Row>;
+  /** Prepares one SQL statement under the tenant rules (`RETURNING` is refused); type arguments as `HardenedDb.prepare`. */
+  prepare<Params extends unknown[] | {} = BindParameters[], Row = Record<string, unknown>>(sql: string): PreparedStatement<Params, Row>;
   /** Runs one or more SQL statements under the tenant rules. */
   exec(sql: string): this;
   /** Reads `PRAGMA source` (a few read-only pragmas only). */
@@ -523,8 +562,9 @@ export type HardenedErrorCode =
   | "HARDENED_PANIC"
   | "HARDENED_NODE_API";
 
-/** An error reported by SQLite. */
+/** An error reported by SQLite; at run time `new` is optional, as in better-sqlite3. */
 export declare class SqliteError extends Error {
+  /** `code` must be a string (else a `TypeError`); `message` becomes one. */
   constructor(message: string, code: SqliteErrorCode);
   /** The extended result code name, e.g. `"SQLITE_CONSTRAINT_UNIQUE"`. */
   code: SqliteErrorCode;
@@ -545,3 +585,46 @@ export declare class HardenedDbError extends Error {
 export declare function sqliteVersion(): string;
 
 export default HardenedDb;
+
+// Names of this module as seen from inside `namespace HardenedDb`, which takes the same names.
+type ModuleStatement<P extends unknown[], R> = Statement<P, R>;
+type ModuleRunResult = RunResult;
+type ModuleColumnDefinition = ColumnDefinition;
+type ModuleTransaction<F extends (...args: any[]) => any> = Transaction<F>;
+
+/**
+ * @types/better-sqlite3's names, for code written against it: with
+ * `import Database from "better-sqlite3"` aliased to this package, `Database.Database`,
+ * `Database.Statement<[id: number], User>`, `Database.Options`, ... name these.
+ */
+export declare namespace HardenedDb {
+  /** The connection: `HardenedDb`. */
+  type Database = HardenedDb;
+  /** Options of the constructor: `HardenedDbOptions`. */
+  type Options = HardenedDbOptions;
+  /** A statement taking `BindParameters` (an array type, or one argument of that type) and returning `Result` rows. */
+  type Statement<BindParameters extends unknown[] | {} = unknown[], Result = unknown> = BindParameters extends unknown[]
+    ? ModuleStatement<BindParameters, Result>
+    : ModuleStatement<[BindParameters], Result>;
+  /** What `run()` reports. */
+  type RunResult = ModuleRunResult;
+  /** Metadata of one result column. */
+  type ColumnDefinition = ModuleColumnDefinition;
+  /** A transaction function and its variants. */
+  type Transaction<F extends (...args: any[]) => any = (...args: any[]) => any> = ModuleTransaction<F>;
+  /** Options of `db.pragma()`. */
+  interface PragmaOptions {
+    simple?: boolean | undefined;
+  }
+  /** Pages of a backup: what `db.backup()` resolves to (with more, see `BackupResult`). */
+  interface BackupMetadata {
+    totalPages: number;
+    remainingPages: number;
+  }
+  /** The class of `SqliteError` (as in @types/better-sqlite3, the constructor's type). */
+  type SqliteError = SqliteErrorClass;
+}
+
+type SqliteErrorClass = typeof SqliteError;
+
+export {};

@@ -1,6 +1,6 @@
 // The typings (index.d.ts, index.d.mts) under `tsc --noEmit --strict`:
 // __test__/types/ (the whole API, Drizzle and Kysely usage, and mistakes that
-// must not compile), every `ts` block of README.md and docs/*.md, and a
+// must not compile), __test__/types/bs3 (@types/better-sqlite3 idioms), every `ts` block of README.md and docs/*.md, and a
 // misspelled option that must fail alone.
 import { describe, it, expect, beforeAll, afterAll } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -89,6 +89,12 @@ describe("index.d.ts covers what exists", () => {
 describe("index.d.ts", () => {
   it("should compile __test__/types (documented examples, the whole API, must-not-compile lines)", () => {
     const { status, output } = tsc("__test__/types");
+    expect(output).toBe("");
+    expect(status).toBe(0);
+  }, 120_000);
+
+  it("should compile code written against @types/better-sqlite3 through the alias (__test__/types/bs3)", () => {
+    const { status, output } = tsc("__test__/types/bs3");
     expect(output).toBe("");
     expect(status).toBe(0);
   }, 120_000);

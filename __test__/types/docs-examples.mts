@@ -44,7 +44,7 @@ function expectType<T extends true>(): T | void {}
   interface User { id: number; email: string }
   const options: HardenedDbOptions = { busyTimeout: 10_000, synchronous: "FULL", upgradeDeferredBegin: true };
   const db = new HardenedDb("data/app.db", options);
-  const byEmail = db.prepare<User, [email: string]>("SELECT id, email FROM users WHERE email = ?");
+  const byEmail = db.prepare<[email: string], User>("SELECT id, email FROM users WHERE email = ?");
   const user = byEmail.get("ada@example.com");
   expectType<Equal<typeof user, User | undefined>>();
   const everyone = byEmail.all("ada@example.com");
@@ -58,7 +58,7 @@ function expectType<T extends true>(): T | void {}
   expectType<Equal<typeof rows, unknown[][]>>();
   const result: RunResult = db.prepare("DELETE FROM users WHERE id = ?").run(1);
   expectType<Equal<typeof result.lastInsertRowid, number | bigint>>();
-  const bound = db.prepare<User, [id: number]>("SELECT * FROM users WHERE id = ?").bind(1);
+  const bound = db.prepare<[id: number], User>("SELECT * FROM users WHERE id = ?").bind(1);
   bound.get();
   const transfer: Transaction<(from: number, to: number) => number> = db.transaction((from: number, to: number) => from + to, { retries: 3 });
   transfer.deferred(1, 2);

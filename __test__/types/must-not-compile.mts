@@ -20,11 +20,11 @@ new HardenedDb("data/app.db", { permissions: "ignore" });
 // @ts-expect-error a Date is not a value SQLite can store
 db.prepare("INSERT INTO t VALUES (?)").run(new Date());
 // @ts-expect-error the statement takes a number
-db.prepare<User, [id: number]>("SELECT * FROM users WHERE id = ?").get("1");
+db.prepare<[id: number], User>("SELECT * FROM users WHERE id = ?").get("1");
 // @ts-expect-error a bound statement takes no arguments
-db.prepare<User, [id: number]>("SELECT * FROM users WHERE id = ?").bind(1).get(2);
+db.prepare<[id: number], User>("SELECT * FROM users WHERE id = ?").bind(1).get(2);
 // @ts-expect-error rows are User, which has no name
-db.prepare<User>("SELECT * FROM users").get()?.name;
+db.prepare<[], User>("SELECT * FROM users").get()?.name;
 // @ts-expect-error not a checkpoint mode
 db.checkpoint("SOMETIMES");
 // @ts-expect-error "retry" is not a transaction option: "retries" is
