@@ -258,6 +258,8 @@ export type Transaction<F extends (...args: any[]) => any> = F & {
   exclusive: F;
   /** The function itself (the `defaultTransaction` behaviour). */
   default: F;
+  /** The database it runs on (a `TenantDb` for a tenant handle's). */
+  readonly database: HardenedDb;
 };
 
 /** Where the schema stands: what `migrationStatus()` returns. */

@@ -274,3 +274,17 @@ describe("a closed database", () => {
     expect((ours as string[])[2]).toBe("TypeError: The database connection is not open");
   });
 });
+
+describe("objects better-sqlite3 code inspects", () => {
+  it("should refuse new Statement() outside prepare(), and give each transaction variant its database", () => {
+    const scenario = `
+      const db = new Database('');
+      const stmt = db.prepare('SELECT 1');
+      const refused = (() => { try { new stmt.constructor('SELECT 1'); return 'constructed' } catch (e) { return e.constructor.name } })();
+      const trx = db.transaction(() => 1);
+      return [stmt.constructor.name, refused, ['default', 'deferred', 'immediate', 'exclusive'].map((k) => trx[k].database === db)];`;
+    const { bs3, ours } = oracle(scenario);
+    expect(ours).toEqual(bs3);
+    expect(ours).toEqual(["Statement", "TypeError", [true, true, true, true]]);
+  });
+});

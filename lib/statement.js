@@ -28,6 +28,9 @@ class Statement {
 
   /** @internal Use `db.prepare(sql)`. */
   constructor(native, database) {
+    if (!(native instanceof NativeStatement)) {
+      throw typeError('HARDENED_INVALID_ARGUMENT', 'Statements can only be constructed by the db.prepare() method')
+    }
     this.#native = native
     this.#id = native.id
     this.#database = database

@@ -118,6 +118,8 @@ function makeTransaction(db, fn, statements, defaultBehaviour, options = {}) {
     Object.defineProperty(main, behaviour, { value: variants[behaviour], enumerable: true })
   }
   Object.defineProperty(main, 'default', { value: main, enumerable: true })
+  // As in better-sqlite3, every variant knows its database.
+  for (const variant of Object.values(variants)) Object.defineProperty(variant, 'database', { value: db, enumerable: true })
   return main
 }
 
