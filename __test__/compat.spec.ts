@@ -282,7 +282,8 @@ describe("objects better-sqlite3 code inspects", () => {
       const stmt = db.prepare('SELECT 1');
       const refused = (() => { try { new stmt.constructor('SELECT 1'); return 'constructed' } catch (e) { return e.constructor.name } })();
       const trx = db.transaction(() => 1);
-      return [stmt.constructor.name, refused, ['default', 'deferred', 'immediate', 'exclusive'].map((k) => trx[k].database === db)];`;
+      const keys = ['default', 'deferred', 'immediate', 'exclusive'];
+      return [stmt.constructor.name, refused, keys.map((k) => trx[k].database === db && keys.every((j) => trx[k][j] === trx[j]))];`;
     const { bs3, ours } = oracle(scenario);
     expect(ours).toEqual(bs3);
     expect(ours).toEqual(["Statement", "TypeError", [true, true, true, true]]);

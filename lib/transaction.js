@@ -114,12 +114,14 @@ function makeTransaction(db, fn, statements, defaultBehaviour, options = {}) {
     }
   }
   const main = variants[defaultBehaviour]
-  for (const behaviour of BEHAVIOURS) {
-    Object.defineProperty(main, behaviour, { value: variants[behaviour], enumerable: true })
+  // As in better-sqlite3, every variant carries all of them and its database.
+  for (const variant of Object.values(variants)) {
+    for (const behaviour of BEHAVIOURS) {
+      if (variant[behaviour] === undefined) Object.defineProperty(variant, behaviour, { value: variants[behaviour], enumerable: true })
+    }
+    Object.defineProperty(variant, 'default', { value: main, enumerable: true })
+    Object.defineProperty(variant, 'database', { value: db, enumerable: true })
   }
-  Object.defineProperty(main, 'default', { value: main, enumerable: true })
-  // As in better-sqlite3, every variant knows its database.
-  for (const variant of Object.values(variants)) Object.defineProperty(variant, 'database', { value: db, enumerable: true })
   return main
 }
 
