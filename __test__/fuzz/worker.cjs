@@ -34,6 +34,26 @@ const FAMILIES = ['params', 'hostile', 'schema', 'proto']
 const GENERATORS = { params: genParams, hostile: genHostile, schema: genSchema, proto: genProto }
 const RUNNERS = { params: runParams, hostile: runHostile, schema: runSchema, proto: runProto }
 
+/** A pause of `ms` milliseconds that blocks (no event loop needed). */
+const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+
+/**
+ * Writes `text` to stderr synchronously. When stderr is a non-blocking pipe
+ * whose reader is slow, a write fails with EAGAIN: wait and retry (bounded),
+ * so the plan of the case about to run is always out before it runs.
+ */
+function writeStderr(text) {
+  let buffer = Buffer.from(text)
+  for (let attempt = 0; buffer.length > 0; attempt++) {
+    try {
+      buffer = buffer.subarray(writeSync(2, buffer))
+    } catch (error) {
+      if (error.code !== 'EAGAIN' || attempt >= 5000) throw error
+      pause(1)
+    }
+  }
+}
+
 function main() {
   const seed = Number(process.argv[2])
   const cases = Number(process.argv[3] ?? 1)
@@ -58,7 +78,7 @@ function main() {
     if (!only && Date.now() > deadline) break
     const plan = { family, case: index, ...GENERATORS[family](random(hash32(`${seed}/${family}/${index}`))) }
     const line = JSON.stringify(plan)
-    writeSync(2, `case ${line}\n`)
+    writeStderr(`case ${line}\n`)
     const problems = []
     const ctx = {
       index,
