@@ -15,6 +15,7 @@ const { emitFileModeWarnings } = require('./permissions')
 const signals = require('./signals')
 const { health, assertHealthy } = require('./health')
 const maintenance = require('./maintenance')
+const { backup } = require('./backup')
 const { startCheckpointer } = require('./checkpointer')
 const { openTenant } = require('./tenant')
 
@@ -86,11 +87,12 @@ class HardenedDb {
   }
 
   /**
-   * Writes a verified, consistent snapshot to `destination` (mode `fileMode`,
-   * renamed into place); resolves to `{ totalPages, remainingPages, path, bytes }`.
+   * Copies the database to `destination` a few pages per event-loop turn
+   * (`{ attached, progress, overwrite }`), then verifies the copy and renames it
+   * into place (mode `fileMode`); resolves to `{ totalPages, remainingPages }`.
    */
   backup(destination, options = undefined) {
-    return maintenance.backup(this.#native, destination, options)
+    return backup(this.#native, destination, options)
   }
 
   /** `quick_check` (`{ quick: true }`) or `integrity_check`: the problems, empty when sound. */

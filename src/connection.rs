@@ -67,6 +67,11 @@ pub struct Shared {
     statement_timeout: Option<Box<StatementTimeout>>,
     /// On a tenant handle: the rows its triggers wrote, for `run()`'s result.
     pub tenant_counts: OnceCell<std::sync::Arc<crate::tenant::Counts>>,
+    /// Statements with an open iterator (better-sqlite3's "busy" connection, see `idle.rs`).
+    pub open_iterators: Cell<u32>,
+    /// Backups reading from this connection; finished before it closes (SQLite
+    /// refuses to close a connection with an unfinished backup).
+    backups: RefCell<Vec<Weak<crate::backup::BackupSlot>>>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -115,6 +120,8 @@ impl Shared {
             default_safe_integers: Cell::new(safe_integers),
             statement_timeout,
             tenant_counts: OnceCell::new(),
+            open_iterators: Cell::new(0),
+            backups: RefCell::new(Vec::new()),
         })
     }
 
@@ -190,6 +197,13 @@ impl Shared {
         Ok((slot, consumed))
     }
 
+    /// Records a backup reading from this connection, so `close()` finishes it first.
+    pub fn register_backup(&self, slot: &Rc<crate::backup::BackupSlot>) {
+        let mut backups = self.backups.borrow_mut();
+        backups.retain(|weak| weak.strong_count() > 0);
+        backups.push(Rc::downgrade(slot));
+    }
+
     /// Finalizes every statement, then closes. Closing twice does nothing.
     /// During an [`ActiveCall`] the connection only stops accepting calls; the
     /// call finalizes and closes it when it ends.
@@ -202,6 +216,11 @@ impl Shared {
     }
 
     fn close_now(&self) -> Result<()> {
+        for weak in self.backups.borrow_mut().drain(..) {
+            if let Some(slot) = weak.upgrade() {
+                slot.finish();
+            }
+        }
         for weak in self.statements.borrow_mut().drain(..) {
             if let Some(slot) = weak.upgrade() {
                 slot.finalize();

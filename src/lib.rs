@@ -5,6 +5,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod authorizer;
+mod backup;
+mod backup_class;
 mod backup_destination;
 mod busy;
 mod connection;
@@ -13,6 +15,7 @@ mod database_upkeep;
 mod defensive;
 mod errors;
 mod health;
+mod idle;
 mod js;
 mod limits;
 mod location;
