@@ -355,9 +355,10 @@ export interface BackupOptions {
 export declare class HardenedDb {
   /**
    * Opens (creating when allowed) the database at `path`: a file path, a
-   * `file:` URL, or `":memory:"` (the default).
+   * `file:` URL, or `":memory:"` (the default). A Buffer (from `serialize()`)
+   * opens an in-memory copy of that database.
    */
-  constructor(path?: string, options?: HardenedDbOptions);
+  constructor(path?: string | Buffer, options?: HardenedDbOptions);
   /** The path as given. */
   readonly name: string;
   /** Whether the connection is open. */
@@ -395,6 +396,13 @@ export declare class HardenedDb {
    * regular file or is a database open in this process or its sidecar (`HARDENED_BACKUP_DESTINATION`).
    */
   backup(destination: string, options?: BackupOptions): Promise<BackupResult>;
+  /** The database (or the `attached` schema) as a Buffer that `new HardenedDb(buffer)` opens. */
+  serialize(options?: { attached?: string }): Buffer;
+  /**
+   * Loads the native SQLite extension at `path` (entry point `entryPoint`, or SQLite's default).
+   * Its code runs in this process with its rights: load only files you trust.
+   */
+  loadExtension(path: string, entryPoint?: string): this;
   /**
    * The problems `integrity_check` (or `quick_check` with `{ quick: true }`) reports; `[]` when sound.
    * When SQLite gives up part-way on a damaged file, the error is the last problem.

@@ -16,6 +16,7 @@ const signals = require('./signals')
 const { health, assertHealthy } = require('./health')
 const maintenance = require('./maintenance')
 const { backup } = require('./backup')
+const io = require('./io')
 const { startCheckpointer } = require('./checkpointer')
 const { openTenant } = require('./tenant')
 
@@ -43,11 +44,13 @@ class HardenedDb {
    * `file:` URL or `":memory:"` (the default).
    */
   constructor(path = ':memory:', options = undefined) {
-    if (typeof path !== 'string') {
+    // A Buffer (what serialize() returns) opens an in-memory copy of it, as in better-sqlite3.
+    const image = io.bufferOf(path)
+    if (image === undefined && typeof path !== 'string') {
       throw typeError('HARDENED_INVALID_PATH', `Expected the database path to be a string, got ${describe(path)}`)
     }
     const { native, defaultTransaction, upgradeDeferredBegin, migrations } = normalizeOptions(options)
-    this.#native = wrap(() => new NativeDatabase(path, native))
+    this.#native = wrap(() => (image ? NativeDatabase.fromSerialized(image, native) : new NativeDatabase(path, native)))
     emitFileModeWarnings(this.#native.takeModeWarnings())
     this.#defaultTransaction = defaultTransaction
     this.#upgradeBegin = upgradeDeferredBegin
@@ -93,6 +96,17 @@ class HardenedDb {
    */
   backup(destination, options = undefined) {
     return backup(this.#native, destination, options)
+  }
+
+  /** The database (or `{ attached }` schema) as a Buffer that `new HardenedDb(buffer)` opens. */
+  serialize(options = undefined) {
+    return io.serialize(this.#native, options)
+  }
+
+  /** Loads the native SQLite extension at `path`: it runs with this process's rights. */
+  loadExtension(path, entryPoint = undefined) {
+    io.loadExtension(this.#native, path, entryPoint)
+    return this
   }
 
   /** `quick_check` (`{ quick: true }`) or `integrity_check`: the problems, empty when sound. */
