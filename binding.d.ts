@@ -9,6 +9,18 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A backup in progress (internal: returned by `NativeDatabase.startBackup`). */
+export declare class NativeBackup {
+  /** Copies up to `pages` pages (`0`: none, negative: all); returns the progress. */
+  transfer(pages: number): BackupProgress
+  /** Whether every page has been copied. */
+  get done(): boolean
+  /** Verifies the finished copy and renames it into place; ends the backup. */
+  finish(): BackupResult
+  /** Aborts the backup (idempotent): nothing is left at the destination or beside it. */
+  close(): void
+}
+
 /** A hardened connection (internal: use `HardenedDb` from the package). */
 export declare class NativeDatabase {
   /** Opens `path` with the hardened open sequence. */
@@ -65,12 +77,18 @@ export declare class NativeDatabase {
    * tenant column, `shared` the tables every tenant may read.
    */
   openTenant(id: string, integer: boolean, column: string, shared: Array<string>): NativeTenantDb
+  /** Opens an in-memory database made from a copy of `image` (what `serialize()` returned). */
+  static fromSerialized(image: Buffer, options?: OpenOptions | undefined | null): NativeDatabase
+  /** The pages of schema `attached` as one database image. */
+  serialize(attached: string): Buffer
+  /** Loads the native extension at `path` through the C API (see `extension.rs`). */
+  loadExtension(path: string, entryPoint?: string | undefined | null): void
   /** Checks every promise of the open sequence; see `HealthReport`. */
   health(options?: HealthOptions | undefined | null): HealthReport
   /** Runs a checkpoint: `"PASSIVE"` (default), `"FULL"`, `"RESTART"` or `"TRUNCATE"`. */
   checkpoint(mode?: string | undefined | null): CheckpointResult
-  /** Writes a verified, consistent snapshot to `destination` (see `maintenance::backup`). */
-  backup(destination: string, options?: BackupOptions | undefined | null): BackupResult
+  /** Starts a backup to `destination` (see `backup::BackupJob`); the caller steps it. */
+  startBackup(destination: string, options?: BackupOptions | undefined | null): NativeBackup
   /** The problems `quick_check` (`quick: true`) or `integrity_check` reports; empty when sound. */
   integrityCheck(quick?: boolean | undefined | null): Array<string>
   /** Frees up to `pages` free pages (all by default); returns how many were freed. */
@@ -150,15 +168,28 @@ export interface AppliedMigration {
 
 /** Options of `db.backup()`. */
 export interface BackupOptions {
-  /** Replace an existing destination file. Default `false`. */
+  /**
+   * `true`: replace any existing regular file; `false`: refuse every existing file;
+   * unset: replace only a SQLite database (or an empty file), as better-sqlite3 does.
+   */
   overwrite?: boolean
+  /** The schema to back up: `"main"` (default), `"temp"` or an attached name. */
+  attached?: string
 }
 
-/** What a backup wrote. */
-export interface BackupResult {
-  /** Pages in the snapshot. */
+/** Where a backup stands: better-sqlite3's progress object. */
+export interface BackupProgress {
+  /** Pages in the source database now (the backup will have as many). */
   totalPages: number
-  /** Pages left to copy: always `0`, since the snapshot is taken in one step. */
+  /** Pages still to copy. */
+  remainingPages: number
+}
+
+/** What a finished backup wrote. */
+export interface BackupResult {
+  /** Pages in the backup. */
+  totalPages: number
+  /** Always `0`. */
   remainingPages: number
   /** The destination path as given. */
   path: string

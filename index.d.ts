@@ -338,16 +338,39 @@ export interface CheckpointResult {
   checkpointedFrames: number;
 }
 
-/** What a backup wrote. */
-export interface BackupResult {
-  /** Pages in the snapshot. */
+/** Where a backup stands, as given to its `progress` callback. */
+export interface BackupProgress {
+  /** Pages in the source now (the backup will have as many). */
   totalPages: number;
-  /** Always `0`: the snapshot is taken in one step. */
+  /** Pages still to copy. */
   remainingPages: number;
-  /** The destination as given. */
-  path: string;
+}
+
+/** What a backup wrote: better-sqlite3's `{ totalPages, remainingPages }`, plus `path` and `bytes` (not enumerable). */
+export interface BackupResult extends BackupProgress {
+  /** Always `0`. */
+  remainingPages: number;
+  /** The destination as given (trimmed). */
+  readonly path: string;
   /** Size of the backup file in bytes. */
-  bytes: number;
+  readonly bytes: number;
+}
+
+/** Options of `db.backup()`. */
+export interface BackupOptions {
+  /** The schema to copy: `"main"` (default), `"temp"` or a name given to `ATTACH`. */
+  attached?: string;
+  /**
+   * Called after each step that left pages to copy; may return the pages to copy per
+   * event-loop turn from then on (default 100; `0` pauses). Throwing aborts the backup.
+   */
+  progress?: ((progress: BackupProgress) => number | void) | null;
+  /**
+   * `true`: replace any existing regular file; `false`: refuse every existing file
+   * (`HARDENED_BACKUP_EXISTS`). Unset: replace only a SQLite database or an empty file,
+   * as better-sqlite3 does (another file: `SqliteError` `SQLITE_NOTADB`, left untouched).
+   */
+  overwrite?: boolean;
 }
 
 /**
@@ -358,9 +381,10 @@ export declare class HardenedDb {
   /**
    * Opens (creating when allowed) the database at `path`: a file path, a
    * `file:` URL, `":memory:"`, or `""` (the default, also for `null`): a private
-   * temporary database. At run time `new` is optional, as in better-sqlite3.
+   * temporary database. A Buffer (from `serialize()`) opens an in-memory copy of
+   * that database. At run time `new` is optional, as in better-sqlite3.
    */
-  constructor(path?: string | null, options?: HardenedDbOptions);
+  constructor(path?: string | Buffer | null, options?: HardenedDbOptions);
   /** The constructor itself (`require("hardened-sqlite").HardenedDb`). */
   static readonly HardenedDb: typeof HardenedDb;
   /** The constructor itself, for `import Database from` in CommonJS output. */
@@ -407,11 +431,19 @@ export declare class HardenedDb {
   /** `PRAGMA wal_checkpoint(mode)`, any case. Default `"PASSIVE"`. */
   checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | "passive" | "full" | "restart" | "truncate"): CheckpointResult;
   /**
-   * A verified, consistent snapshot written to `destination` (mode `fileMode`, renamed into place).
+   * Copies the database to `destination` 100 pages per event-loop turn (better-sqlite3's
+   * `backup()`), then verifies the copy and renames it into place (mode `fileMode`).
    * Refused inside a transaction (`HARDENED_IN_TRANSACTION`), and for a destination that is not a
    * regular file or is a database open in this process or its sidecar (`HARDENED_BACKUP_DESTINATION`).
    */
-  backup(destination: string, options?: { overwrite?: boolean }): Promise<BackupResult>;
+  backup(destination: string, options?: BackupOptions): Promise<BackupResult>;
+  /** The database (or the `attached` schema) as a Buffer that `new HardenedDb(buffer)` opens. */
+  serialize(options?: { attached?: string }): Buffer;
+  /**
+   * Loads the native SQLite extension at `path` (entry point `entryPoint`, or SQLite's default).
+   * Its code runs in this process with its rights: load only files you trust.
+   */
+  loadExtension(path: string, entryPoint?: string): this;
   /**
    * The problems `integrity_check` (or `quick_check` with `{ quick: true }`) reports; `[]` when sound.
    * When SQLite gives up part-way on a damaged file, the error is the last problem.
@@ -534,6 +566,7 @@ export type HardenedErrorCode =
   | "HARDENED_INVALID_ARGUMENT"
   | "HARDENED_NOT_OPEN"
   | "HARDENED_STATEMENT_BUSY"
+  | "HARDENED_DATABASE_BUSY"
   | "HARDENED_NOT_A_READER"
   | "HARDENED_ALREADY_BOUND"
   | "HARDENED_ASYNC_TRANSACTION"
@@ -555,6 +588,8 @@ export type HardenedErrorCode =
   // maintenance
   | "HARDENED_BACKUP_EXISTS"
   | "HARDENED_BACKUP_FAILED"
+  | "HARDENED_BACKUP_DESTINATION"
+  | "HARDENED_BACKUP_NO_DIRECTORY"
   // tenant handles
   | "HARDENED_TENANT_DENIED"
   | "HARDENED_TENANT_VIOLATION"

@@ -2,8 +2,8 @@
 // integrity checks, incremental vacuum, optimize, close and closeOnSignal.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { writeFileSync, readdirSync, statSync, existsSync, lstatSync, mkdirSync, symlinkSync, linkSync, openSync, writeSync, closeSync } from "node:fs";
-import { HardenedDb, HardenedDbError } from "../index.js";
+import { writeFileSync, readFileSync, readdirSync, statSync, existsSync, lstatSync, mkdirSync, symlinkSync, linkSync, openSync, writeSync, closeSync } from "node:fs";
+import { HardenedDb, HardenedDbError, SqliteError } from "../index.js";
 import { tempDir, modeOf, exists, runScript, BUN, NODE, PACKAGE_ROOT } from "./helpers";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -99,6 +99,7 @@ describe("db.backup(destination)", () => {
       console.log(JSON.stringify({ rows: n }));
     `);
     await writer.output("ready");
+    mkdirSync(tmp.path("backups"));
     const counts: number[] = [];
     for (let i = 1; i <= 4; i++) {
       const dest = tmp.path(`backups/app-${i}.db`);
@@ -127,20 +128,28 @@ describe("db.backup(destination)", () => {
     db.close();
   }, 60_000);
 
-  it("should refuse an existing destination unless overwrite is set", async () => {
+  it("should replace an older database by default, refuse another file unless overwrite is set, and anything with overwrite: false", async () => {
     const db = new HardenedDb(tmp.path("app.db"));
     db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
     const dest = tmp.path("copy.db");
     writeFileSync(dest, "keep me");
     const error: any = await db.backup(dest).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HardenedDbError);
-    expect(error.code).toBe("HARDENED_BACKUP_EXISTS");
+    expect(error).toBeInstanceOf(SqliteError);
+    expect(error.code).toBe("SQLITE_NOTADB");
     expect(error.message).toContain("{ overwrite: true }");
-    expect(String(statSync(dest).size)).toBe("7");
+    expect(readFileSync(dest, "utf8")).toBe("keep me");
+    const refused: any = await db.backup(dest, { overwrite: false }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HardenedDbError);
+    expect(refused.code).toBe("HARDENED_BACKUP_EXISTS");
+    expect(refused.message).toContain("{ overwrite: true }");
+    expect(readFileSync(dest, "utf8")).toBe("keep me");
     await db.backup(dest, { overwrite: true });
+    db.exec("INSERT INTO t VALUES (2)");
+    await db.backup(dest);
     const copy = new HardenedDb(dest, { readonly: true });
-    expect(copy.prepare("SELECT x FROM t").pluck().get()).toBe(1);
+    expect(copy.prepare("SELECT x FROM t").pluck().all()).toEqual([1, 2]);
     copy.close();
+    expect((await db.backup(dest, { overwrite: false }).catch((e: any) => e)).code).toBe("HARDENED_BACKUP_EXISTS");
     db.close();
   });
 

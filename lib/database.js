@@ -15,6 +15,8 @@ const { emitFileModeWarnings } = require('./permissions')
 const signals = require('./signals')
 const { health, assertHealthy } = require('./health')
 const maintenance = require('./maintenance')
+const { backup } = require('./backup')
+const io = require('./io')
 const { startCheckpointer } = require('./checkpointer')
 const { openTenant } = require('./tenant')
 const { startVerbose, traceStatement } = require('./verbose')
@@ -47,11 +49,13 @@ class HardenedDb {
    */
   constructor(path = '', options = undefined) {
     if (path === null) path = ''
-    if (typeof path !== 'string') {
+    // A Buffer (what serialize() returns) opens an in-memory copy of it, as in better-sqlite3.
+    const image = io.bufferOf(path)
+    if (image === undefined && typeof path !== 'string') {
       throw typeError('HARDENED_INVALID_PATH', `Expected the database path to be a string, got ${describe(path)}`)
     }
     const { native, defaultTransaction, upgradeDeferredBegin, migrations } = normalizeOptions(options)
-    this.#native = wrap(() => new NativeDatabase(path, native))
+    this.#native = wrap(() => (image ? NativeDatabase.fromSerialized(image, native) : new NativeDatabase(path, native)))
     emitFileModeWarnings(this.#native.takeModeWarnings())
     this.#defaultTransaction = defaultTransaction
     this.#upgradeBegin = upgradeDeferredBegin
@@ -92,11 +96,23 @@ class HardenedDb {
   }
 
   /**
-   * Writes a verified, consistent snapshot to `destination` (mode `fileMode`,
-   * renamed into place); resolves to `{ totalPages, remainingPages, path, bytes }`.
+   * Copies the database to `destination` a few pages per event-loop turn
+   * (`{ attached, progress, overwrite }`), then verifies the copy and renames it
+   * into place (mode `fileMode`); resolves to `{ totalPages, remainingPages }`.
    */
   backup(destination, options = undefined) {
-    return maintenance.backup(this.#native, destination, options)
+    return backup(this.#native, destination, options)
+  }
+
+  /** The database (or `{ attached }` schema) as a Buffer that `new HardenedDb(buffer)` opens. */
+  serialize(options = undefined) {
+    return io.serialize(this.#native, options)
+  }
+
+  /** Loads the native SQLite extension at `path`: it runs with this process's rights. */
+  loadExtension(path, entryPoint = undefined) {
+    io.loadExtension(this.#native, path, entryPoint)
+    return this
   }
 
   /** `quick_check` (`{ quick: true }`) or `integrity_check`: the problems, empty when sound. */

@@ -1,7 +1,7 @@
 'use strict'
 /**
  * Argument checks for the maintenance methods of `HardenedDb`: checkpoint,
- * backup, integrityCheck, incrementalVacuum, optimize, walSize.
+ * integrityCheck, incrementalVacuum, optimize, walSize.
  */
 const { typeError } = require('./errors')
 const { describe, rangeError, checkOptions } = require('./arguments')
@@ -13,18 +13,6 @@ function checkpoint(native, mode = 'PASSIVE') {
     throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the checkpoint mode to be a string such as "TRUNCATE", got ${describe(mode)}`)
   }
   return wrap(() => native.checkpoint(mode))
-}
-
-/** `db.backup(destination, { overwrite })`: a promise of `{ totalPages, remainingPages, path, bytes }`. */
-async function backup(native, destination, options) {
-  if (typeof destination !== 'string') {
-    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the backup destination to be a file path, got ${describe(destination)}`)
-  }
-  if (destination.includes('\0')) {
-    throw typeError('HARDENED_INVALID_ARGUMENT', `The backup destination ${describe(destination)} contains a NUL character; pass a file path`)
-  }
-  const checked = checkOptions(options, { overwrite: 'boolean' }, 'backup')
-  return wrap(() => native.backup(destination, { overwrite: checked.overwrite }))
 }
 
 /** `db.integrityCheck({ quick })`: the problems found, empty when sound. */
@@ -57,4 +45,4 @@ function walSize(native) {
   return wrap(() => native.walSize())
 }
 
-module.exports = { checkpoint, backup, integrityCheck, incrementalVacuum, optimize, walSize }
+module.exports = { checkpoint, integrityCheck, incrementalVacuum, optimize, walSize }

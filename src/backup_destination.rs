@@ -1,8 +1,11 @@
-//! What a backup may be renamed over: a new path, or (with `overwrite`) an
-//! existing regular file that is not a live database of this process nor one
-//! of its `-wal`, `-shm` or `-journal` files.
+//! What a backup may be renamed over: a new path; an existing SQLite database
+//! (or empty file) unless `overwrite: false`, as better-sqlite3 writes over one;
+//! any other regular file only with `overwrite: true`. Never a live database of
+//! this process nor one of its `-wal`, `-shm` or `-journal` files, nor a file with
+//! a non-empty `-wal` or `-journal` beside it (SQLite would replay it into the copy).
 
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -14,10 +17,15 @@ use crate::preflight::directory_of;
 /// The files SQLite keeps beside a database, with the database itself first.
 const DATABASE_FILES: [&str; 4] = ["", "-wal", "-shm", "-journal"];
 
+/// The first 16 bytes of every SQLite database file.
+const HEADER: &[u8; 16] = b"SQLite format 3\0";
+
 /// Refuses a `dest` that the backup must not replace. `source` is the backed-up
 /// database's file (`None` in memory); every database open in this process is
-/// protected as well.
-pub fn check(source: Option<&Path>, dest: &Path, overwrite: bool) -> Result<()> {
+/// protected as well. `overwrite`: `Some(true)` replaces any regular file,
+/// `Some(false)` none, `None` (better-sqlite3's behaviour) only a SQLite database
+/// or an empty file; anything else fails with `SQLITE_NOTADB` and is left untouched.
+pub fn check(source: Option<&Path>, dest: &Path, overwrite: Option<bool>) -> Result<()> {
     let target = resolve(dest);
     // Follows symlinks: what the destination really is.
     let target_meta = fs::metadata(dest).ok();
@@ -42,14 +50,48 @@ pub fn check(source: Option<&Path>, dest: &Path, overwrite: bool) -> Result<()> 
             ));
         }
     }
-    // symlink_metadata: a dangling symlink exists too, and the rename would replace it.
-    if fs::symlink_metadata(dest).is_ok() && !overwrite {
-        return Err(Error::hardened(
-            "HARDENED_BACKUP_EXISTS",
-            format!("Backup destination {} already exists; pass {{ overwrite: true }} to replace it, or choose a new path", dest.display()),
-        ));
+    for suffix in ["-wal", "-journal"] {
+        let journal = sidecar(dest, suffix);
+        if fs::metadata(&journal).is_ok_and(|m| m.len() > 0) {
+            return Err(refused(
+                dest,
+                &format!(
+                    "has a non-empty {suffix} beside it ({}): it may be open in another process, and SQLite would \
+                     replay that file into the new copy; close that database (or remove the stale {suffix})",
+                    journal.display()
+                ),
+            ));
+        }
     }
-    Ok(())
+    // symlink_metadata: a dangling symlink exists too, and the rename would replace it.
+    if fs::symlink_metadata(dest).is_err() || overwrite == Some(true) {
+        return Ok(());
+    }
+    if overwrite.is_none() && target_meta.is_some_and(|m| m.is_file()) {
+        return if is_database(dest) {
+            Ok(())
+        } else {
+            Err(Error::Sqlite {
+                code: rusqlite::ffi::SQLITE_NOTADB,
+                message: format!(
+                    "Backup destination {} exists and is not a SQLite database (file is not a database); it was left \
+                     untouched: pass {{ overwrite: true }} to replace it, or choose a new path",
+                    dest.display()
+                ),
+            })
+        };
+    }
+    Err(Error::hardened(
+        "HARDENED_BACKUP_EXISTS",
+        format!("Backup destination {} already exists; pass {{ overwrite: true }} to replace it, or choose a new path", dest.display()),
+    ))
+}
+
+/// Whether `path` is empty or starts with the SQLite header (what SQLite itself would open).
+fn is_database(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(HEADER.len());
+    let read = fs::File::open(path).and_then(|f| f.take(HEADER.len() as u64).read_to_end(&mut head));
+    read.is_ok() && (head.is_empty() || head.as_slice() == HEADER)
 }
 
 fn refused(dest: &Path, why: &str) -> Error {
@@ -131,17 +173,19 @@ mod tests {
         symlink(&fifo, dir.join("to-fifo")).unwrap();
         symlink(&dir, dir.join("to-dir")).unwrap();
         for path in [&fifo, &dir.join("to-fifo")] {
-            let err = check(None, path, true).unwrap_err();
+            let err = check(None, path, Some(true)).unwrap_err();
             assert_eq!(err.code(), "HARDENED_BACKUP_DESTINATION");
             assert!(err.message().contains("is a FIFO, not a regular file"), "{}", err.message());
         }
-        assert_eq!(check(None, &dir.join("to-dir"), true).unwrap_err().code(), "HARDENED_PATH_IS_DIRECTORY");
+        assert_eq!(check(None, &dir.join("to-dir"), Some(true)).unwrap_err().code(), "HARDENED_PATH_IS_DIRECTORY");
         fs::write(dir.join("old.db"), b"old").unwrap();
-        assert_eq!(check(None, &dir.join("old.db"), false).unwrap_err().code(), "HARDENED_BACKUP_EXISTS");
-        check(None, &dir.join("old.db"), true).unwrap();
+        assert_eq!(check(None, &dir.join("old.db"), Some(false)).unwrap_err().code(), "HARDENED_BACKUP_EXISTS");
+        assert_eq!(check(None, &dir.join("old.db"), None).unwrap_err().code(), "SQLITE_NOTADB");
+        check(None, &dir.join("old.db"), Some(true)).unwrap();
         symlink(dir.join("nowhere"), dir.join("dangling")).unwrap();
-        assert_eq!(check(None, &dir.join("dangling"), false).unwrap_err().code(), "HARDENED_BACKUP_EXISTS");
-        check(None, &dir.join("new.db"), false).unwrap();
+        assert_eq!(check(None, &dir.join("dangling"), Some(false)).unwrap_err().code(), "HARDENED_BACKUP_EXISTS");
+        assert_eq!(check(None, &dir.join("dangling"), None).unwrap_err().code(), "HARDENED_BACKUP_EXISTS");
+        check(None, &dir.join("new.db"), Some(false)).unwrap();
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -165,11 +209,11 @@ mod tests {
             (dir.join("journal-link"), "is the -journal of the database"),
         ];
         for (dest, why) in cases {
-            let err = check(Some(&db), &dest, true).unwrap_err();
+            let err = check(Some(&db), &dest, Some(true)).unwrap_err();
             assert_eq!(err.code(), "HARDENED_BACKUP_DESTINATION", "{}", dest.display());
             assert!(err.message().contains(why), "{}: {}", dest.display(), err.message());
         }
-        check(Some(&db), &dir.join("copy.db"), false).unwrap();
+        check(Some(&db), &dir.join("copy.db"), Some(false)).unwrap();
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -180,11 +224,11 @@ mod tests {
         let other = dir.join("other.db");
         fs::write(&other, b"").unwrap();
         let registration = open_files::register(&other).unwrap();
-        let err = check(None, &sidecar(&other, "-wal"), true).unwrap_err();
+        let err = check(None, &sidecar(&other, "-wal"), Some(true)).unwrap_err();
         assert!(err.message().contains("is the -wal of the database"), "{}", err.message());
-        assert_eq!(check(None, &other, true).unwrap_err().code(), "HARDENED_BACKUP_DESTINATION");
+        assert_eq!(check(None, &other, Some(true)).unwrap_err().code(), "HARDENED_BACKUP_DESTINATION");
         drop(registration);
-        check(None, &other, true).unwrap();
+        check(None, &other, Some(true)).unwrap();
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -69,6 +69,11 @@ pub struct Shared {
     pub tenant_counts: OnceCell<std::sync::Arc<crate::tenant::Counts>>,
     /// The `verbose` option's statement trace; SQLite points at it, and it is dropped after `conn`.
     pub statement_log: OnceCell<Box<crate::verbose::StatementLog>>,
+    /// Statements with an open iterator (better-sqlite3's "busy" connection, see `idle.rs`).
+    pub open_iterators: Cell<u32>,
+    /// Backups reading from this connection; finished before it closes (SQLite
+    /// refuses to close a connection with an unfinished backup).
+    backups: RefCell<Vec<Weak<crate::backup::BackupSlot>>>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -118,6 +123,8 @@ impl Shared {
             statement_timeout,
             tenant_counts: OnceCell::new(),
             statement_log: OnceCell::new(),
+            open_iterators: Cell::new(0),
+            backups: RefCell::new(Vec::new()),
         })
     }
 
@@ -193,6 +200,13 @@ impl Shared {
         Ok((slot, consumed))
     }
 
+    /// Records a backup reading from this connection, so `close()` finishes it first.
+    pub fn register_backup(&self, slot: &Rc<crate::backup::BackupSlot>) {
+        let mut backups = self.backups.borrow_mut();
+        backups.retain(|weak| weak.strong_count() > 0);
+        backups.push(Rc::downgrade(slot));
+    }
+
     /// Finalizes every statement, then closes. Closing twice does nothing.
     /// During an [`ActiveCall`] the connection only stops accepting calls; the
     /// call finalizes and closes it when it ends.
@@ -205,6 +219,11 @@ impl Shared {
     }
 
     fn close_now(&self) -> Result<()> {
+        for weak in self.backups.borrow_mut().drain(..) {
+            if let Some(slot) = weak.upgrade() {
+                slot.finish();
+            }
+        }
         for weak in self.statements.borrow_mut().drain(..) {
             if let Some(slot) = weak.upgrade() {
                 slot.finalize();

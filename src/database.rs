@@ -52,15 +52,10 @@ pub fn exec(shared: &Shared, sql: &str) -> Result<()> {
     ran
 }
 
-#[napi]
 impl NativeDatabase {
-    /// Opens `path` with the hardened open sequence.
-    #[napi(constructor)]
-    pub fn new(env: Env, path: String, options: Option<OpenOptions>) -> napi::Result<Self> {
-        let opened = Settings::from_options(&options.unwrap_or_default())
-            .and_then(|settings| Ok((open::open(&path, &settings)?, settings)));
-        let (opened, settings) = to_js(&env, opened)?;
-        Ok(NativeDatabase {
+    /// Wraps a connection that went through the open sequence.
+    pub(crate) fn from_opened(opened: open::Opened, settings: Settings) -> NativeDatabase {
+        NativeDatabase {
             name: opened.location.display_name(),
             memory: opened.location.is_private(),
             readonly: settings.readonly,
@@ -71,7 +66,19 @@ impl NativeDatabase {
                 Location::Memory | Location::Temporary => None,
             }),
             upkeep: Upkeep::new(&opened.location, settings, opened.mode_warnings),
-        })
+        }
+    }
+}
+
+#[napi]
+impl NativeDatabase {
+    /// Opens `path` with the hardened open sequence.
+    #[napi(constructor)]
+    pub fn new(env: Env, path: String, options: Option<OpenOptions>) -> napi::Result<Self> {
+        let opened = Settings::from_options(&options.unwrap_or_default())
+            .and_then(|settings| Ok((open::open(&path, &settings)?, settings)));
+        let (opened, settings) = to_js(&env, opened)?;
+        Ok(NativeDatabase::from_opened(opened, settings))
     }
 
     /// Prepares one SQL statement.

@@ -10,7 +10,9 @@ use crate::database::NativeDatabase;
 use crate::errors::{Error, Result, to_js};
 use crate::health::{self, HealthReport, Integrity, MigrationHealth, Subject};
 use crate::location::Location;
-use crate::maintenance::{self, BackupResult, CheckpointResult};
+use crate::backup::BackupJob;
+use crate::backup_class::NativeBackup;
+use crate::maintenance::{self, CheckpointResult};
 use crate::options::Settings;
 
 /// What the health and maintenance methods need to know about the open.
@@ -49,8 +51,11 @@ pub struct HealthOptions {
 #[napi(object)]
 #[derive(Debug, Default, Clone)]
 pub struct BackupOptions {
-    /// Replace an existing destination file. Default `false`.
+    /// `true`: replace any existing regular file; `false`: refuse every existing file;
+    /// unset: replace only a SQLite database (or an empty file), as better-sqlite3 does.
     pub overwrite: Option<bool>,
+    /// The schema to back up: `"main"` (default), `"temp"` or an attached name.
+    pub attached: Option<String>,
 }
 
 fn integrity(value: Option<&str>) -> Result<Integrity> {
@@ -88,12 +93,15 @@ impl NativeDatabase {
         to_js(&env, self.shared.with(|conn| maintenance::checkpoint(conn, &mode)))
     }
 
-    /// Writes a verified, consistent snapshot to `destination` (see `maintenance::backup`).
+    /// Starts a backup to `destination` (see `backup::BackupJob`); the caller steps it.
     #[napi]
-    pub fn backup(&self, env: Env, destination: String, options: Option<BackupOptions>) -> napi::Result<BackupResult> {
-        let overwrite = options.and_then(|o| o.overwrite).unwrap_or(false);
+    pub fn start_backup(&self, env: Env, destination: String, options: Option<BackupOptions>) -> napi::Result<NativeBackup> {
+        let options = options.unwrap_or_default();
+        let attached = options.attached.as_deref().unwrap_or("main");
         let mode = self.upkeep.settings.file_mode;
-        to_js(&env, self.shared.with(|conn| maintenance::backup(conn, &destination, mode, overwrite)))
+        let job = crate::idle::require_idle(&self.shared)
+            .and_then(|()| BackupJob::start(&self.shared, &destination, attached, mode, options.overwrite));
+        to_js(&env, job.map(|job| NativeBackup::new(self.shared.clone(), job)))
     }
 
     /// The problems `quick_check` (`quick: true`) or `integrity_check` reports; empty when sound.

@@ -5,14 +5,19 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod authorizer;
+mod backup;
+mod backup_class;
 mod backup_destination;
 mod busy;
 mod connection;
 mod database;
+mod database_io;
 mod database_upkeep;
 mod defensive;
 mod errors;
+mod extension;
 mod health;
+mod idle;
 mod js;
 mod limits;
 mod location;
@@ -29,6 +34,7 @@ mod permissions;
 mod pragmas;
 mod preflight;
 mod probe;
+mod serialize;
 mod statement;
 mod statement_class;
 mod statement_timeout;

@@ -88,6 +88,18 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     Ok(Opened { conn, location, is_new, mode_warnings, statement_timeout })
 }
 
+/// Opens an in-memory database made from `image` (`new HardenedDb(buffer)`)
+/// and hardens it like `:memory:`: the header is checked (a buffer that is not a
+/// database fails with `HARDENED_NOT_A_DATABASE`) and the pragmas are set and read back.
+pub fn open_image(image: &[u8], settings: &Settings) -> Result<Opened> {
+    let vfs = vfs::name(settings.file_mode, settings.readonly)?;
+    let conn = Connection::open_with_flags_and_vfs(":memory:", open_flags(settings), vfs)?;
+    crate::serialize::deserialize(&conn, image, settings.readonly)?;
+    harden(&conn, settings, "The buffer given to the constructor", true, image.is_empty())?;
+    let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);
+    Ok(Opened { conn, location: Location::Memory, is_new: image.is_empty(), mode_warnings: Vec::new(), statement_timeout })
+}
+
 /// Read-write always (a `readonly` reader keeps the WAL index up to date); with
 /// `SQLITE_OPEN_CREATE`, as in better-sqlite3, unless `readonly` or `fileMustExist`:
 /// SQLite passes these flags on to `ATTACH`, which then may or may not create a new file.

@@ -39,7 +39,7 @@ pub struct Statement {
     pub safe_integers: bool,
     /// Parameters were bound once for good with `bind()`.
     pub bound: bool,
-    /// An iterator is walking its rows.
+    /// An iterator is walking its rows (set by `begin_iteration`, cleared by `reset`).
     pub iterating: bool,
     layout_id: u32,
     reprepares: i32,
@@ -150,9 +150,20 @@ impl Statement {
         }
     }
 
+    /// Marks an iterator open on it: the connection counts as busy until `reset`.
+    pub fn begin_iteration(&mut self) {
+        if !self.iterating {
+            self.iterating = true;
+            self.shared.open_iterators.set(self.shared.open_iterators.get() + 1);
+        }
+    }
+
     /// Ends the current execution so the statement can run again (keeps bindings).
     pub fn reset(&mut self) {
-        self.iterating = false;
+        if self.iterating {
+            self.iterating = false;
+            self.shared.open_iterators.set(self.shared.open_iterators.get().saturating_sub(1));
+        }
         if let Ok(raw) = self.raw() {
             // SAFETY: `raw` is live; errors were already reported by `step`.
             unsafe { ffi::sqlite3_reset(raw) };
@@ -234,6 +245,15 @@ impl Statement {
             ));
         }
         Ok(())
+    }
+}
+
+impl Drop for Statement {
+    fn drop(&mut self) {
+        // An iterator dropped without return() no longer keeps the connection busy.
+        if self.iterating {
+            self.shared.open_iterators.set(self.shared.open_iterators.get().saturating_sub(1));
+        }
     }
 }
 

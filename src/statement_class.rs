@@ -300,7 +300,7 @@ impl State {
 
     fn iterate_begin(&mut self, js: Js, args: &[napi_value]) -> Result<()> {
         self.start_reader(js, args)?;
-        self.inner.iterating = true;
+        self.inner.begin_iteration();
         self.batch = 1;
         self.done = false;
         self.pending = None;

@@ -95,6 +95,10 @@ function expectType<T extends true>(): T | void {}
   const freed: number = db.incrementalVacuum();
   const walBytes: number = db.optimize().walSize();
   void db.backup("backups/app.db", { overwrite: true }).then((b) => b.bytes);
+  void db.backup("backups/app.db", { attached: "main", progress: ({ totalPages, remainingPages }) => (remainingPages < totalPages ? 200 : undefined) });
+  const image: Buffer = db.serialize({ attached: "main" });
+  const copy = new HardenedDb(image, { readonly: true });
+  copy.loadExtension("/opt/ext/vector.so", "sqlite3_vector_init").close();
   console.log(applied, pending, busy, problems, freed, walBytes);
 }
 

@@ -140,7 +140,8 @@ Options:
     } finally {
       db.close()
     }
-    return { json: result, text: `${path} -> ${dest}: ${result.totalPages} pages, ${result.bytes} bytes, integrity_check ok`, exitCode: 0 }
+    const { totalPages, remainingPages, path: written, bytes } = result
+    return { json: { totalPages, remainingPages, path: written, bytes }, text: `${path} -> ${dest}: ${result.totalPages} pages, ${result.bytes} bytes, integrity_check ok`, exitCode: 0 }
   },
 }
 

@@ -1,0 +1,73 @@
+'use strict'
+/**
+ * `db.backup(destination, { attached, progress, overwrite })`, as better-sqlite3's:
+ * the native job copies `rate` pages per event-loop turn (100 by default; the
+ * `progress` callback may return another number, 0 pausing), then verifies the
+ * copy and renames it into place (src/backup.rs).
+ */
+const { translate, typeError } = require('./errors')
+const { describe, checkOptions } = require('./arguments')
+const { wrap } = require('./statement')
+
+/** Pages copied per turn unless `progress` returns another number. */
+const DEFAULT_RATE = 100
+
+/** Checks the arguments and starts the job; a promise of `{ totalPages, remainingPages }` (plus non-enumerable `path`, `bytes`). */
+async function backup(native, destination, options) {
+  if (typeof destination !== 'string') {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the backup destination to be a file path (a string), got ${describe(destination)}`)
+  }
+  const checked = checkOptions(options, { attached: 'string', progress: 'function', overwrite: 'boolean' }, 'backup')
+  const path = destination.trim()
+  if (!path) throw typeError('HARDENED_INVALID_ARGUMENT', 'The backup destination cannot be an empty string; pass a path such as "backups/app.db"')
+  if (path === ':memory:') throw typeError('HARDENED_INVALID_ARGUMENT', 'Invalid backup destination ":memory:"; pass a file path such as "backups/app.db"')
+  if (path.includes('\0')) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `The backup destination ${describe(path)} contains a NUL character; pass a file path`)
+  }
+  if (checked.attached === '') {
+    throw typeError('HARDENED_INVALID_ARGUMENT', 'The "attached" option cannot be an empty string; pass "main" (the default) or the name of an attached database')
+  }
+  const job = wrap(() => native.startBackup(path, { attached: checked.attached, overwrite: checked.overwrite }))
+  return run(job, checked.progress ?? null)
+}
+
+/** Steps `job` once per turn (better-sqlite3's loop); `handler` may change the rate or abort by throwing. */
+function run(job, handler) {
+  let rate = 0
+  let useDefault = true
+  return new Promise((resolve, reject) => {
+    setImmediate(function step() {
+      try {
+        const progress = job.transfer(rate)
+        if (job.done) {
+          resolve(result(job.finish()))
+          return
+        }
+        if (useDefault) {
+          useDefault = false
+          rate = DEFAULT_RATE
+        }
+        if (handler) {
+          const returned = handler(progress)
+          if (returned !== undefined) {
+            if (typeof returned !== 'number' || Number.isNaN(returned)) {
+              throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the progress callback to return a number of pages or undefined, got ${describe(returned)}`)
+            }
+            rate = Math.max(0, Math.min(0x7fffffff, Math.round(returned)))
+          }
+        }
+        setImmediate(step)
+      } catch (error) {
+        job.close()
+        reject(translate(error))
+      }
+    })
+  })
+}
+
+/** better-sqlite3's result object; `path` and `bytes` stay readable without changing its shape. */
+function result({ totalPages, remainingPages, path, bytes }) {
+  return Object.defineProperties({ totalPages, remainingPages }, { path: { value: path }, bytes: { value: bytes } })
+}
+
+module.exports = { backup }
