@@ -29,6 +29,9 @@ impl StmtSlot {
     fn finalize(&self) {
         let raw = self.raw.replace(ptr::null_mut());
         if !raw.is_null() {
+            // Finalizing may end an aggregate midway; its JS is not called from here
+            // (this may run in a garbage collector's finalizer).
+            let _quiet = crate::functions::quiet();
             // SAFETY: `raw` came from sqlite3_prepare_v3 on a connection that is still
             // open (connections finalize every slot before closing), and the slot was
             // nulled above, so it is finalized exactly once.
@@ -67,6 +70,9 @@ pub struct Shared {
     statement_timeout: Option<Box<StatementTimeout>>,
     /// On a tenant handle: the rows its triggers wrote, for `run()`'s result.
     pub tenant_counts: OnceCell<std::sync::Arc<crate::tenant::Counts>>,
+    /// User-defined functions of this connection running JS now (see
+    /// `functions::trampoline`): the connection refuses every other use meanwhile.
+    pub(crate) callbacks: Cell<u32>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -115,6 +121,7 @@ impl Shared {
             default_safe_integers: Cell::new(safe_integers),
             statement_timeout,
             tenant_counts: OnceCell::new(),
+            callbacks: Cell::new(0),
         })
     }
 
@@ -142,8 +149,18 @@ impl Shared {
         !self.close_pending.get() && self.conn.borrow().is_some()
     }
 
+    /// Refuses any use of the connection while one of its user-defined
+    /// functions runs JS (better-sqlite3's "busy executing a query").
+    pub fn ensure_idle(&self) -> Result<()> {
+        if self.callbacks.get() > 0 {
+            return Err(crate::functions::connection_busy());
+        }
+        Ok(())
+    }
+
     /// Runs `f` on the connection, or fails with the "not open" `TypeError`.
     pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.ensure_idle()?;
         match self.conn.borrow().as_ref() {
             Some(conn) if !self.close_pending.get() => f(conn),
             _ => Err(Error::not_open()),
@@ -194,6 +211,7 @@ impl Shared {
     /// During an [`ActiveCall`] the connection only stops accepting calls; the
     /// call finalizes and closes it when it ends.
     pub fn close(&self) -> Result<()> {
+        self.ensure_idle()?;
         if self.active_calls.get() > 0 {
             self.close_pending.set(true);
             return Ok(());
@@ -216,6 +234,7 @@ impl Shared {
         conn.close().map_err(|(_, e)| Error::from(e))?;
         busy::forget(handle);
         authorizer::forget(handle);
+        crate::functions::failure::forget(handle);
         Ok(())
     }
 }
@@ -243,6 +262,9 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     // SAFETY: `db` is open.
     let extended = unsafe { ffi::sqlite3_extended_errcode(db) };
     let code = if extended & 0xff == rc & 0xff { extended } else { rc };
+    if let Some(thrown) = crate::functions::failure::take(db, &message) {
+        return thrown;
+    }
     if let Some(violation) = crate::tenant::violation(code, &message) {
         return violation;
     }

@@ -12,6 +12,7 @@ mod database;
 mod database_upkeep;
 mod defensive;
 mod errors;
+mod functions;
 mod health;
 mod js;
 mod limits;

@@ -478,6 +478,8 @@ fn call_hot(
         // The `Rc` keeps the state alive even if the statement is collected meanwhile.
         let state = LIVE.with_borrow(|live| live.slots.get(id).cloned().flatten()).ok_or_else(not_a_statement)?;
         let mut state = state.try_borrow_mut().map_err(|_| busy())?;
+        state.inner.connection_idle()?;
+        crate::functions::scratch_guard::before_hot_call(js)?;
         // Declared after `state`, so dropped first: a deferred close finalizes
         // the statement while nothing uses its handle any more.
         let call = state.inner.active_call();

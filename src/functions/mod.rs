@@ -1,0 +1,38 @@
+//! User-defined SQL functions and aggregates: better-sqlite3's `db.function()`
+//! and `db.aggregate()` (window functions too).
+//!
+//! - [`register`]: the `NativeDatabase` methods that hand a JS function to SQLite.
+//! - [`registry`]: what SQLite holds per function until it destroys it.
+//! - [`trampoline`]: the one guarded way SQLite calls into JS.
+//! - [`scalar`] and [`aggregate`]: SQLite's callbacks.
+//! - [`convert`]: `sqlite3_value` to JS, and a JS result to SQLite.
+//! - [`failure`]: what a function threw, until the statement's caller rethrows it.
+//! - [`scratch_guard`]: keeps the row scratch buffer of an outer call intact
+//!   when a function runs statements of another connection.
+//! - [`env`]: references to JS values, and the environment's teardown.
+
+mod aggregate;
+mod convert;
+mod env;
+pub mod failure;
+mod napi_raw;
+mod register;
+mod registry;
+mod scalar;
+pub mod scratch_guard;
+mod trampoline;
+
+pub use trampoline::quiet;
+
+use crate::errors::Error;
+
+/// The `TypeError` for any use of a connection from inside one of its own
+/// user-defined functions (better-sqlite3 throws the same).
+pub fn connection_busy() -> Error {
+    Error::type_error(
+        "HARDENED_CONNECTION_BUSY",
+        "This database connection is busy executing a query: a user-defined function or aggregate cannot use \
+         its own connection (prepare, exec, pragma, run statements, register functions, close) while SQLite runs \
+         it; do that work after the query returns, or on another connection",
+    )
+}
