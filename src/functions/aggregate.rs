@@ -30,7 +30,7 @@ struct Accumulator {
     window: bool,
 }
 
-fn callbacks<'a>(registered: &'a Registered) -> Result<&'a Aggregate, Failure> {
+fn callbacks(registered: &Registered) -> Result<&Aggregate, Failure> {
     match &registered.callbacks {
         Callbacks::Aggregate(aggregate) => Ok(aggregate),
         Callbacks::Scalar(_) => Err(Failure::Native(Error::hardened("HARDENED_INTERNAL", "an aggregate call reached a scalar function"))),

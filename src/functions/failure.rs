@@ -94,3 +94,20 @@ pub fn clear_all() {
     let old = KEPT.try_with(|kept| kept.try_borrow_mut().map(|mut kept| std::mem::take(&mut *kept)).ok());
     drop(old);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_error_replaces_only_the_statement_error_it_caused() {
+        let db = 0x1000 as *mut ffi::sqlite3;
+        let err = Error::type_error("HARDENED_FUNCTION_RESULT", "User-defined function f() returned an invalid value");
+        keep(db, err.message().to_string(), Thrown::Native(err.clone()));
+        assert_eq!(take(db, "no such table: t"), None);
+        assert_eq!(take(0x2000 as *mut ffi::sqlite3, err.message()), None);
+        assert_eq!(take(db, err.message()), Some(err.clone()));
+        forget(db as usize);
+        assert_eq!(take(db, err.message()), None);
+    }
+}

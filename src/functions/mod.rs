@@ -36,3 +36,21 @@ pub fn connection_busy() -> Error {
          it; do that work after the query returns, or on another connection",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::connection::Shared;
+    use rusqlite::Connection;
+
+    #[test]
+    fn a_connection_running_a_function_refuses_every_use_and_close() {
+        let shared = Shared::new(Connection::open_in_memory().unwrap(), false, None);
+        shared.callbacks.set(1);
+        assert_eq!(shared.handle().unwrap_err().code(), "HARDENED_CONNECTION_BUSY");
+        assert_eq!(shared.close().unwrap_err().code(), "HARDENED_CONNECTION_BUSY");
+        assert!(shared.is_open());
+        shared.callbacks.set(0);
+        assert!(shared.handle().is_ok());
+        shared.close().unwrap();
+    }
+}

@@ -208,3 +208,31 @@ impl NativeDatabase {
         to_js(&env, created)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    #[test]
+    fn flags_map_to_sqlite_and_refuse_direct_only_with_innocuous() {
+        let flags = FunctionFlags { deterministic: true, innocuous: true, ..Default::default() };
+        assert_eq!(flags.text_rep().unwrap(), ffi::SQLITE_UTF8 | ffi::SQLITE_DETERMINISTIC | ffi::SQLITE_INNOCUOUS);
+        let both = FunctionFlags { direct_only: true, innocuous: true, ..Default::default() };
+        assert_eq!(both.text_rep().unwrap_err().code(), "HARDENED_INVALID_ARGUMENT");
+    }
+
+    #[test]
+    fn a_statement_midway_counts_as_running_until_reset() {
+        let conn = Connection::open_in_memory().unwrap();
+        // SAFETY: the connection is open for the whole test.
+        let db = unsafe { conn.handle() };
+        let mut stmt = conn.prepare("SELECT 1 UNION ALL SELECT 2").unwrap();
+        assert!(!running_statement(db));
+        let mut rows = stmt.query([]).unwrap();
+        rows.next().unwrap();
+        assert!(running_statement(db));
+        drop(rows);
+        assert!(!running_statement(db));
+    }
+}
