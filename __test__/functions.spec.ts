@@ -127,15 +127,19 @@ describe("db.function()", () => {
       function: () => db.function("x", () => 1),
       aggregate: () => db.aggregate("y", { step: () => 1 }),
       close: () => db.close(),
+      safeIntegers: () => stmt.safeIntegers(),
+      pluck: () => stmt.pluck(),
     };
     const codes: Record<string, string> = {};
     db.function("inside", () => {
       for (const [name, attempt] of Object.entries(attempts)) {
         try { attempt(); codes[name] = "allowed"; } catch (e: any) { codes[name] = `${e.constructor.name} ${e.code}`; }
       }
-      return db.open ? 1 : 0;
+      return db.open && db.inTransaction ? 1 : 0;
     });
+    db.exec("BEGIN");
     expect(one("inside()")).toBe(1);
+    db.exec("COMMIT");
     for (const name of Object.keys(attempts)) expect([name, codes[name]]).toEqual([name, "TypeError HARDENED_CONNECTION_BUSY"]);
     expect(db.open).toBe(true);
     expect(stmt.get()).toEqual({ 1: 1 });
@@ -181,6 +185,13 @@ describe("db.function()", () => {
     expect(e.code).toBe("HARDENED_CONNECTION_BUSY");
     iterator.return!();
     expect(db.function("late", () => 1)).toBe(db);
+    // Read ahead to its end, the statement is done inside SQLite but the iterator is still open.
+    const short = db.prepare("SELECT 1 UNION ALL SELECT 2").iterate();
+    short.next();
+    short.next();
+    expect(thrown(() => db.aggregate("later", { step: () => 1 })).code).toBe("HARDENED_CONNECTION_BUSY");
+    short.return!();
+    expect(db.aggregate("later", { step: () => 1 })).toBe(db);
   });
 
   it("should check its arguments as better-sqlite3 does", () => {

@@ -158,6 +158,15 @@ impl Shared {
         Ok(())
     }
 
+    /// Whether a transaction is active; readable even from inside a user-defined function.
+    pub fn in_transaction(&self) -> bool {
+        match self.conn.borrow().as_ref() {
+            // SAFETY: the handle is open while the connection is in the cell.
+            Some(conn) if !self.close_pending.get() => unsafe { ffi::sqlite3_get_autocommit(conn.handle()) == 0 },
+            _ => false,
+        }
+    }
+
     /// Runs `f` on the connection, or fails with the "not open" `TypeError`.
     pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.ensure_idle()?;

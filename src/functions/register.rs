@@ -61,7 +61,7 @@ impl FunctionFlags {
 /// a running statement, a valid name, the teardown hook.
 fn prepare(js: Js, shared: &Rc<Shared>, name: &str) -> Result<(*mut ffi::sqlite3, CString)> {
     let db = shared.handle()?;
-    if running_statement(db) {
+    if running_statement(db) || crate::statement_class::iterating_on(shared) {
         return Err(super::connection_busy());
     }
     if name.len() > MAX_NAME_BYTES {
