@@ -99,6 +99,17 @@ export declare class NativeDatabase {
   walSize(): number
   /** The wide-file-mode warnings of the open (`permissions: "warn"`), once. */
   takeModeWarnings(): Array<string>
+  /**
+   * Registers (or replaces) the SQL function `name` taking `argCount`
+   * arguments (-1: any number) that calls `func`.
+   */
+  createFunction(name: string, func: (...args: any[]) => unknown, argCount: number, flags: FunctionFlags): void
+  /**
+   * Registers (or replaces) the SQL aggregate `name`: a window function
+   * too when `inverse` is given. `start` is the first accumulator, or a
+   * function returning it when `startIsFunction`.
+   */
+  createAggregate(name: string, start: unknown, startIsFunction: boolean, step: (...args: any[]) => unknown, inverse: ((...args: any[]) => unknown) | null, result: ((acc: any) => unknown) | null, argCount: number, flags: FunctionFlags): void
 }
 
 /** A prepared statement (internal: use `Statement` from the package). */
@@ -217,6 +228,21 @@ export interface FileReport {
   mode: number | null
   /** Size in bytes, `null` when it does not exist. */
   size: number | null
+}
+
+/** How a function behaves, as SQLite flags and argument conversion. */
+export interface FunctionFlags {
+  /** INTEGER arguments arrive as bigint; `undefined`: the database's default at registration. */
+  safeIntegers?: boolean
+  /** Same arguments, same result (`SQLITE_DETERMINISTIC`): usable in indexes and CHECK. */
+  deterministic: boolean
+  /** Only top-level SQL may call it, never a view, trigger or schema (`SQLITE_DIRECTONLY`). */
+  directOnly: boolean
+  /**
+   * Harmless even if the schema is hostile (`SQLITE_INNOCUOUS`): views, triggers,
+   * CHECK constraints and defaults may call it although `trusted_schema` is off.
+   */
+  innocuous: boolean
 }
 
 /** One check of the health report. */

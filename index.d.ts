@@ -458,6 +458,18 @@ export declare class HardenedDb {
   /** New statements read INTEGER columns as `bigint`. */
   defaultSafeIntegers(toggle?: boolean): this;
   /**
+   * Registers (or replaces) the SQL function `name`, which calls `fn` with the SQL arguments
+   * (better-sqlite3's `function()`); it takes `fn.length` arguments unless `varargs`.
+   * A JS exception it throws reaches the caller of the statement unchanged.
+   */
+  function(name: string, fn: (...args: any[]) => SqlFunctionResult): this;
+  function(name: string, options: FunctionOptions, fn: (...args: any[]) => SqlFunctionResult): this;
+  /**
+   * Registers (or replaces) the SQL aggregate `name` (better-sqlite3's `aggregate()`); with
+   * `inverse` it is also a window function (`OVER (...)`).
+   */
+  aggregate<Acc = any>(name: string, options: AggregateOptions<Acc>): this;
+  /**
    * A handle of the same statement API on its own connection to this file, whose SQL sees and
    * writes only the rows of `tenantId` in every table having the tenant column. Refused for
    * `":memory:"` and `readonly` databases (`HARDENED_TENANT_UNSUPPORTED`). See docs/security.md.
@@ -546,6 +558,38 @@ export type SqliteErrorCode =
   | `SQLITE_${string}`;
 
 /** Codes of `HardenedDbError`, and of the `TypeError`s and `RangeError`s the library throws. */
+/** What a user-defined function or an aggregate's `result()` may return. */
+export type SqlFunctionResult = number | bigint | string | ArrayBufferView | null | undefined | void;
+
+/** Options of `db.function()` (and of `db.aggregate()`). */
+export interface FunctionOptions {
+  /** Any number of arguments, rather than `fn.length`. Default `false`. */
+  varargs?: boolean;
+  /** Same arguments, same result (`SQLITE_DETERMINISTIC`): allowed in indexes and generated columns. Default `false`. */
+  deterministic?: boolean;
+  /** Only top-level SQL may call it, never a view, trigger or the schema (`SQLITE_DIRECTONLY`). Default `false`. */
+  directOnly?: boolean;
+  /** INTEGER arguments arrive as `bigint`. Default: the database's `defaultSafeIntegers()` at registration. */
+  safeIntegers?: boolean;
+  /**
+   * hardened-sqlite only: the function is harmless whatever the schema (`SQLITE_INNOCUOUS`), so views,
+   * triggers, CHECK constraints and defaults may call it (`trusted_schema` is off). Default `false`.
+   */
+  innocuous?: boolean;
+}
+
+/** Options of `db.aggregate()`. */
+export interface AggregateOptions<Acc = any> extends FunctionOptions {
+  /** The accumulator of each group, or a function returning it. Default `null`. */
+  start?: Acc | (() => Acc);
+  /** Adds a row: returns the next accumulator (`undefined` keeps it). */
+  step: (accumulator: Acc, ...args: any[]) => Acc | void;
+  /** Removes a row leaving the window; makes the aggregate a window function. */
+  inverse?: (accumulator: Acc, ...args: any[]) => Acc | void;
+  /** The aggregate's value from the accumulator. Default: the accumulator itself. */
+  result?: (accumulator: Acc) => SqlFunctionResult;
+}
+
 export type HardenedErrorCode =
   // opening
   | "HARDENED_NOT_A_DATABASE"
@@ -597,7 +641,12 @@ export type HardenedErrorCode =
   // should not happen: a bug to report
   | "HARDENED_INTERNAL"
   | "HARDENED_PANIC"
-  | "HARDENED_NODE_API";
+  | "HARDENED_NODE_API"
+  // user-defined functions
+  | "HARDENED_DATABASE_BUSY"
+  | "HARDENED_FUNCTION_RESULT"
+  | "HARDENED_FUNCTION_THREW"
+  | "HARDENED_ENVIRONMENT_ENDING";
 
 /** An error reported by SQLite; at run time `new` is optional, as in better-sqlite3. */
 export declare class SqliteError extends Error {

@@ -20,6 +20,7 @@ const io = require('./io')
 const { startCheckpointer } = require('./checkpointer')
 const { openTenant } = require('./tenant')
 const { startVerbose, traceStatement } = require('./verbose')
+const { defineFunction, defineAggregate } = require('./functions')
 
 /**
  * `busy_timeout`, `busy_timeout = N` or `busy_timeout(N)` (optionally `schema.`), as given to
@@ -247,6 +248,26 @@ class HardenedDb {
   forTenant(tenantId, options = undefined) {
     const settings = { upgradeBegin: this.#upgradeBegin, defaultTransaction: this.#defaultTransaction }
     return openTenant(this.#native, tenantId, options, settings)
+  }
+
+  /**
+   * Registers the SQL function `name` calling `fn` (better-sqlite3's
+   * `function()`): options `varargs`, `deterministic`, `directOnly`,
+   * `safeIntegers`, and `innocuous` (callable from views and triggers).
+   */
+  function(name, options, fn) {
+    wrap(() => defineFunction(this.#native, name, options, fn))
+    return this
+  }
+
+  /**
+   * Registers the SQL aggregate `name` (better-sqlite3's `aggregate()`):
+   * `{ start, step, inverse, result }` and the options of `function()`;
+   * with `inverse` it is a window function too.
+   */
+  aggregate(name, options) {
+    wrap(() => defineAggregate(this.#native, name, options))
+    return this
   }
 
   /** New statements read INTEGER columns as `bigint`. */

@@ -29,6 +29,9 @@ impl StmtSlot {
     fn finalize(&self) {
         let raw = self.raw.replace(ptr::null_mut());
         if !raw.is_null() {
+            // Finalizing may end an aggregate midway; its JS is not called from here
+            // (this may run in a garbage collector's finalizer).
+            let _quiet = crate::functions::quiet();
             // SAFETY: `raw` came from sqlite3_prepare_v3 on a connection that is still
             // open (connections finalize every slot before closing), and the slot was
             // nulled above, so it is finalized exactly once.
@@ -74,6 +77,9 @@ pub struct Shared {
     /// Backups reading from this connection; finished before it closes (SQLite
     /// refuses to close a connection with an unfinished backup).
     backups: RefCell<Vec<Weak<crate::backup::BackupSlot>>>,
+    /// User-defined functions of this connection running JS now (see
+    /// `functions::trampoline`): the connection refuses every other use meanwhile.
+    pub(crate) callbacks: Cell<u32>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -125,6 +131,7 @@ impl Shared {
             statement_log: OnceCell::new(),
             open_iterators: Cell::new(0),
             backups: RefCell::new(Vec::new()),
+            callbacks: Cell::new(0),
         })
     }
 
@@ -152,8 +159,27 @@ impl Shared {
         !self.close_pending.get() && self.conn.borrow().is_some()
     }
 
+    /// Refuses any use of the connection while one of its user-defined
+    /// functions runs JS (better-sqlite3's "busy executing a query").
+    pub fn ensure_idle(&self) -> Result<()> {
+        if self.callbacks.get() > 0 {
+            return Err(crate::functions::connection_busy());
+        }
+        Ok(())
+    }
+
+    /// Whether a transaction is active; readable even from inside a user-defined function.
+    pub fn in_transaction(&self) -> bool {
+        match self.conn.borrow().as_ref() {
+            // SAFETY: the handle is open while the connection is in the cell.
+            Some(conn) if !self.close_pending.get() => unsafe { ffi::sqlite3_get_autocommit(conn.handle()) == 0 },
+            _ => false,
+        }
+    }
+
     /// Runs `f` on the connection, or fails with the "not open" `TypeError`.
     pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.ensure_idle()?;
         match self.conn.borrow().as_ref() {
             Some(conn) if !self.close_pending.get() => f(conn),
             _ => Err(Error::not_open()),
@@ -211,6 +237,7 @@ impl Shared {
     /// During an [`ActiveCall`] the connection only stops accepting calls; the
     /// call finalizes and closes it when it ends.
     pub fn close(&self) -> Result<()> {
+        self.ensure_idle()?;
         if self.active_calls.get() > 0 {
             self.close_pending.set(true);
             return Ok(());
@@ -238,6 +265,7 @@ impl Shared {
         conn.close().map_err(|(_, e)| Error::from(e))?;
         busy::forget(handle);
         authorizer::forget(handle);
+        crate::functions::failure::forget(handle);
         Ok(())
     }
 }
@@ -265,6 +293,9 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     // SAFETY: `db` is open.
     let extended = unsafe { ffi::sqlite3_extended_errcode(db) };
     let code = if extended & 0xff == rc & 0xff { extended } else { rc };
+    if let Some(thrown) = crate::functions::failure::take(db, &message) {
+        return thrown;
+    }
     if let Some(violation) = crate::tenant::violation(code, &message) {
         return violation;
     }

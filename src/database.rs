@@ -167,8 +167,7 @@ impl NativeDatabase {
     /// Whether a transaction is active.
     #[napi(getter)]
     pub fn in_transaction(&self) -> bool {
-        // SAFETY: the handle is open (checked by `handle()`).
-        self.shared.handle().is_ok_and(|db| unsafe { ffi::sqlite3_get_autocommit(db) } == 0)
+        self.shared.in_transaction()
     }
 
     /// The path as given (or `:memory:`).

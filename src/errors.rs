@@ -48,6 +48,14 @@ pub enum Error {
         /// What was out of range and the fix.
         message: String,
     },
+    /// What a user-defined function or aggregate threw; rethrown to JS as the
+    /// very same value (see `functions::failure`).
+    Js {
+        /// The connection whose statement ran the function (its handle's address).
+        db: usize,
+        /// Which failure of that connection it was.
+        serial: u64,
+    },
 }
 
 impl Error {
@@ -78,6 +86,7 @@ impl Error {
             Error::Hardened { code, .. } | Error::Type { code, .. } | Error::Range { code, .. } => {
                 code
             }
+            Error::Js { .. } => "HARDENED_FUNCTION_THREW",
         }
     }
 
@@ -88,6 +97,7 @@ impl Error {
             | Error::Hardened { message, .. }
             | Error::Type { message, .. }
             | Error::Range { message, .. } => message,
+            Error::Js { .. } => "A user-defined function threw an exception",
         }
     }
 
@@ -171,6 +181,12 @@ unsafe fn create_js_error(env: sys::napi_env, err: &Error) -> sys::napi_value {
 /// # Safety
 /// `env` must be the live environment of the current call on this thread.
 unsafe fn throw_raw(env: sys::napi_env, err: &Error) {
+    // SAFETY: forwarded from the caller's guarantee.
+    if let Error::Js { db, serial } = err
+        && unsafe { crate::functions::failure::rethrow(env, *db, *serial) }
+    {
+        return;
+    }
     // SAFETY: forwarded from the caller's guarantee.
     unsafe {
         let value = create_js_error(env, err);

@@ -16,6 +16,7 @@ mod database_upkeep;
 mod defensive;
 mod errors;
 mod extension;
+mod functions;
 mod health;
 mod idle;
 mod js;

@@ -99,10 +99,21 @@ impl Statement {
 
     /// The live handle, or the "not open" `TypeError` once the database closed.
     pub fn raw(&self) -> Result<*mut ffi::sqlite3_stmt> {
+        self.shared.ensure_idle()?;
         match self.slot.get() {
             Some(raw) if self.shared.is_open() => Ok(raw),
             _ => Err(Error::not_open()),
         }
+    }
+
+    /// Whether it was prepared on `shared`.
+    pub fn is_on(&self, shared: &Rc<Shared>) -> bool {
+        Rc::ptr_eq(&self.shared, shared)
+    }
+
+    /// Refuses the call while a user-defined function of the connection runs JS.
+    pub fn connection_idle(&self) -> Result<()> {
+        self.shared.ensure_idle()
     }
 
     /// Marks a call that may run JS callbacks while it holds the handle: a

@@ -88,6 +88,18 @@ thread_local! {
     static LIVE: RefCell<Live> = RefCell::new(Live::default());
 }
 
+/// Whether an iterator of a statement on `shared` is open: `db.function()`
+/// refuses then, as better-sqlite3 does. (A statement in a call right now is
+/// skipped: if it runs a function of `shared`, the connection refuses anyway.)
+pub fn iterating_on(shared: &Rc<crate::connection::Shared>) -> bool {
+    LIVE.with_borrow(|live| {
+        live.slots
+            .iter()
+            .flatten()
+            .any(|state| state.try_borrow().is_ok_and(|state| state.inner.iterating && state.inner.is_on(shared)))
+    })
+}
+
 fn busy() -> Error {
     Error::type_error("HARDENED_STATEMENT_BUSY", "This statement is in use by a call that has not returned")
 }
@@ -388,7 +400,8 @@ impl NativeStatement {
     /// Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on.
     #[napi]
     pub fn set_safe_integers(&self, env: Env, on: bool) -> napi::Result<()> {
-        to_js(&env, self.state().map(|mut state| state.inner.safe_integers = on))
+        let set = self.state().and_then(|mut state| state.inner.connection_idle().map(|()| state.inner.safe_integers = on));
+        to_js(&env, set)
     }
 
     /// Whether INTEGER columns are read as bigint.
@@ -478,6 +491,8 @@ fn call_hot(
         // The `Rc` keeps the state alive even if the statement is collected meanwhile.
         let state = LIVE.with_borrow(|live| live.slots.get(id).cloned().flatten()).ok_or_else(not_a_statement)?;
         let mut state = state.try_borrow_mut().map_err(|_| busy())?;
+        state.inner.connection_idle()?;
+        crate::functions::scratch_guard::before_hot_call(js)?;
         // Declared after `state`, so dropped first: a deferred close finalizes
         // the statement while nothing uses its handle any more.
         let call = state.inner.active_call();

@@ -210,6 +210,12 @@ fn scratch_bytes(js: Js) -> Result<*mut u8> {
     Ok(scratch(js)?.data)
 }
 
+/// The scratch memory and its size, for `functions::scratch_guard` to save and
+/// restore around a user-defined function that runs other statements.
+pub fn scratch_memory(js: Js) -> Result<(*mut u8, usize)> {
+    Ok((scratch_bytes(js)?, layout::BYTES))
+}
+
 /// Writes `value` at byte `offset` of the scratch buffer `data`.
 ///
 /// # Safety

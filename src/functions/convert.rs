@@ -1,0 +1,139 @@
+//! Values across a user-defined function: SQLite arguments become JS values
+//! the way row values do, and the JS result becomes SQLite's the way
+//! better-sqlite3 converts it.
+
+use napi::sys::napi_value;
+use rusqlite::ffi;
+
+use super::napi_raw;
+use crate::errors::{Error, Result};
+use crate::js::{Js, Kind};
+use crate::values::MAX_SAFE_INTEGER;
+
+/// Appends the JS values of the `argc` arguments at `argv` to `out`.
+///
+/// An INTEGER is a bigint with `safe_integers`, else a number, or a
+/// `RangeError` beyond ±2^53 (never silently rounded, as for rows); a BLOB is
+/// a `Buffer` (a copy).
+///
+/// # Safety
+/// `argv` must hold `argc` live values (SQLite's arguments of the running call).
+pub unsafe fn arguments(
+    js: Js,
+    argc: i32,
+    argv: *mut *mut ffi::sqlite3_value,
+    safe_integers: bool,
+    name: &str,
+    out: &mut Vec<napi_value>,
+) -> Result<()> {
+    for i in 0..argc.max(0) as usize {
+        // SAFETY: the caller's guarantee; `i < argc`.
+        let value = unsafe { *argv.add(i) };
+        out.push(argument(js, value, safe_integers, || format!("Argument {} of user-defined function {name}()", i + 1))?);
+    }
+    Ok(())
+}
+
+fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, what: impl Fn() -> String) -> Result<napi_value> {
+    // SAFETY (every value call below): `value` is a live argument of the running
+    // call; text and blob pointers stay valid until the next call on it, and are
+    // copied into JS at once.
+    match unsafe { ffi::sqlite3_value_type(value) } {
+        ffi::SQLITE_INTEGER => {
+            let v = unsafe { ffi::sqlite3_value_int64(value) };
+            if safe_integers {
+                napi_raw::bigint(js, v)
+            } else if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&v) {
+                napi_raw::double(js, v as f64)
+            } else {
+                Err(Error::range(
+                    "HARDENED_INTEGER_OVERFLOW",
+                    format!(
+                        "{} is {v}, beyond JavaScript's safe integer range (±2^53); register the function with \
+                         {{ safeIntegers: true }} to receive it as a BigInt",
+                        what()
+                    ),
+                ))
+            }
+        }
+        ffi::SQLITE_FLOAT => napi_raw::double(js, unsafe { ffi::sqlite3_value_double(value) }),
+        ffi::SQLITE_TEXT => {
+            let ptr = unsafe { ffi::sqlite3_value_text(value) };
+            let len = unsafe { ffi::sqlite3_value_bytes(value) } as usize;
+            let text = if ptr.is_null() { &[][..] } else { unsafe { std::slice::from_raw_parts(ptr, len) } };
+            js.text(text)
+        }
+        ffi::SQLITE_BLOB => {
+            let ptr = unsafe { ffi::sqlite3_value_blob(value) };
+            let len = unsafe { ffi::sqlite3_value_bytes(value) } as usize;
+            let bytes = if ptr.is_null() || len == 0 {
+                &[][..]
+            } else {
+                unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }
+            };
+            js.buffer(bytes)
+        }
+        _ => js.null(),
+    }
+}
+
+/// Sets the result of `ctx` from the JS `value` a function returned, as
+/// better-sqlite3 does: a number is a REAL, a bigint an INTEGER (a
+/// `RangeError` beyond 64 bits), a string TEXT, a `Buffer` or other
+/// `ArrayBufferView` a BLOB, `null` and `undefined` NULL; anything else
+/// (booleans included) is a `TypeError`.
+pub fn set_result(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, name: &str) -> Result<()> {
+    // SAFETY (every result call below): `ctx` is the live context of the running
+    // call; SQLite copies text and blob bytes (SQLITE_TRANSIENT) before returning.
+    match js.kind(value)? {
+        Kind::Number => unsafe { ffi::sqlite3_result_double(ctx, js.number(value)?) },
+        Kind::BigInt => match js.bigint(value)? {
+            Some(v) => unsafe { ffi::sqlite3_result_int64(ctx, v) },
+            None => {
+                return Err(Error::range(
+                    "HARDENED_FUNCTION_RESULT",
+                    format!(
+                        "User-defined function {name}() returned a bigint that was too big for SQLite's 64-bit \
+                         integers; return it as a string instead"
+                    ),
+                ));
+            }
+        },
+        Kind::String => {
+            let mut text = Vec::new();
+            js.string_into(value, &mut text)?;
+            unsafe {
+                ffi::sqlite3_result_text64(
+                    ctx,
+                    text.as_ptr().cast(),
+                    text.len() as u64,
+                    ffi::SQLITE_TRANSIENT(),
+                    ffi::SQLITE_UTF8 as u8,
+                )
+            }
+        }
+        Kind::Null | Kind::Undefined => unsafe { ffi::sqlite3_result_null(ctx) },
+        kind => match (kind == Kind::Object).then(|| napi_raw::view_bytes(js, value)).transpose()?.flatten() {
+            Some(bytes) => unsafe {
+                ffi::sqlite3_result_blob64(ctx, bytes.as_ptr().cast(), bytes.len() as u64, ffi::SQLITE_TRANSIENT())
+            },
+            None => return Err(invalid_result(name, kind)),
+        },
+    }
+    Ok(())
+}
+
+fn invalid_result(name: &str, kind: Kind) -> Error {
+    let got = match kind {
+        Kind::Boolean => "a boolean",
+        Kind::Object => "an object",
+        _ => "a symbol or function",
+    };
+    Error::type_error(
+        "HARDENED_FUNCTION_RESULT",
+        format!(
+            "User-defined function {name}() returned an invalid value ({got}); return a number, bigint, string, \
+             Buffer/Uint8Array, null or undefined (convert booleans with Number(), objects with JSON.stringify())"
+        ),
+    )
+}

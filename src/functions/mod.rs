@@ -1,0 +1,56 @@
+//! User-defined SQL functions and aggregates: better-sqlite3's `db.function()`
+//! and `db.aggregate()` (window functions too).
+//!
+//! - [`register`]: the `NativeDatabase` methods that hand a JS function to SQLite.
+//! - [`registry`]: what SQLite holds per function until it destroys it.
+//! - [`trampoline`]: the one guarded way SQLite calls into JS.
+//! - [`scalar`] and [`aggregate`]: SQLite's callbacks.
+//! - [`convert`]: `sqlite3_value` to JS, and a JS result to SQLite.
+//! - [`failure`]: what a function threw, until the statement's caller rethrows it.
+//! - [`scratch_guard`]: keeps the row scratch buffer of an outer call intact
+//!   when a function runs statements of another connection.
+//! - [`env`]: references to JS values, and the environment's teardown.
+
+mod aggregate;
+mod convert;
+mod env;
+pub mod failure;
+mod napi_raw;
+mod register;
+mod registry;
+mod scalar;
+pub mod scratch_guard;
+mod trampoline;
+
+pub use trampoline::quiet;
+
+use crate::errors::Error;
+
+/// The `TypeError` for any use of a connection from inside one of its own
+/// user-defined functions (better-sqlite3 throws the same).
+pub fn connection_busy() -> Error {
+    Error::type_error(
+        "HARDENED_DATABASE_BUSY",
+        "This database connection is busy executing a query: a user-defined function or aggregate cannot use \
+         its own connection (prepare, exec, pragma, run statements, register functions, close) while SQLite runs \
+         it; do that work after the query returns, or on another connection",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::connection::Shared;
+    use rusqlite::Connection;
+
+    #[test]
+    fn a_connection_running_a_function_refuses_every_use_and_close() {
+        let shared = Shared::new(Connection::open_in_memory().unwrap(), false, None);
+        shared.callbacks.set(1);
+        assert_eq!(shared.handle().unwrap_err().code(), "HARDENED_DATABASE_BUSY");
+        assert_eq!(shared.close().unwrap_err().code(), "HARDENED_DATABASE_BUSY");
+        assert!(shared.is_open());
+        shared.callbacks.set(0);
+        assert!(shared.handle().is_ok());
+        shared.close().unwrap();
+    }
+}
