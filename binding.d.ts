@@ -110,6 +110,14 @@ export declare class NativeDatabase {
    * function returning it when `startIsFunction`.
    */
   createAggregate(name: string, start: unknown, startIsFunction: boolean, step: (...args: any[]) => unknown, inverse: ((...args: any[]) => unknown) | null, result: ((acc: any) => unknown) | null, argCount: number, flags: FunctionFlags): void
+  /**
+   * Registers (or replaces) the virtual table module `name`. `factory`
+   * receives `(module, database, table, ...moduleArguments)` and returns
+   * `[sql, rows, parameters, safeIntegers, directOnly, innocuous]` (see
+   * lib/table.js). `eponymous`: the table `name` exists at once and CREATE
+   * VIRTUAL TABLE refuses the module; else only CREATE VIRTUAL TABLE makes tables.
+   */
+  createTable(name: string, factory: (...args: string[]) => unknown[], eponymous: boolean): void
 }
 
 /** A prepared statement (internal: use `Statement` from the package). */

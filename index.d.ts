@@ -470,6 +470,14 @@ export declare class HardenedDb {
    */
   aggregate<Acc = any>(name: string, options: AggregateOptions<Acc>): this;
   /**
+   * Registers (or replaces) the virtual table `name` (better-sqlite3's `table()`), whose rows the
+   * `rows` generator yields. A definition object makes a table-valued function
+   * (`SELECT * FROM name(args)`); a factory returning one makes a module for
+   * `CREATE VIRTUAL TABLE x USING name(args)`, called with the module arguments and
+   * `this` = `{ module, database, table }`.
+   */
+  table(name: string, definition: VirtualTableOptions | ((this: VirtualTableFactoryThis, ...args: string[]) => VirtualTableOptions)): this;
+  /**
    * A handle of the same statement API on its own connection to this file, whose SQL sees and
    * writes only the rows of `tenantId` in every table having the tenant column. Refused for
    * `":memory:"` and `readonly` databases (`HARDENED_TENANT_UNSUPPORTED`). See docs/security.md.
@@ -590,6 +598,35 @@ export interface AggregateOptions<Acc = any> extends FunctionOptions {
   result?: (accumulator: Acc) => SqlFunctionResult;
 }
 
+/** A table definition of `db.table()` (@types/better-sqlite3's `VirtualTableOptions`). */
+export interface VirtualTableOptions {
+  /** Yields each row: an array of column values in `columns` order, or an object keyed by column. */
+  rows: (...params: any[]) => Generator<unknown[] | Record<string, unknown>, void, unknown>;
+  /** The column names (at least one, distinct). */
+  columns: string[];
+  /** Names of the parameters (hidden columns, at most 32). Default: `$1`, `$2`, ... by `rows.length`. */
+  parameters?: string[];
+  /** INTEGER parameters arrive as `bigint`. Default: the database's `defaultSafeIntegers()` when a table is connected. */
+  safeIntegers?: boolean;
+  /** Only top-level SQL may use it, never a view, trigger or the schema (`SQLITE_VTAB_DIRECTONLY`). Default `false`. */
+  directOnly?: boolean;
+  /**
+   * hardened-sqlite only: views and triggers may use it although `trusted_schema` is off
+   * (`SQLITE_VTAB_INNOCUOUS`); declare it only for a table harmless to read. Default `false`.
+   */
+  innocuous?: boolean;
+}
+
+/** `this` of a `db.table()` factory. */
+export interface VirtualTableFactoryThis {
+  /** The module name given to `db.table()`. */
+  module: string;
+  /** The schema of the new table (`"main"`, `"temp"` or an attached name). */
+  database: string;
+  /** The name of the table being created. */
+  table: string;
+}
+
 export type HardenedErrorCode =
   // opening
   | "HARDENED_NOT_A_DATABASE"
@@ -645,6 +682,7 @@ export type HardenedErrorCode =
   // user-defined functions
   | "HARDENED_DATABASE_BUSY"
   | "HARDENED_FUNCTION_RESULT"
+  | "HARDENED_TABLE_ROW"
   | "HARDENED_FUNCTION_THREW"
   | "HARDENED_ENVIRONMENT_ENDING";
 
@@ -677,6 +715,7 @@ type ModuleStatement<P extends unknown[], R> = Statement<P, R>;
 type ModuleRunResult = RunResult;
 type ModuleColumnDefinition = ColumnDefinition;
 type ModuleTransaction<F extends (...args: any[]) => any> = Transaction<F>;
+type ModuleVirtualTableOptions = VirtualTableOptions;
 
 /**
  * @types/better-sqlite3's names, for code written against it: with
@@ -698,6 +737,8 @@ export declare namespace HardenedDb {
   type ColumnDefinition = ModuleColumnDefinition;
   /** A transaction function and its variants. */
   type Transaction<F extends (...args: any[]) => any = (...args: any[]) => any> = ModuleTransaction<F>;
+  /** A table definition of `db.table()`: `VirtualTableOptions`. */
+  type VirtualTableOptions = ModuleVirtualTableOptions;
   /** Options of `db.pragma()`. */
   interface PragmaOptions {
     simple?: boolean | undefined;

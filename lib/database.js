@@ -21,6 +21,7 @@ const { startCheckpointer } = require('./checkpointer')
 const { openTenant } = require('./tenant')
 const { startVerbose, traceStatement } = require('./verbose')
 const { defineFunction, defineAggregate } = require('./functions')
+const { defineTable } = require('./table')
 
 /**
  * `busy_timeout`, `busy_timeout = N` or `busy_timeout(N)` (optionally `schema.`), as given to
@@ -267,6 +268,17 @@ class HardenedDb {
    */
   aggregate(name, options) {
     wrap(() => defineAggregate(this.#native, name, options))
+    return this
+  }
+
+  /**
+   * Registers the virtual table `name` (better-sqlite3's `table()`): a
+   * definition `{ columns, rows, parameters, safeIntegers, directOnly,
+   * innocuous }` makes a table-valued function, a factory returning one a
+   * module for CREATE VIRTUAL TABLE. Rows come from the `rows` generator.
+   */
+  table(name, definition) {
+    wrap(() => defineTable(this.#native, name, definition))
     return this
   }
 

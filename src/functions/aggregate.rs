@@ -33,7 +33,7 @@ struct Accumulator {
 fn callbacks(registered: &Registered) -> Result<&Aggregate, Failure> {
     match &registered.callbacks {
         Callbacks::Aggregate(aggregate) => Ok(aggregate),
-        Callbacks::Scalar(_) => Err(Failure::Native(Error::hardened("HARDENED_INTERNAL", "an aggregate call reached a scalar function"))),
+        _ => Err(Failure::Native(Error::hardened("HARDENED_INTERNAL", "an aggregate call reached another registration"))),
     }
 }
 

@@ -34,7 +34,8 @@ pub unsafe fn arguments(
     Ok(())
 }
 
-fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, what: impl Fn() -> String) -> Result<napi_value> {
+/// The JS value of one SQLite value (see [`arguments`]); `what` names it for an error.
+pub fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, what: impl Fn() -> String) -> Result<napi_value> {
     // SAFETY (every value call below): `value` is a live argument of the running
     // call; text and blob pointers stay valid until the next call on it, and are
     // copied into JS at once.
@@ -49,7 +50,7 @@ fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, what: i
                 Err(Error::range(
                     "HARDENED_INTEGER_OVERFLOW",
                     format!(
-                        "{} is {v}, beyond JavaScript's safe integer range (±2^53); register the function with \
+                        "{} is {v}, beyond JavaScript's safe integer range (±2^53); register it with \
                          {{ safeIntegers: true }} to receive it as a BigInt",
                         what()
                     ),
@@ -83,6 +84,45 @@ fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, what: i
 /// `ArrayBufferView` a BLOB, `null` and `undefined` NULL; anything else
 /// (booleans included) is a `TypeError`.
 pub fn set_result(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, name: &str) -> Result<()> {
+    set_value(js, ctx, value, Source::Function(name))
+}
+
+/// Who gave a JS value to SQLite, for messages.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// A user-defined function (or aggregate) of this name returned it.
+    Function(&'a str),
+    /// The rows() generator of this virtual table module yielded it.
+    Table(&'a str),
+}
+
+impl Source<'_> {
+    /// "User-defined function f() returned" or "Virtual table module "t" yielded".
+    fn gave(self) -> String {
+        match self {
+            Source::Function(name) => format!("User-defined function {name}() returned"),
+            Source::Table(name) => format!("Virtual table module \"{name}\" yielded"),
+        }
+    }
+
+    /// The error code of an invalid value.
+    fn code(self) -> &'static str {
+        match self {
+            Source::Function(_) => "HARDENED_FUNCTION_RESULT",
+            Source::Table(_) => "HARDENED_TABLE_ROW",
+        }
+    }
+
+    fn fix(self) -> &'static str {
+        match self {
+            Source::Function(_) => "return",
+            Source::Table(_) => "yield",
+        }
+    }
+}
+
+/// [`set_result`] for any [`Source`] (a virtual table's column value too).
+pub fn set_value(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, source: Source) -> Result<()> {
     // SAFETY (every result call below): `ctx` is the live context of the running
     // call; SQLite copies text and blob bytes (SQLITE_TRANSIENT) before returning.
     match js.kind(value)? {
@@ -91,10 +131,11 @@ pub fn set_result(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, nam
             Some(v) => unsafe { ffi::sqlite3_result_int64(ctx, v) },
             None => {
                 return Err(Error::range(
-                    "HARDENED_FUNCTION_RESULT",
+                    source.code(),
                     format!(
-                        "User-defined function {name}() returned a bigint that was too big for SQLite's 64-bit \
-                         integers; return it as a string instead"
+                        "{} a bigint that was too big for SQLite's 64-bit integers; {} it as a string instead",
+                        source.gave(),
+                        source.fix()
                     ),
                 ));
             }
@@ -117,23 +158,25 @@ pub fn set_result(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, nam
             Some(bytes) => unsafe {
                 ffi::sqlite3_result_blob64(ctx, bytes.as_ptr().cast(), bytes.len() as u64, ffi::SQLITE_TRANSIENT())
             },
-            None => return Err(invalid_result(name, kind)),
+            None => return Err(invalid_result(source, kind)),
         },
     }
     Ok(())
 }
 
-fn invalid_result(name: &str, kind: Kind) -> Error {
+fn invalid_result(source: Source, kind: Kind) -> Error {
     let got = match kind {
         Kind::Boolean => "a boolean",
         Kind::Object => "an object",
         _ => "a symbol or function",
     };
     Error::type_error(
-        "HARDENED_FUNCTION_RESULT",
+        source.code(),
         format!(
-            "User-defined function {name}() returned an invalid value ({got}); return a number, bigint, string, \
-             Buffer/Uint8Array, null or undefined (convert booleans with Number(), objects with JSON.stringify())"
+            "{} an invalid value ({got}); {} a number, bigint, string, Buffer/Uint8Array, null or undefined \
+             (convert booleans with Number(), objects with JSON.stringify())",
+            source.gave(),
+            source.fix()
         ),
     )
 }

@@ -96,9 +96,16 @@ pub enum Called {
 
 /// Calls `function(...args)` with `undefined` as `this`, catching its exception.
 pub fn call(js: Js, function: napi_value, args: &[napi_value]) -> Result<Called> {
+    let mut receiver = ptr::null_mut();
+    check(unsafe { sys::napi_get_undefined(js.raw_env(), &mut receiver) })?;
+    call_on(js, receiver, function, args)
+}
+
+/// Calls `function(...args)` with `receiver` as `this` (a method such as an
+/// iterator's `next()`), catching its exception.
+pub fn call_on(js: Js, receiver: napi_value, function: napi_value, args: &[napi_value]) -> Result<Called> {
     let env = js.raw_env();
-    let (mut receiver, mut result) = (ptr::null_mut(), ptr::null_mut());
-    check(unsafe { sys::napi_get_undefined(env, &mut receiver) })?;
+    let mut result = ptr::null_mut();
     let status = unsafe { sys::napi_call_function(env, receiver, function, args.len(), args.as_ptr(), &mut result) };
     if let Some(thrown) = take_exception(js)? {
         return Ok(Called::Threw(thrown));

@@ -79,7 +79,7 @@ fn prepare(js: Js, shared: &Rc<Shared>, name: &str) -> Result<(*mut ffi::sqlite3
 
 /// Whether a statement of `db` is midway (an open iterator): better-sqlite3
 /// refuses to register functions then, and SQLite refuses to replace one.
-fn running_statement(db: *mut ffi::sqlite3) -> bool {
+pub(super) fn running_statement(db: *mut ffi::sqlite3) -> bool {
     let mut stmt = std::ptr::null_mut();
     loop {
         // SAFETY: `db` is open; `stmt` is null or a statement of `db` returned by the

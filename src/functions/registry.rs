@@ -30,6 +30,9 @@ pub enum Callbacks {
     Scalar(JsRef),
     /// `db.aggregate(name, { start, step, inverse, result })`.
     Aggregate(Aggregate),
+    /// `db.table(name, definition)`: the factory lib/table.js made, which
+    /// returns a parsed table definition (see `super::table`).
+    Table(JsRef),
 }
 
 /// The callbacks of an aggregate (a window function when `inverse` is set).
@@ -53,6 +56,15 @@ pub enum Start {
 }
 
 impl Registered {
+    /// What it is, for messages: `User-defined function f()` or
+    /// `Virtual table module "t"` (better-sqlite3's wording).
+    pub fn label(&self) -> String {
+        match self.callbacks {
+            Callbacks::Table(_) => format!("Virtual table module \"{}\"", self.name),
+            _ => format!("User-defined function {}()", self.name),
+        }
+    }
+
     /// Hands the registration to SQLite as a function's user data.
     pub fn into_user_data(self) -> *mut std::ffi::c_void {
         Box::into_raw(Box::new(self)).cast()

@@ -1,5 +1,5 @@
 //! The one guarded way SQLite calls into JS (user-defined functions and
-//! aggregates; later virtual tables, progress and busy callbacks).
+//! aggregates, virtual tables; later progress and busy callbacks).
 //!
 //! [`run`] catches panics, refuses to call JS when the environment is tearing
 //! down, the connection closed or SQLite is finalizing (which may happen in a
@@ -93,13 +93,13 @@ pub fn may_call_js(registered: &Registered) -> Result<Rc<Shared>, Error> {
     if !env::is_alive(registered.env) {
         return Err(Error::hardened(
             "HARDENED_ENVIRONMENT_ENDING",
-            format!("User-defined function {}() was not called: its JavaScript environment is shutting down", registered.name),
+            format!("{} was not called: its JavaScript environment is shutting down", registered.label()),
         ));
     }
     if QUIET.get() > 0 {
         return Err(Error::hardened(
             "HARDENED_INTERNAL",
-            format!("User-defined function {}() was not called: SQLite is finalizing the statement", registered.name),
+            format!("{} was not called: SQLite is finalizing the statement", registered.label()),
         ));
     }
     match registered.shared.upgrade() {
@@ -135,6 +135,26 @@ pub unsafe fn run(ctx: *mut ffi::sqlite3_context, body: impl FnOnce(&Call) -> Re
     let registered = unsafe { registered(ctx) };
     // SAFETY: `ctx` is a live context.
     let db = unsafe { ffi::sqlite3_context_db_handle(ctx) };
+    // SAFETY: `registered` is live for the call and `db` is its connection.
+    if let Err(message) = unsafe { guard(registered, db, body) } {
+        // SAFETY: `ctx` is live; SQLite copies the message (its length is given).
+        unsafe { ffi::sqlite3_result_error(ctx, message.as_ptr().cast(), message.len() as i32) };
+    }
+}
+
+/// Runs `body` under every guard (see the module docs) for any callback of
+/// `registered` on connection `db` (a function, or a virtual table's
+/// xConnect/xFilter/xNext/xColumn). On failure the failure is kept for the
+/// statement's caller and the message to report to SQLite is returned.
+///
+/// # Safety
+/// `registered` must stay alive for the call, and `db` be the open connection
+/// SQLite runs the callback for.
+pub unsafe fn guard(
+    registered: &Registered,
+    db: *mut ffi::sqlite3,
+    body: impl FnOnce(&Call) -> Result<(), Failure>,
+) -> Result<(), String> {
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), Thrown> {
         let shared = may_call_js(registered).map_err(Thrown::Native)?;
         // SAFETY: `may_call_js` checked the environment is alive, and SQLite calls
@@ -161,18 +181,17 @@ pub unsafe fn run(ctx: *mut ffi::sqlite3_context, body: impl FnOnce(&Call) -> Re
         kept.map_or(Ok(()), Err)
     }));
     let thrown = match outcome {
-        Ok(Ok(())) => return,
+        Ok(Ok(())) => return Ok(()),
         Ok(Err(thrown)) => thrown,
         Err(_) => Thrown::Native(Error::hardened(
             "HARDENED_PANIC",
-            format!("hardened-sqlite panicked in user-defined function {}(); please report this as a bug", registered.name),
+            format!("hardened-sqlite panicked in {}; please report this as a bug", registered.label()),
         )),
     };
     let message = match &thrown {
-        Thrown::Js(_) => format!("User-defined function {}() threw an exception", registered.name),
+        Thrown::Js(_) => format!("{} threw an exception", registered.label()),
         Thrown::Native(err) => err.message().to_string(),
     };
-    // SAFETY: `ctx` is live; SQLite copies the message (its length is given).
-    unsafe { ffi::sqlite3_result_error(ctx, message.as_ptr().cast(), message.len() as i32) };
-    failure::keep(db, message, thrown);
+    failure::keep(db, message.clone(), thrown);
+    Err(message)
 }

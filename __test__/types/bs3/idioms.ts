@@ -22,3 +22,5 @@ try { db.exec("nonsense"); } catch (e) { if (e instanceof Database.SqliteError) 
 void db.backup("backup.db").then((meta: Database.BackupMetadata) => meta.totalPages - meta.remainingPages);
 console.log(user, all, id, cols, simple, owner, db.name, db.memory, db.readonly, db.open, db.inTransaction);
 db.close();
+const vtab: Database.VirtualTableOptions = { columns: ["n"], *rows(limit: number) { for (let n = 0; n < limit; n++) yield [n]; } };
+db.table("numbers", vtab).table("words", (sep: string) => ({ columns: ["w"], parameters: ["text"], *rows(text: string) { yield* text.split(sep).map((w) => ({ w })); } }));
