@@ -286,6 +286,9 @@ describe("lifetime", () => {
         let it = db.prepare("SELECT * FROM t").iterate();
         it.next();
         it = null;
+        const ended = db.prepare("SELECT * FROM t").iterate();
+        ended.next();
+        ended.return();
         const other = new HardenedDb(":memory:");
         other.table("t", definition);
         const open = other.prepare("SELECT * FROM t").iterate();
@@ -301,9 +304,29 @@ describe("lifetime", () => {
         done();
       `);
       const result = JSON.parse(out);
-      expect(result.started).toBe(202);
+      expect(result.started).toBe(203);
       expect(result.allReleased).toBe(true);
       expect(result.error).toBe("HARDENED_NOT_OPEN");
+    });
+
+    it(`should not crash when a worker ends with a scan of a virtual table open under ${runtime}`, () => {
+      const out = crashFree(runtime, `
+        const { Worker } = require("node:worker_threads");
+        const worker = new Worker(\`
+          const { HardenedDb } = require(\${JSON.stringify(process.cwd())});
+          const db = new HardenedDb(":memory:");
+          db.table("t", { columns: ["x"], *rows(n) { for (let i = 0; ; i++) yield [i * n]; } });
+          db.table("f", (k) => ({ columns: ["k"], *rows() { yield [k]; } }));
+          db.exec("CREATE VIRTUAL TABLE made USING f(7)");
+          const it = db.prepare("SELECT * FROM t(2)").pluck().iterate();
+          it.next(); it.next();
+          require("node:worker_threads").parentPort.postMessage(it.next().value + ":" + db.prepare("SELECT k FROM made").pluck().get());
+        \`, { eval: true });
+        worker.on("message", (m) => console.log("got " + m));
+        worker.on("exit", (code) => console.log("exit " + code));
+      `);
+      expect(out).toContain("got 4:7");
+      expect(out).toContain("exit 0");
     });
 
     it(`should not crash when the environment ends with a scan open under ${runtime}`, () => {

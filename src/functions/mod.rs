@@ -36,9 +36,9 @@ use crate::errors::Error;
 pub fn connection_busy() -> Error {
     Error::type_error(
         "HARDENED_DATABASE_BUSY",
-        "This database connection is busy executing a query: a user-defined function or aggregate cannot use \
-         its own connection (prepare, exec, pragma, run statements, register functions, close) while SQLite runs \
-         it; do that work after the query returns, or on another connection",
+        "This database connection is busy executing a query: a user-defined function, aggregate or virtual \
+         table cannot use its own connection (prepare, exec, pragma, run statements, register functions or \
+         tables, close) while SQLite runs it; do that work after the query returns, or on another connection",
     )
 }
 
