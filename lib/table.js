@@ -4,7 +4,7 @@
  * come from a generator function, with its checks and messages. A definition
  * object makes an eponymous table (`SELECT * FROM name(args)`); a factory
  * function makes a module for `CREATE VIRTUAL TABLE x USING name(args)`.
- * The native side (src/functions/table.rs) calls the parsed definition's
+ * The native side (src/functions/table/) calls the parsed definition's
  * generator through the same guarded trampoline as user-defined functions.
  */
 const { typeError } = require('./errors')

@@ -5,8 +5,7 @@
 //! - [`registry`]: what SQLite holds per function until it destroys it.
 //! - [`trampoline`]: the one guarded way SQLite calls into JS.
 //! - [`scalar`] and [`aggregate`]: SQLite's callbacks.
-//! - [`table`], [`table_plan`], [`table_register`]: virtual tables whose rows
-//!   come from a JS generator.
+//! - [`table`]: virtual tables whose rows come from a JS generator.
 //! - [`convert`]: `sqlite3_value` to JS, and a JS result to SQLite.
 //! - [`failure`]: what a function threw, until the statement's caller rethrows it.
 //! - [`scratch_guard`]: keeps the row scratch buffer of an outer call intact
@@ -23,8 +22,6 @@ mod registry;
 mod scalar;
 pub mod scratch_guard;
 mod table;
-mod table_plan;
-mod table_register;
 mod trampoline;
 
 pub use trampoline::quiet;

@@ -9,9 +9,9 @@ use napi::Env;
 use napi_derive::napi;
 use rusqlite::ffi;
 
-use super::env::{self, JsRef};
-use super::registry::{self, Callbacks, Registered};
-use super::{napi_raw, register, table};
+use super::super::env::{self, JsRef};
+use super::super::registry::{self, Callbacks, Registered};
+use super::super::{napi_raw, register};
 use crate::connection::last_error;
 use crate::database::NativeDatabase;
 use crate::errors::{Error, Result, to_js};
@@ -30,7 +30,7 @@ impl NativeDatabase {
         let created = (|| {
             let db = self.shared.handle()?;
             if register::running_statement(db) || crate::statement_class::iterating_on(&self.shared) {
-                return Err(super::connection_busy());
+                return Err(super::super::connection_busy());
             }
             let c_name = CString::new(name.as_str()).map_err(|_| {
                 Error::type_error("HARDENED_INVALID_ARGUMENT", "The virtual table module name contains a NUL character")
@@ -46,7 +46,7 @@ impl NativeDatabase {
                 safe_integers: self.shared.default_safe_integers.get(),
                 callbacks: Callbacks::Table(JsRef::new(js, factory.0)?),
             };
-            let module: &'static ffi::sqlite3_module = if eponymous { &table::EPONYMOUS_MODULE } else { &table::MODULE };
+            let module: &'static ffi::sqlite3_module = if eponymous { &super::EPONYMOUS_MODULE } else { &super::MODULE };
             // SAFETY: `db` is open; `c_name` outlives the call; the module is static;
             // the client data is a `Registered` SQLite owns from here and frees with
             // `x_destroy` (also if this fails).
