@@ -62,6 +62,7 @@ fn definition(call: &Call, argc: c_int, argv: *const *const c_char) -> Result<De
     })
 }
 
+/// xCreate (CREATE VIRTUAL TABLE of a factory's module): as xConnect.
 pub(super) unsafe extern "C" fn x_create(
     db: *mut ffi::sqlite3,
     aux: *mut c_void,

@@ -116,6 +116,7 @@ pub(super) unsafe fn set_error(vtab: *mut ffi::sqlite3_vtab, message: &str) {
 }
 
 
+/// Plans a scan (see [`plan`]): parameters by `=` only, handed to xFilter.
 unsafe extern "C" fn x_best_index(vtab: *mut ffi::sqlite3_vtab, info: *mut ffi::sqlite3_index_info) -> c_int {
     // SAFETY: SQLite passes a live table of this module and a live plan request.
     let (table, info) = unsafe { (&*vtab.cast::<VTab>(), &mut *info) };

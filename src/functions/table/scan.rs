@@ -24,11 +24,13 @@ struct Cursor {
     iterator: Option<(JsRef, JsRef)>,
     /// The current row: `[...parameters, ...columns]`.
     row: Option<JsRef>,
+    /// The generator ended (or a parameter was NULL): no current row.
     done: bool,
+    /// The current row's rowid: 1, 2, ... in yield order.
     rowid: i64,
 }
 
-
+/// Starts a cursor with no scan yet.
 pub(super) unsafe extern "C" fn x_open(_vtab: *mut ffi::sqlite3_vtab, out: *mut *mut ffi::sqlite3_vtab_cursor) -> c_int {
     let cursor = Box::new(Cursor {
         base: ffi::sqlite3_vtab_cursor { pVtab: ptr::null_mut() },
@@ -151,6 +153,7 @@ fn advance(call: &Call, state: &mut Cursor) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Advances the scan to the generator's next row.
 pub(super) unsafe extern "C" fn x_next(cursor: *mut ffi::sqlite3_vtab_cursor) -> c_int {
     // SAFETY: SQLite passes a live cursor of this module.
     let (vtab, (state, table, registered)) = unsafe { ((*cursor).pVtab, parts(cursor)) };
@@ -158,6 +161,7 @@ pub(super) unsafe extern "C" fn x_next(cursor: *mut ffi::sqlite3_vtab_cursor) ->
     unsafe { guarded(vtab, table, registered, |call| advance(call, state)) }
 }
 
+/// Whether the scan is over.
 pub(super) unsafe extern "C" fn x_eof(cursor: *mut ffi::sqlite3_vtab_cursor) -> c_int {
     // SAFETY: SQLite passes a live cursor of this module.
     c_int::from(unsafe { (*cursor.cast::<Cursor>()).done })
@@ -191,6 +195,7 @@ pub(super) unsafe extern "C" fn x_column(cursor: *mut ffi::sqlite3_vtab_cursor, 
     }
 }
 
+/// The current row's rowid.
 pub(super) unsafe extern "C" fn x_rowid(cursor: *mut ffi::sqlite3_vtab_cursor, out: *mut ffi::sqlite3_int64) -> c_int {
     // SAFETY: SQLite passes a live cursor of this module and an out pointer.
     unsafe { *out = (*cursor.cast::<Cursor>()).rowid };
