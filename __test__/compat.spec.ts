@@ -5,29 +5,10 @@
 // package, and the two outcomes must be equal.
 import { describe, it, expect, afterEach } from "bun:test";
 import { readdirSync } from "node:fs";
-import { tempDir, thrown, runScript, PACKAGE_ROOT } from "./helpers";
+import { tempDir, thrown, runScript, oracle, PACKAGE_ROOT } from "./helpers";
 
 const Database = require("../index.js");
 const { HardenedDb, SqliteError, HardenedDbError, Statement, sqliteVersion } = Database;
-
-/**
- * Runs `scenario` (the body of `(Database) => { ...; return outcome }`) under Node with
- * better-sqlite3 and with hardened-sqlite; returns both outcomes, as JSON (bigints as "123n").
- */
-function oracle(scenario: string): { bs3: unknown; ours: unknown } {
-  const code = `
-    const run = (Database) => { ${scenario} };
-    const json = (v) => JSON.parse(JSON.stringify(v, (k, x) => typeof x === 'bigint' ? x + 'n' : x));
-    const out = {};
-    for (const [name, path] of [['bs3', 'better-sqlite3'], ['ours', './index.js']]) {
-      try { out[name] = json(run(require(path))) } catch (e) { out[name] = { threw: e.constructor.name + ': ' + e.message } }
-    }
-    console.log(JSON.stringify(out));
-  `;
-  const { status, stdout, stderr } = runScript(code, "node");
-  if (status !== 0) throw new Error(`node exited ${status}: ${stderr}`);
-  return JSON.parse(stdout);
-}
 
 const tmp = tempDir("compat");
 afterEach(() => tmp.cleanup());

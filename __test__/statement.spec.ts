@@ -72,9 +72,17 @@ describe("get(), all(), iterate(), values()", () => {
     expect(stmt.all().length).toBe(3);
   });
 
-  it("should let other statements run during an iteration", () => {
+  it("should let other statements read during an iteration, and refuse writes until it ends, as better-sqlite3 does", () => {
+    const count = db.prepare("SELECT count(*) FROM people").pluck();
     const update = db.prepare("UPDATE people SET age = ? WHERE id = ?");
-    for (const row of db.prepare("SELECT id FROM people").iterate() as Iterable<{ id: number }>) update.run(row.id * 100, row.id);
+    const ids: number[] = [];
+    for (const row of db.prepare("SELECT id FROM people").iterate() as Iterable<{ id: number }>) {
+      expect(count.get()).toBe(3);
+      expect(thrown(() => update.run(row.id * 100, row.id)).code).toBe("HARDENED_DATABASE_BUSY");
+      ids.push(row.id);
+    }
+    // The usual way: read the rows first (all()), then write.
+    for (const id of ids) update.run(id * 100, id);
     expect(db.prepare("SELECT age FROM people ORDER BY id").pluck().all()).toEqual([100, 200, 300]);
   });
 

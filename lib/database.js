@@ -9,7 +9,7 @@ const { describe, rangeError, checkOptions } = require('./arguments')
 const { normalizeOptions, checkMigrationSource } = require('./options')
 const { Statement, wrap } = require('./statement')
 const { makeTransaction, controlStatements } = require('./transaction')
-const { track, forget } = require('./shutdown')
+const { track, forget, FORCE_CLOSE } = require('./shutdown')
 const { upgradeStatement, upgradeScript } = require('./begin')
 const { emitFileModeWarnings } = require('./permissions')
 const signals = require('./signals')
@@ -187,6 +187,8 @@ class HardenedDb {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the pragma to be a string, got ${describe(source)}`)
     }
     const simple = checkOptions(options, { simple: 'boolean' }, 'pragma').simple === true
+    // As in better-sqlite3: no pragma while an iterator of the connection is open (unless unsafeMode()).
+    wrap(() => this.#native.requireNoIterators())
     const busy = BUSY_TIMEOUT_PRAGMA.exec(source)
     if (busy) return this.#busyTimeoutPragma(busy[1] ?? busy[2], simple)
     const statement = this.prepare(`PRAGMA ${source}`)
@@ -293,10 +295,22 @@ class HardenedDb {
     return this
   }
 
-  /** Closes the connection (idempotent); statements become unusable. */
+  /**
+   * Closes the connection (idempotent); statements become unusable. Refused
+   * (`HARDENED_DATABASE_BUSY`) while an iterator of the connection is open.
+   */
   close() {
+    return this.#close(false)
+  }
+
+  /** @internal Closes even with an iterator open: the process is exiting or was signalled. */
+  [FORCE_CLOSE]() {
+    return this.#close(true)
+  }
+
+  #close(force) {
+    wrap(() => this.#native.close(force))
     this.#stopCheckpointer?.()
-    wrap(() => this.#native.close())
     this.#control = null
     forget(this.#tracked)
     signals.unregister(this)

@@ -81,6 +81,11 @@ fn bind_all(
         }
     }
     if next < positional.len() {
+        // As in better-sqlite3, a value that could never be bound is a TypeError before it is one too many.
+        if let Some(&(value, kind)) = positional[next..].iter().find(|(_, kind)| *kind == Kind::Other) {
+            let index = next as i32 + 1;
+            values::bind(js, raw, index, value, kind, &|| format!("Parameter {index}"))?;
+        }
         return Err(Error::range(
             "HARDENED_PARAMETER_COUNT",
             format!("Too many parameter values were provided: {} given, the statement takes {next}", positional.len()),
