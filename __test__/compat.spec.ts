@@ -137,6 +137,38 @@ describe("anonymous databases", () => {
 });
 
 describe("options of better-sqlite3", () => {
+  it("should refuse readonly, fileMustExist and timeout given as undefined, and timeouts that are not whole numbers, as better-sqlite3 does", () => {
+    const { bs3, ours } = oracle(`
+      const out = {};
+      const cases = { readonly: undefined, fileMustExist: undefined, timeout: undefined };
+      for (const [key, value] of Object.entries(cases)) {
+        try { new Database('', { [key]: value }).close(); out[key] = 'opened' } catch (e) { out[key] = e.constructor.name }
+      }
+      for (const timeout of [null, NaN, '75', -1, 75.01, 0x80000000, 0, 2000]) {
+        try { new Database('', { timeout }).close(); out[String(timeout)] = 'opened' } catch (e) { out[String(timeout)] = e.constructor.name }
+      }
+      return out;
+    `);
+    expect(bs3).toMatchObject({ readonly: "TypeError", "75.01": "TypeError", "2147483648": "RangeError", "2000": "opened" });
+    expect(ours).toEqual(bs3);
+  });
+
+  it("should fail a missing file with readonly or fileMustExist as SqliteError SQLITE_CANTOPEN, as better-sqlite3 does, keeping hardenedCode", () => {
+    const own = tempDir("cantopen");
+    const missing = own.path("missing.db");
+    const { bs3, ours } = oracle(`
+      const out = [];
+      for (const options of [{ readonly: true }, { fileMustExist: true }]) {
+        try { new Database(${JSON.stringify(missing)}, options).close(); out.push('opened') }
+        catch (e) { out.push([e instanceof Database.SqliteError, e.code, e.hardenedCode ?? null]) }
+      }
+      return { out, created: require('fs').existsSync(${JSON.stringify(missing)}) };
+    `);
+    expect(bs3).toEqual({ out: [[true, "SQLITE_CANTOPEN", null], [true, "SQLITE_CANTOPEN", null]], created: false });
+    expect(ours).toEqual({ out: [[true, "SQLITE_CANTOPEN", "HARDENED_FILE_NOT_FOUND"], [true, "SQLITE_CANTOPEN", "HARDENED_FILE_NOT_FOUND"]], created: false });
+    own.cleanup();
+  });
+
   it("should call verbose with each statement's text, parameters expanded, as better-sqlite3 does", () => {
     const scenario = `
       const calls = [];
