@@ -153,6 +153,19 @@ describe("options of better-sqlite3", () => {
     expect(ours).toEqual(bs3);
   });
 
+  it("should refuse pragma(source, { simple: undefined }) with a TypeError, as better-sqlite3 does", () => {
+    const { bs3, ours } = oracle(`
+      const db = new Database(':memory:');
+      const out = {};
+      for (const options of [{ simple: undefined }, { simple: true }, {}]) {
+        try { out[JSON.stringify(Object.entries(options))] = db.pragma('user_version', options) } catch (e) { out[JSON.stringify(Object.entries(options))] = e.constructor.name }
+      }
+      return out;
+    `);
+    expect(bs3['[["simple",null]]']).toBe("TypeError");
+    expect(ours).toEqual(bs3);
+  });
+
   it("should fail a missing file with readonly or fileMustExist as SqliteError SQLITE_CANTOPEN, as better-sqlite3 does, keeping hardenedCode", () => {
     const own = tempDir("cantopen");
     const missing = own.path("missing.db");

@@ -149,6 +149,10 @@ describe("parameters", () => {
     const missing = thrown(() => db.prepare("SELECT :a, :b").get({ a: 1 }));
     expect(missing.code).toBe("HARDENED_MISSING_PARAMETER");
     expect(missing.message).toContain(":b");
+    // No object at all: a TypeError, as in better-sqlite3.
+    const none = thrown(() => db.prepare("SELECT :a").get());
+    expect([none.constructor, none.code]).toEqual([TypeError, "HARDENED_MISSING_PARAMETER"]);
+    expect(none.message).toContain(":a");
     expect(thrown(() => db.prepare("SELECT ?").get({ a: 1 })).code).toBe("HARDENED_PARAMETER_COUNT");
   });
 

@@ -186,7 +186,12 @@ class HardenedDb {
     if (typeof source !== 'string') {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the pragma to be a string, got ${describe(source)}`)
     }
-    const simple = checkOptions(options, { simple: 'boolean' }, 'pragma').simple === true
+    const checked = checkOptions(options, { simple: 'boolean' }, 'pragma')
+    if ('simple' in checked && typeof checked.simple !== 'boolean') {
+      // better-sqlite3 refuses { simple: undefined } too: the key is there, so a boolean was meant.
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Option "simple" of pragma must be a boolean, got ${describe(checked.simple)}; leave the key out for false`)
+    }
+    const simple = checked.simple === true
     // As in better-sqlite3: no pragma while an iterator of the connection is open (unless unsafeMode()).
     wrap(() => this.#native.requireNoIterators())
     const busy = BUSY_TIMEOUT_PRAGMA.exec(source)

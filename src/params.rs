@@ -116,7 +116,17 @@ fn named_value(
             ),
         )
     };
-    let object = named.ok_or_else(missing)?;
+    // As in better-sqlite3: no object at all is a TypeError, an object without the key a RangeError.
+    let object = named.ok_or_else(|| {
+        Error::type_error(
+            "HARDENED_MISSING_PARAMETER",
+            format!(
+                "Missing named parameters: the statement uses \"{}\"; pass an object such as {{ {}: value }}",
+                full.to_string_lossy(),
+                bare.to_string_lossy()
+            ),
+        )
+    })?;
     // `name in object` decides; a value other than `undefined` proves it without asking.
     for name in [bare, full] {
         let value = js.get(object, name)?;
