@@ -170,7 +170,10 @@ export declare class NativeTenantDb {
   prepare(sql: string): NativeStatement
   /** Runs one or more SQL statements under the tenant rules. */
   exec(sql: string): void
-  /** Finalizes every statement and closes the tenant's connection. */
+  /**
+   * Finalizes every statement and closes the tenant's connection; refused
+   * while one of its iterators is open, like `HardenedDb#close()`.
+   */
   close(): void
   /** New statements read integers as bigint when on. */
   setDefaultSafeIntegers(on: boolean): void
@@ -471,6 +474,8 @@ export interface ScratchLayout {
   cells: number
   /** i32: 1 when an iteration's batch holds its last rows. */
   last: number
+  /** i32: user-defined functions running JS on this thread. */
+  callbackDepth: number
   /** u8 tag per cell. */
   tags: number
   /** 8-byte slot per cell. */

@@ -198,6 +198,34 @@ describe("iterate()", () => {
     expect([...rows].map((r: any) => r.x)).toEqual([1, 2, 3]);
   });
 
+  it("should refuse, inside a function of the connection, even a row read ahead; another connection's are handed out", () => {
+    const other = new HardenedDb(":memory:");
+    try {
+      other.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (10), (20), (30);");
+      const seen: string[] = [];
+      let mine: IterableIterator<any>;
+      let theirs: IterableIterator<any>;
+      db.function("probe", () => {
+        for (const [name, rows] of [["mine", mine], ["theirs", theirs]] as const) {
+          try { seen.push(`${name} ${rows.next().value.x}`); } catch (e: any) { seen.push(`${name} ${e.code}`); }
+        }
+        return 1;
+      });
+      const probe = db.prepare("SELECT probe() AS v");
+      mine = db.prepare("SELECT x FROM t").iterate();
+      theirs = other.prepare("SELECT x FROM t").iterate();
+      // Batches grow 1, 8, ...: after two next() calls the third row waits, read ahead.
+      for (const rows of [mine, theirs]) { rows.next(); rows.next(); }
+      expect(probe.get()).toEqual({ v: 1 });
+      expect(seen).toEqual(["mine HARDENED_DATABASE_BUSY", "theirs 30"]);
+      expect(mine.next().value).toEqual({ x: 3 });
+      expect(mine.next().done).toBe(true);
+      expect(theirs.next().done).toBe(true);
+    } finally {
+      other.close();
+    }
+  });
+
   it("should not let an iterator ended by [Symbol.dispose]() read a later iteration of the statement", () => {
     const stmt = db.prepare("SELECT x FROM t");
     const stale = stmt.iterate();

@@ -9,6 +9,8 @@
  * the end or `return()` is called, even after its last rows were read ahead.
  */
 
+const { inCallback } = require('./rows')
+
 const EMPTY = []
 
 /** The iterator of one `iterate()` call. */
@@ -16,6 +18,7 @@ class StatementIterator {
   #statement
   #read
   #end
+  #check
   #rows = EMPTY
   #index = 0
   #last = false
@@ -24,18 +27,25 @@ class StatementIterator {
   /**
    * @internal Use `stmt.iterate()`. `read(rows, iterator)` pushes the next
    * batch onto `rows` and returns whether it held the last rows;
-   * `end(iterator)` resets the statement.
+   * `end(iterator)` resets the statement; `check()` throws while a
+   * user-defined function of the connection runs.
    */
-  constructor(statement, read, end) {
+  constructor(statement, read, end, check) {
     this.#statement = statement
     this.#read = read
     this.#end = end
+    this.#check = check
   }
 
   /** The next row as `{ value, done: false }`, or `{ value: undefined, done: true }` at the end. */
   next() {
     const rows = this.#rows
-    if (this.#index < rows.length) return { value: rows[this.#index++], done: false }
+    if (this.#index < rows.length) {
+      // Inside a user-defined function, a row read ahead is refused as SQLite's next row
+      // would be, when the function is one of this connection's (better-sqlite3's busy rule).
+      if (inCallback()) this.#check()
+      return { value: rows[this.#index++], done: false }
+    }
     return this.#advance()
   }
 

@@ -29,6 +29,7 @@ class Statement {
   #reader
   #batchReader = null
   #batchEnder = null
+  #idleCheck = null
   /** The iterator of the open iteration, if any. */
   #iterator = null
 
@@ -122,7 +123,8 @@ class Statement {
     }
     this.#batchReader ??= (rows, iterator) => this.#readBatch(rows, iterator)
     this.#batchEnder ??= (iterator) => this.#endIteration(iterator)
-    const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder)
+    this.#idleCheck ??= () => wrap(() => this.#native.requireConnectionIdle())
+    const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder, this.#idleCheck)
     this.#iterator = iterator
     return iterator
   }

@@ -37,6 +37,8 @@ pub struct ScratchLayout {
     pub cells: u32,
     /// i32: 1 when an iteration's batch holds its last rows.
     pub last: u32,
+    /// i32: user-defined functions running JS on this thread.
+    pub callback_depth: u32,
     /// u8 tag per cell.
     pub tags: u32,
     /// 8-byte slot per cell.
@@ -340,6 +342,7 @@ impl NativeStatement {
             rowid_is_bigint: layout::ROWID_IS_BIGINT as u32,
             cells: layout::CELLS as u32,
             last: layout::LAST as u32,
+            callback_depth: layout::CALLBACK_DEPTH as u32,
             tags: layout::TAGS as u32,
             slots: layout::SLOTS as u32,
             tag_null: layout::TAG_NULL.into(),
