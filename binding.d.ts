@@ -27,6 +27,11 @@ export declare class NativeDatabase {
   constructor(path: string, options?: OpenOptions | undefined | null)
   /** Prepares one SQL statement. */
   prepare(sql: string): NativeStatement
+  /**
+   * Refuses what `pragma()` would do while an iterator of the connection is
+   * open, unless `unsafeMode()` is on (see `idle.rs`).
+   */
+  requireNoIterators(): void
   /** Runs one or more SQL statements. */
   exec(sql: string): void
   /**
@@ -36,8 +41,12 @@ export declare class NativeDatabase {
   migrate(source: string | Array<MigrationInput>, options?: MigrateOptions | undefined | null): MigrationReport
   /** The current and latest schema versions and the pending migrations of `source`; changes nothing. */
   migrationStatus(source: string | Array<MigrationInput>, options?: MigrateOptions | undefined | null): MigrationStatus
-  /** Finalizes every statement and closes; the last connection removes `-wal`. */
-  close(): void
+  /**
+   * Finalizes every statement and closes; the last connection removes `-wal`.
+   * Refused while an iterator of the connection is open, unless `force`
+   * (the process is exiting, or a signal asked every connection to close).
+   */
+  close(force?: boolean | undefined | null): void
   /**
    * Turns SQLite's defensive mode off (`true`) or back on (`false`):
    * better-sqlite3's `unsafeMode()`.
@@ -141,6 +150,12 @@ export declare class NativeStatement {
   bind(args: JsAny): void
   /** Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on. */
   setSafeIntegers(on: boolean): void
+  /**
+   * Refuses (`HARDENED_DATABASE_BUSY`) while a user-defined function of the
+   * connection runs JS: `pluck()`, `raw()` and `expand()` ask first, as in
+   * better-sqlite3. Answers after `close()` too.
+   */
+  requireConnectionIdle(): void
   /** Whether INTEGER columns are read as bigint. */
   get safeIntegers(): boolean
   /** The result column names (after the last re-prepare). */
@@ -163,7 +178,10 @@ export declare class NativeTenantDb {
   prepare(sql: string): NativeStatement
   /** Runs one or more SQL statements under the tenant rules. */
   exec(sql: string): void
-  /** Finalizes every statement and closes the tenant's connection. */
+  /**
+   * Finalizes every statement and closes the tenant's connection; refused
+   * while one of its iterators is open, like `HardenedDb#close()`.
+   */
   close(): void
   /** New statements read integers as bigint when on. */
   setDefaultSafeIntegers(on: boolean): void
@@ -464,6 +482,8 @@ export interface ScratchLayout {
   cells: number
   /** i32: 1 when an iteration's batch holds its last rows. */
   last: number
+  /** i32: user-defined functions running JS on this thread. */
+  callbackDepth: number
   /** u8 tag per cell. */
   tags: number
   /** 8-byte slot per cell. */

@@ -46,13 +46,16 @@ export interface HardenedDbOptions {
    * file, never migrates. Default `false`.
    */
   readonly?: boolean;
-  /** Refuse to create a missing database file or directory (`HARDENED_FILE_NOT_FOUND`). Default `false`. */
+  /**
+   * Refuse to create a missing database file or directory: `SqliteError` `SQLITE_CANTOPEN`, as in
+   * better-sqlite3, with `hardenedCode` `HARDENED_FILE_NOT_FOUND`. Default `false`.
+   */
   fileMustExist?: boolean;
   /** `create: false` is the same as `fileMustExist: true`. Default `true`. */
   create?: boolean;
   /** Milliseconds a statement waits for another connection's lock before `SQLITE_BUSY`. Default `5000`. */
   busyTimeout?: number;
-  /** better-sqlite3's name for `busyTimeout` (milliseconds). */
+  /** better-sqlite3's name for `busyTimeout` (milliseconds): a whole number up to 2147483647. */
   timeout?: number;
   /**
    * Permission bits of every file created through the connection: the database (its `-wal`, `-shm` and
@@ -212,7 +215,11 @@ export declare class Statement<Params extends unknown[] = BindParameters[], Row 
   all<R>(...params: Params): R[];
   /** Every row as an array of values (bun:sqlite's `values()`), whatever the mode. */
   values(...params: Params): unknown[][];
-  /** The rows one by one; `return()` (or `break`) resets the statement. */
+  /**
+   * The rows one by one, as better-sqlite3's iterator object (binds now; no `throw()`);
+   * `return()` (or `break`) resets the statement. Until it ends, the connection refuses
+   * writes, `exec()`, `pragma()`, `close()` and the like (`HARDENED_DATABASE_BUSY`).
+   */
   iterate(...params: Params): IterableIterator<Row>;
   iterate<R>(...params: Params): IterableIterator<R>;
   /** Rows as arrays of values; `raw(false)` turns it off. */
@@ -488,7 +495,10 @@ export declare class HardenedDb {
    * better-sqlite3's `unsafeMode()`. Defensive mode is on for every new connection.
    */
   unsafeMode(unsafe?: boolean): this;
-  /** Closes the connection; idempotent. The last connection checkpoints and removes `-wal`. */
+  /**
+   * Closes the connection; idempotent. The last connection checkpoints and removes `-wal`.
+   * Refused while an iterator of the connection is open (`HARDENED_DATABASE_BUSY`).
+   */
   close(): this;
   /** `using db = new HardenedDb(...)` closes it at the end of the scope. */
   [Symbol.dispose](): void;
@@ -692,6 +702,11 @@ export declare class SqliteError extends Error {
   constructor(message: string, code: SqliteErrorCode);
   /** The extended result code name, e.g. `"SQLITE_CONSTRAINT_UNIQUE"`. */
   code: SqliteErrorCode;
+  /**
+   * When a hardened check failed where SQLite would have (a missing file with `readonly` or
+   * `fileMustExist`: `SQLITE_CANTOPEN`), the precise reason, e.g. `"HARDENED_FILE_NOT_FOUND"`.
+   */
+  hardenedCode?: string;
 }
 
 /** An error raised by hardened-sqlite itself. */

@@ -5,29 +5,10 @@
 // package, and the two outcomes must be equal.
 import { describe, it, expect, afterEach } from "bun:test";
 import { readdirSync } from "node:fs";
-import { tempDir, thrown, runScript, PACKAGE_ROOT } from "./helpers";
+import { tempDir, thrown, runScript, oracle, PACKAGE_ROOT } from "./helpers";
 
 const Database = require("../index.js");
 const { HardenedDb, SqliteError, HardenedDbError, Statement, sqliteVersion } = Database;
-
-/**
- * Runs `scenario` (the body of `(Database) => { ...; return outcome }`) under Node with
- * better-sqlite3 and with hardened-sqlite; returns both outcomes, as JSON (bigints as "123n").
- */
-function oracle(scenario: string): { bs3: unknown; ours: unknown } {
-  const code = `
-    const run = (Database) => { ${scenario} };
-    const json = (v) => JSON.parse(JSON.stringify(v, (k, x) => typeof x === 'bigint' ? x + 'n' : x));
-    const out = {};
-    for (const [name, path] of [['bs3', 'better-sqlite3'], ['ours', './index.js']]) {
-      try { out[name] = json(run(require(path))) } catch (e) { out[name] = { threw: e.constructor.name + ': ' + e.message } }
-    }
-    console.log(JSON.stringify(out));
-  `;
-  const { status, stdout, stderr } = runScript(code, "node");
-  if (status !== 0) throw new Error(`node exited ${status}: ${stderr}`);
-  return JSON.parse(stdout);
-}
 
 const tmp = tempDir("compat");
 afterEach(() => tmp.cleanup());
@@ -156,6 +137,51 @@ describe("anonymous databases", () => {
 });
 
 describe("options of better-sqlite3", () => {
+  it("should refuse readonly, fileMustExist and timeout given as undefined, and timeouts that are not whole numbers, as better-sqlite3 does", () => {
+    const { bs3, ours } = oracle(`
+      const out = {};
+      const cases = { readonly: undefined, fileMustExist: undefined, timeout: undefined };
+      for (const [key, value] of Object.entries(cases)) {
+        try { new Database('', { [key]: value }).close(); out[key] = 'opened' } catch (e) { out[key] = e.constructor.name }
+      }
+      for (const timeout of [null, NaN, '75', -1, 75.01, 0x80000000, 0, 2000]) {
+        try { new Database('', { timeout }).close(); out[String(timeout)] = 'opened' } catch (e) { out[String(timeout)] = e.constructor.name }
+      }
+      return out;
+    `);
+    expect(bs3).toMatchObject({ readonly: "TypeError", "75.01": "TypeError", "2147483648": "RangeError", "2000": "opened" });
+    expect(ours).toEqual(bs3);
+  });
+
+  it("should refuse pragma(source, { simple: undefined }) with a TypeError, as better-sqlite3 does", () => {
+    const { bs3, ours } = oracle(`
+      const db = new Database(':memory:');
+      const out = {};
+      for (const options of [{ simple: undefined }, { simple: true }, {}]) {
+        try { out[JSON.stringify(Object.entries(options))] = db.pragma('user_version', options) } catch (e) { out[JSON.stringify(Object.entries(options))] = e.constructor.name }
+      }
+      return out;
+    `);
+    expect(bs3['[["simple",null]]']).toBe("TypeError");
+    expect(ours).toEqual(bs3);
+  });
+
+  it("should fail a missing file with readonly or fileMustExist as SqliteError SQLITE_CANTOPEN, as better-sqlite3 does, keeping hardenedCode", () => {
+    const own = tempDir("cantopen");
+    const missing = own.path("missing.db");
+    const { bs3, ours } = oracle(`
+      const out = [];
+      for (const options of [{ readonly: true }, { fileMustExist: true }]) {
+        try { new Database(${JSON.stringify(missing)}, options).close(); out.push('opened') }
+        catch (e) { out.push([e instanceof Database.SqliteError, e.code, e.hardenedCode ?? null]) }
+      }
+      return { out, created: require('fs').existsSync(${JSON.stringify(missing)}) };
+    `);
+    expect(bs3).toEqual({ out: [[true, "SQLITE_CANTOPEN", null], [true, "SQLITE_CANTOPEN", null]], created: false });
+    expect(ours).toEqual({ out: [[true, "SQLITE_CANTOPEN", "HARDENED_FILE_NOT_FOUND"], [true, "SQLITE_CANTOPEN", "HARDENED_FILE_NOT_FOUND"]], created: false });
+    own.cleanup();
+  });
+
   it("should call verbose with each statement's text, parameters expanded, as better-sqlite3 does", () => {
     const scenario = `
       const calls = [];

@@ -51,6 +51,25 @@ export function runScript(code: string, runtime: "bun" | "node" = "bun", env: Re
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * Runs `scenario` (the body of `(Database) => { ...; return outcome }`) under Node with
+ * better-sqlite3 and with hardened-sqlite; returns both outcomes, as JSON (bigints as "123n").
+ */
+export function oracle(scenario: string): { bs3: any; ours: any } {
+  const code = `
+    const run = (Database) => { ${scenario} };
+    const json = (v) => JSON.parse(JSON.stringify(v, (k, x) => typeof x === 'bigint' ? x + 'n' : x));
+    const out = {};
+    for (const [name, path] of [['bs3', 'better-sqlite3'], ['ours', './index.js']]) {
+      try { out[name] = json(run(require(path))) } catch (e) { out[name] = { threw: e.constructor.name + ': ' + e.message } }
+    }
+    console.log(JSON.stringify(out));
+  `;
+  const { status, stdout, stderr } = runScript(code, "node");
+  if (status !== 0) throw new Error(`node exited ${status}: ${stderr}`);
+  return JSON.parse(stdout);
+}
+
 /** Runs `fn`, which must throw, and returns what it threw. */
 export function thrown(fn: () => unknown): any {
   try {

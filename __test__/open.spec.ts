@@ -159,8 +159,10 @@ describe("options validation", () => {
         new HardenedDb(tmp.path("missing/app.db"), options);
         throw new Error("not thrown");
       } catch (e: any) {
-        expect(e).toBeInstanceOf(HardenedDbError);
-        expect(e.code).toBe("HARDENED_FILE_NOT_FOUND");
+        // better-sqlite3 code catches it by SQLite's class and code; hardenedCode keeps the reason.
+        expect(e).toBeInstanceOf(SqliteError);
+        expect(e.code).toBe("SQLITE_CANTOPEN");
+        expect(e.hardenedCode).toBe("HARDENED_FILE_NOT_FOUND");
         expect(e.message).toContain(tmp.path("missing/app.db"));
       }
     }

@@ -72,9 +72,17 @@ describe("get(), all(), iterate(), values()", () => {
     expect(stmt.all().length).toBe(3);
   });
 
-  it("should let other statements run during an iteration", () => {
+  it("should let other statements read during an iteration, and refuse writes until it ends, as better-sqlite3 does", () => {
+    const count = db.prepare("SELECT count(*) FROM people").pluck();
     const update = db.prepare("UPDATE people SET age = ? WHERE id = ?");
-    for (const row of db.prepare("SELECT id FROM people").iterate() as Iterable<{ id: number }>) update.run(row.id * 100, row.id);
+    const ids: number[] = [];
+    for (const row of db.prepare("SELECT id FROM people").iterate() as Iterable<{ id: number }>) {
+      expect(count.get()).toBe(3);
+      expect(thrown(() => update.run(row.id * 100, row.id)).code).toBe("HARDENED_DATABASE_BUSY");
+      ids.push(row.id);
+    }
+    // The usual way: read the rows first (all()), then write.
+    for (const id of ids) update.run(id * 100, id);
     expect(db.prepare("SELECT age FROM people ORDER BY id").pluck().all()).toEqual([100, 200, 300]);
   });
 
@@ -141,6 +149,10 @@ describe("parameters", () => {
     const missing = thrown(() => db.prepare("SELECT :a, :b").get({ a: 1 }));
     expect(missing.code).toBe("HARDENED_MISSING_PARAMETER");
     expect(missing.message).toContain(":b");
+    // No object at all: a TypeError, as in better-sqlite3.
+    const none = thrown(() => db.prepare("SELECT :a").get());
+    expect([none.constructor, none.code]).toEqual([TypeError, "HARDENED_MISSING_PARAMETER"]);
+    expect(none.message).toContain(":a");
     expect(thrown(() => db.prepare("SELECT ?").get({ a: 1 })).code).toBe("HARDENED_PARAMETER_COUNT");
   });
 

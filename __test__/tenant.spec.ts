@@ -250,6 +250,24 @@ describe("refused statements", () => {
   });
 });
 
+describe("open iterators", () => {
+  it("should refuse close() and writes on a tenant handle while one of its iterators is open, like the database", () => {
+    const acme = db.forTenant("acme");
+    const rows = acme.prepare("SELECT body FROM notes ORDER BY id").iterate();
+    expect(rows.next().value).toEqual({ body: "acme 1" });
+    for (const call of [() => acme.close(), () => acme.prepare("INSERT INTO notes (body) VALUES ('x')").run(), () => acme.exec("SELECT 1")]) {
+      const e = thrown(call);
+      expect([e.constructor, e.code]).toEqual([TypeError, "HARDENED_DATABASE_BUSY"]);
+    }
+    expect(acme.open).toBe(true);
+    // The parent is another connection: its writes go ahead.
+    expect(db.prepare("INSERT INTO events VALUES ('acme', 'seen')").run().changes).toBe(1);
+    rows.return();
+    acme.close();
+    expect(acme.open).toBe(false);
+  });
+});
+
 describe("schema changes", () => {
   it("should pick up a migration's new table and column at the next prepare", () => {
     const acme = db.forTenant("acme");

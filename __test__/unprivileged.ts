@@ -71,6 +71,6 @@ export function openScript(path: string, options: object = {}, after = "() => nu
       db.close();
       console.log(JSON.stringify({ ok: true, uid: process.getuid(), result }));
     } catch (e) {
-      console.log(JSON.stringify({ ok: false, uid: process.getuid(), code: e.code, message: e.message, hardened: e instanceof HardenedDbError }));
+      console.log(JSON.stringify({ ok: false, uid: process.getuid(), code: e.hardenedCode ?? e.code, message: e.message, hardened: e instanceof HardenedDbError }));
     }`;
 }

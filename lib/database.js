@@ -9,7 +9,7 @@ const { describe, rangeError, checkOptions } = require('./arguments')
 const { normalizeOptions, checkMigrationSource } = require('./options')
 const { Statement, wrap } = require('./statement')
 const { makeTransaction, controlStatements } = require('./transaction')
-const { track, forget } = require('./shutdown')
+const { track, forget, FORCE_CLOSE } = require('./shutdown')
 const { upgradeStatement, upgradeScript } = require('./begin')
 const { emitFileModeWarnings } = require('./permissions')
 const signals = require('./signals')
@@ -187,7 +187,14 @@ class HardenedDb {
     if (typeof source !== 'string') {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the pragma to be a string, got ${describe(source)}`)
     }
-    const simple = checkOptions(options, { simple: 'boolean' }, 'pragma').simple === true
+    const checked = checkOptions(options, { simple: 'boolean' }, 'pragma')
+    if ('simple' in checked && typeof checked.simple !== 'boolean') {
+      // better-sqlite3 refuses { simple: undefined } too: the key is there, so a boolean was meant.
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Option "simple" of pragma must be a boolean, got ${describe(checked.simple)}; leave the key out for false`)
+    }
+    const simple = checked.simple === true
+    // As in better-sqlite3: no pragma while an iterator of the connection is open (unless unsafeMode()).
+    wrap(() => this.#native.requireNoIterators())
     const busy = BUSY_TIMEOUT_PRAGMA.exec(source)
     if (busy) return this.#busyTimeoutPragma(busy[1] ?? busy[2], simple)
     const statement = this.prepare(`PRAGMA ${source}`)
@@ -305,10 +312,22 @@ class HardenedDb {
     return this
   }
 
-  /** Closes the connection (idempotent); statements become unusable. */
+  /**
+   * Closes the connection (idempotent); statements become unusable. Refused
+   * (`HARDENED_DATABASE_BUSY`) while an iterator of the connection is open.
+   */
   close() {
+    return this.#close(false)
+  }
+
+  /** @internal Closes even with an iterator open: the process is exiting or was signalled. */
+  [FORCE_CLOSE]() {
+    return this.#close(true)
+  }
+
+  #close(force) {
+    wrap(() => this.#native.close(force))
     this.#stopCheckpointer?.()
-    wrap(() => this.#native.close())
     this.#control = null
     forget(this.#tracked)
     signals.unregister(this)

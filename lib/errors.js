@@ -42,9 +42,21 @@ const NAPI_ARGUMENT_CODES = new Set([
   'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected',
 ])
 
+/**
+ * Hardened checks that fire where SQLite itself would have failed, by the code
+ * SQLite would have given: better-sqlite3 code catches them as `SqliteError`
+ * with that `.code`, and `.hardenedCode` keeps the precise reason.
+ */
+const AS_SQLITE = { HARDENED_FILE_NOT_FOUND: 'SQLITE_CANTOPEN' }
+
 /** Gives a native error its public class (in place) and returns it. */
 function translate(error) {
   if (!(error instanceof Error) || typeof error.code !== 'string') return error
+  const sqliteCode = Object.hasOwn(AS_SQLITE, error.code) ? AS_SQLITE[error.code] : undefined
+  if (sqliteCode !== undefined) {
+    Object.defineProperty(error, 'hardenedCode', { value: error.code, enumerable: true, writable: true, configurable: true })
+    error.code = sqliteCode
+  }
   const code = error.code
   if (code.startsWith('SQLITE_')) {
     Object.setPrototypeOf(error, SqliteError.prototype)

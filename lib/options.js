@@ -6,7 +6,7 @@
  * Defaults and value ranges are applied natively (src/options.rs).
  */
 const { typeError } = require('./errors')
-const { isArray, isOptionsObject } = require('./arguments')
+const { isArray, isOptionsObject, rangeError } = require('./arguments')
 
 /** Every option and its JS type. */
 const OPTION_TYPES = {
@@ -43,6 +43,13 @@ const OPTION_TYPES = {
 
 /** Options that may be `null` as well as `undefined` to mean "not given", as in better-sqlite3. */
 const NULLABLE = new Set(['verbose', 'nativeBinding'])
+
+/**
+ * better-sqlite3's own options, which it checks whenever the key is present
+ * (`{ readonly: undefined }` is a `TypeError` there): the same here, so code
+ * moving between the two meets the error in both.
+ */
+const PRESENT_MEANS_GIVEN = new Set(['readonly', 'fileMustExist', 'timeout'])
 
 /** The keys of the `limits` option (SQLITE_LIMIT_* in camelCase); values are checked natively. */
 const LIMIT_KEYS = [
@@ -164,6 +171,9 @@ function normalizeOptions(options) {
         `Unknown option "${key}"` + (hint ? `; did you mean "${hint}"?` : `; valid options are ${names.join(', ')}`),
       )
     }
+    if (value === undefined && PRESENT_MEANS_GIVEN.has(key)) {
+      throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" must be ${key === 'timeout' ? 'a whole number of milliseconds' : 'a boolean'}, got undefined; leave the key out for the default (better-sqlite3 refuses undefined too)`)
+    }
     if (value === undefined || (value === null && NULLABLE.has(key))) continue
     if (!hasType(value, type)) {
       throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" must be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, got ${value === null ? 'null' : typeof value}`)
@@ -171,6 +181,13 @@ function normalizeOptions(options) {
     if (!JS_ONLY.has(key)) native[key] = key === 'limits' ? checkLimits(value) : value
   }
   if (options.timeout !== undefined) {
+    // better-sqlite3's checks of its alias: a whole number (TypeError), at most 2^31 - 1 (RangeError).
+    if (!Number.isInteger(options.timeout) || options.timeout < 0) {
+      throw typeError('HARDENED_INVALID_OPTION', `Expected the "timeout" option to be a whole number of milliseconds (0 or more), got ${options.timeout}`)
+    }
+    if (options.timeout > 0x7fffffff) {
+      throw rangeError('HARDENED_INVALID_OPTION', `Option "timeout" is at most 2147483647 milliseconds, got ${options.timeout}`)
+    }
     if (options.busyTimeout !== undefined && options.busyTimeout !== options.timeout) {
       throw typeError('HARDENED_INVALID_OPTION', 'Options "timeout" and "busyTimeout" disagree; "timeout" is an alias, pass only "busyTimeout"')
     }

@@ -23,6 +23,7 @@ const bigints = new BigInt64Array(scratch)
 const allocUnsafeSlow = Buffer.allocUnsafeSlow
 const CELLS = at.cells >> 2
 const LAST = at.last >> 2
+const CALLBACK_DEPTH = at.callbackDepth >> 2
 const TAGS = at.tags
 const SLOTS = at.slots >> 3
 const { tagNull: NULL, tagNumber: NUMBER, tagBigint: BIGINT, tagBlob: BLOB, tagAscii: ASCII, tagUtf8: UTF8 } = at
@@ -85,6 +86,11 @@ function cellCount() {
 /** Whether the iteration batch waiting in the scratch buffer holds the last rows. */
 function lastBatch() {
   return ints[LAST] !== 0
+}
+
+/** Whether a user-defined function runs JS on this thread now (of any connection). */
+function inCallback() {
+  return ints[CALLBACK_DEPTH] !== 0
 }
 
 /** Forgets the waiting chunk's JS values once its rows are built. */
@@ -232,6 +238,7 @@ function expandShaper(columns) {
 }
 
 module.exports = {
+  inCallback,
   STRINGS_AS_BYTES,
   collect,
   readCell,

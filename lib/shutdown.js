@@ -4,6 +4,13 @@
  * connection checkpoints the WAL and removes `-wal` and `-shm`.
  */
 const open = new Set()
+
+/**
+ * The method that closes a connection even with an iterator open (`close()`
+ * refuses then, as in better-sqlite3): at exit, or on a signal, nothing will
+ * finish the iterator.
+ */
+const FORCE_CLOSE = Symbol('hardened-sqlite.forceClose')
 let hooked = false
 
 function closeAll() {
@@ -11,7 +18,7 @@ function closeAll() {
     const db = ref.deref()
     if (db !== undefined && db.open) {
       try {
-        db.close()
+        db[FORCE_CLOSE]()
       } catch {
         // Exiting: nothing is left to report to.
       }
@@ -36,4 +43,4 @@ function forget(ref) {
   open.delete(ref)
 }
 
-module.exports = { track, forget }
+module.exports = { track, forget, FORCE_CLOSE }

@@ -5,6 +5,8 @@
  * would have: with no other listener for the signal, it is raised again with
  * the default action; with other listeners, they decide.
  */
+const { FORCE_CLOSE } = require('./shutdown')
+
 const SIGNALS = ['SIGINT', 'SIGTERM']
 const registered = new Set()
 let listening = false
@@ -12,7 +14,8 @@ let listening = false
 function closeRegistered() {
   for (const db of registered) {
     try {
-      db.close()
+      // Even with an iterator open: nothing will finish it now.
+      db[FORCE_CLOSE]()
     } catch {
       // Shutting down: the other connections still deserve their close.
     }

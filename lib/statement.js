@@ -6,6 +6,7 @@
 const { translate, typeError, HardenedDbError } = require('./errors')
 const { NativeStatement } = require('../binding.js')
 const rows = require('./rows')
+const { StatementIterator } = require('./iterator')
 const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, runResult } = rows
 const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
 
@@ -25,6 +26,12 @@ class Statement {
   #names = EMPTY_NAMES
   #shape = null
   #database
+  #reader
+  #batchReader = null
+  #batchEnder = null
+  #idleCheck = null
+  /** The iterator of the open iteration, if any. */
+  #iterator = null
 
   /** @internal Use `db.prepare(sql)`. */
   constructor(native, database) {
@@ -34,6 +41,8 @@ class Statement {
     this.#native = native
     this.#id = native.id
     this.#database = database
+    // Known at prepare time, as in better-sqlite3: pluck(), raw() and expand() still answer after close().
+    this.#reader = native.reader
   }
 
   /** The database (or tenant handle) that prepared this statement. */
@@ -48,7 +57,7 @@ class Statement {
 
   /** Whether the statement returns data. */
   get reader() {
-    return wrap(() => this.#native.reader)
+    return this.#reader
   }
 
   /** Whether the statement never writes to the database. */
@@ -99,40 +108,59 @@ class Statement {
   }
 
   /**
-   * An iterator over the rows; `return()` (or `break`) resets the statement.
-   * Rows are read in batches (1, then 8, then 64 per native call), each built
-   * at once since the loop body may run other statements.
+   * An iterator over the rows (better-sqlite3's `StatementIterator`): the
+   * parameters are bound and the iteration opened now, so errors throw here.
+   * Until it ends or `return()` (or `break`) is called, this statement refuses
+   * other calls, and the connection refuses writes, `exec()`, `pragma()`,
+   * `close()` and the like (see docs/api.md).
    */
-  *iterate(...params) {
+  iterate(...params) {
     const id = this.#id
     try {
       iterateStart(id, ...params)
     } catch (error) {
       throw translate(error)
     }
+    this.#batchReader ??= (rows, iterator) => this.#readBatch(rows, iterator)
+    this.#batchEnder ??= (iterator) => this.#endIteration(iterator)
+    this.#idleCheck ??= () => wrap(() => this.#native.requireConnectionIdle())
+    const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder, this.#idleCheck)
+    this.#iterator = iterator
+    return iterator
+  }
+
+  /** Resets the statement if `iterator` is still its open iteration. */
+  #endIteration(iterator) {
+    if (iterator !== this.#iterator) return
     try {
-      for (;;) {
-        try {
-          iterateNext(id, collect)
-        } catch (error) {
-          throw translate(error)
-        }
-        // The batch, if any, waits in the scratch buffer: cells [layoutId, ...row1, ...row2].
-        const count = cellCount()
-        if (count === 0) return
-        const shape = this.#shaperFor(readCell(0))
-        const width = this.#width
-        checkCells(count - 1, width)
-        const batch = []
-        for (let k = 1; k < count; k += width) batch.push(shape(readCell, k))
-        const last = lastBatch()
-        release()
-        for (let i = 0; i < batch.length; i++) yield batch[i]
-        if (last) return
-      }
-    } finally {
-      iterateEnd(id)
+      iterateEnd(this.#id)
+    } catch (error) {
+      throw translate(error)
     }
+    this.#iterator = null
+  }
+
+  /**
+   * Pushes the next batch of `iterator` onto `rows`; whether it holds the last
+   * rows. An iterator whose iteration was ended (by `[Symbol.dispose]()`) reads none.
+   */
+  #readBatch(rows, iterator) {
+    if (iterator !== this.#iterator) return true
+    try {
+      iterateNext(this.#id, collect)
+    } catch (error) {
+      throw translate(error)
+    }
+    // The batch, if any, waits in the scratch buffer: cells [layoutId, ...row1, ...row2].
+    const count = cellCount()
+    if (count === 0) return true
+    const last = lastBatch()
+    const shape = this.#shaperFor(readCell(0))
+    const width = this.#width
+    checkCells(count - 1, width)
+    for (let k = 1; k < count; k += width) rows.push(shape(readCell, k))
+    release()
+    return last
   }
 
   /** Rows come back as arrays of values (`raw(false)` turns it off). */
@@ -175,12 +203,14 @@ class Statement {
   /** Resets an open iterator so the statement can run again. */
   [Symbol.dispose]() {
     iterateEnd(this.#id)
+    this.#iterator = null
   }
 
   #setMode(mode, toggle) {
-    if (!this.reader) {
+    if (!this.#reader) {
       throw typeError('HARDENED_NOT_A_READER', `The ${mode}() method is only for statements that return data`)
     }
+    wrap(() => this.#native.requireConnectionIdle())
     this.#refuseWhileBusy(mode)
     if (toggle) this.#mode = mode
     else if (this.#mode === mode) this.#mode = 'object'

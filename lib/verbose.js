@@ -35,27 +35,43 @@ function traceStatement(statement, report) {
   }
   const iterate = statement.iterate
   Object.defineProperty(statement, 'iterate', {
-    value: function* traced(...params) {
-      const rows = iterate.apply(this, params)
-      try {
-        for (;;) {
-          let step
-          try {
-            step = rows.next()
-          } finally {
-            report()
-          }
-          if (step.done) return step.value
-          yield step.value
-        }
-      } finally {
-        rows.return()
-      }
+    value: function traced(...params) {
+      return new TracedIterator(iterate.apply(this, params), report)
     },
     writable: true,
     configurable: true,
   })
   return statement
+}
+
+/** A statement iterator whose `next()` calls `report` when it returns or throws. */
+class TracedIterator {
+  #rows
+  #report
+
+  constructor(rows, report) {
+    this.#rows = rows
+    this.#report = report
+  }
+
+  /** The next row, then the statements it ran are reported. */
+  next() {
+    try {
+      return this.#rows.next()
+    } finally {
+      this.#report()
+    }
+  }
+
+  /** Ends the iteration early. */
+  return() {
+    return this.#rows.return()
+  }
+
+  /** The iterator itself. */
+  [Symbol.iterator]() {
+    return this
+  }
 }
 
 module.exports = { startVerbose, traceStatement }

@@ -74,6 +74,8 @@ pub struct Shared {
     pub statement_log: OnceCell<Box<crate::verbose::StatementLog>>,
     /// Statements with an open iterator (better-sqlite3's "busy" connection, see `idle.rs`).
     pub open_iterators: Cell<u32>,
+    /// `db.unsafeMode()` is on: writes may run while an iterator is open (see `idle.rs`).
+    pub unsafe_mode: Cell<bool>,
     /// Backups reading from this connection; finished before it closes (SQLite
     /// refuses to close a connection with an unfinished backup).
     backups: RefCell<Vec<Weak<crate::backup::BackupSlot>>>,
@@ -130,6 +132,7 @@ impl Shared {
             tenant_counts: OnceCell::new(),
             statement_log: OnceCell::new(),
             open_iterators: Cell::new(0),
+            unsafe_mode: Cell::new(false),
             backups: RefCell::new(Vec::new()),
             callbacks: Cell::new(0),
         })

@@ -36,6 +36,7 @@ pub struct NativeDatabase {
 /// Runs every statement of `sql` (rows, if any, are discarded), under the statement timeout.
 pub fn exec(shared: &Shared, sql: &str) -> Result<()> {
     let db = shared.handle()?;
+    crate::idle::require_no_iterators(shared)?;
     let text = CString::new(sql).map_err(|_| {
         Error::type_error("HARDENED_INVALID_ARGUMENT", "The SQL string contains a NUL character")
     })?;
@@ -87,6 +88,13 @@ impl NativeDatabase {
         to_js(&env, Statement::prepare(&self.shared, &sql).map(NativeStatement::new))
     }
 
+    /// Refuses what `pragma()` would do while an iterator of the connection is
+    /// open, unless `unsafeMode()` is on (see `idle.rs`).
+    #[napi]
+    pub fn require_no_iterators(&self, env: Env) -> napi::Result<()> {
+        to_js(&env, self.shared.handle().and_then(|_| crate::idle::require_no_iterators(&self.shared)))
+    }
+
     /// Runs one or more SQL statements.
     #[napi]
     pub fn exec(&self, env: Env, sql: String) -> napi::Result<()> {
@@ -122,8 +130,13 @@ impl NativeDatabase {
     }
 
     /// Finalizes every statement and closes; the last connection removes `-wal`.
+    /// Refused while an iterator of the connection is open, unless `force`
+    /// (the process is exiting, or a signal asked every connection to close).
     #[napi]
-    pub fn close(&self, env: Env) -> napi::Result<()> {
+    pub fn close(&self, env: Env, force: Option<bool>) -> napi::Result<()> {
+        if force != Some(true) && self.shared.is_open() {
+            to_js(&env, crate::idle::require_idle(&self.shared))?;
+        }
         to_js(&env, self.shared.close())?;
         self.open_file.take();
         Ok(())
@@ -133,7 +146,11 @@ impl NativeDatabase {
     /// better-sqlite3's `unsafeMode()`.
     #[napi]
     pub fn set_unsafe_mode(&self, env: Env, on: bool) -> napi::Result<()> {
-        to_js(&env, self.shared.with(|conn| crate::defensive::set_unsafe_mode(conn, on)))
+        let set = self.shared.with(|conn| crate::defensive::set_unsafe_mode(conn, on));
+        if set.is_ok() {
+            self.shared.unsafe_mode.set(on);
+        }
+        to_js(&env, set)
     }
 
     /// Starts recording every statement run (the `verbose` option); idempotent.

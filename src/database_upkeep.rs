@@ -99,8 +99,8 @@ impl NativeDatabase {
         let options = options.unwrap_or_default();
         let attached = options.attached.as_deref().unwrap_or("main");
         let mode = self.upkeep.settings.file_mode;
-        let job = crate::idle::require_idle(&self.shared)
-            .and_then(|()| BackupJob::start(&self.shared, &destination, attached, mode, options.overwrite));
+        // Allowed while an iterator is open, as in better-sqlite3: the steps only read the source.
+        let job = BackupJob::start(&self.shared, &destination, attached, mode, options.overwrite);
         to_js(&env, job.map(|job| NativeBackup::new(self.shared.clone(), job)))
     }
 

@@ -81,6 +81,11 @@ fn bind_all(
         }
     }
     if next < positional.len() {
+        // As in better-sqlite3, a value that could never be bound is a TypeError before it is one too many.
+        if let Some(&(value, kind)) = positional[next..].iter().find(|(_, kind)| *kind == Kind::Other) {
+            let index = next as i32 + 1;
+            values::bind(js, raw, index, value, kind, &|| format!("Parameter {index}"))?;
+        }
         return Err(Error::range(
             "HARDENED_PARAMETER_COUNT",
             format!("Too many parameter values were provided: {} given, the statement takes {next}", positional.len()),
@@ -111,7 +116,17 @@ fn named_value(
             ),
         )
     };
-    let object = named.ok_or_else(missing)?;
+    // As in better-sqlite3: no object at all is a TypeError, an object without the key a RangeError.
+    let object = named.ok_or_else(|| {
+        Error::type_error(
+            "HARDENED_MISSING_PARAMETER",
+            format!(
+                "Missing named parameters: the statement uses \"{}\"; pass an object such as {{ {}: value }}",
+                full.to_string_lossy(),
+                bare.to_string_lossy()
+            ),
+        )
+    })?;
     // `name in object` decides; a value other than `undefined` proves it without asking.
     for name in [bare, full] {
         let value = js.get(object, name)?;

@@ -231,6 +231,16 @@ impl Statement {
             .collect())
     }
 
+    /// `sqlite3_total_changes64` of the connection (0 once closed): `run()` compares
+    /// it before and after, as better-sqlite3 does.
+    pub fn total_changes(&self) -> i64 {
+        match self.shared.handle() {
+            // SAFETY: `db` is open.
+            Ok(db) => unsafe { ffi::sqlite3_total_changes64(db) },
+            Err(_) => 0,
+        }
+    }
+
     /// Where the tenant layer's row count stands (0 on other connections): pass it to `run_result`.
     pub fn changes_mark(&self) -> i64 {
         self.shared.tenant_counts.get().map_or(0, |counts| counts.total())
@@ -245,6 +255,17 @@ impl Statement {
         let db = self.shared.handle()?;
         // SAFETY: `db` is open.
         Ok(unsafe { (ffi::sqlite3_changes64(db), ffi::sqlite3_last_insert_rowid(db)) })
+    }
+
+    /// Refuses to run while an iterator of the connection is open when this is
+    /// a `run()` (`always`) or the statement writes, unless `unsafeMode()` is on
+    /// (see `idle.rs`). Costs one load when no iterator is open.
+    #[inline]
+    pub fn require_may_run(&self, always: bool) -> Result<()> {
+        if crate::idle::iterators_block_writes(&self.shared) && (always || !self.readonly()?) && !self.iterating {
+            return crate::idle::require_no_iterators(&self.shared);
+        }
+        Ok(())
     }
 
     /// Refuses a second execution while an iterator is open on this statement.

@@ -37,6 +37,8 @@ pub struct ScratchLayout {
     pub cells: u32,
     /// i32: 1 when an iteration's batch holds its last rows.
     pub last: u32,
+    /// i32: user-defined functions running JS on this thread.
+    pub callback_depth: u32,
     /// u8 tag per cell.
     pub tags: u32,
     /// 8-byte slot per cell.
@@ -86,18 +88,6 @@ struct Live {
 
 thread_local! {
     static LIVE: RefCell<Live> = RefCell::new(Live::default());
-}
-
-/// Whether an iterator of a statement on `shared` is open: `db.function()`
-/// refuses then, as better-sqlite3 does. (A statement in a call right now is
-/// skipped: if it runs a function of `shared`, the connection refuses anyway.)
-pub fn iterating_on(shared: &Rc<crate::connection::Shared>) -> bool {
-    LIVE.with_borrow(|live| {
-        live.slots
-            .iter()
-            .flatten()
-            .any(|state| state.try_borrow().is_ok_and(|state| state.inner.iterating && state.inner.is_on(shared)))
-    })
 }
 
 fn busy() -> Error {
@@ -162,6 +152,8 @@ impl State {
                 "This statement does not return data; use run() instead",
             ));
         }
+        // get(), all() and iterate() of a statement that writes (`... RETURNING`) wait for open iterators too.
+        self.inner.require_may_run(false)?;
         self.start(js, args)
     }
 
@@ -232,8 +224,11 @@ impl State {
     }
 
     fn run_once(&mut self, js: Js, args: &[napi_value]) -> Result<()> {
+        // As in better-sqlite3, run() waits for open iterators whatever the statement.
+        self.inner.require_may_run(true)?;
         let raw = self.start(js, args)?;
         let mark = self.inner.changes_mark();
+        let total_before = self.inner.total_changes();
         let stepped = (|| -> Result<()> {
             while self.inner.step(raw)? {}
             Ok(())
@@ -241,7 +236,9 @@ impl State {
         self.inner.reset();
         stepped?;
         let (changes, rowid) = self.inner.run_result(mark)?;
-        let changes = if self.inner.readonly()? { 0 } else { changes };
+        // As in better-sqlite3: a statement that changed no row (BEGIN, CREATE, DROP, a
+        // SELECT) reports 0, not the count SQLite kept from the last INSERT, UPDATE or DELETE.
+        let changes = if self.inner.total_changes() == total_before { 0 } else { changes };
         values::write_run_result(js, changes, rowid, self.inner.safe_integers)
     }
 
@@ -345,6 +342,7 @@ impl NativeStatement {
             rowid_is_bigint: layout::ROWID_IS_BIGINT as u32,
             cells: layout::CELLS as u32,
             last: layout::LAST as u32,
+            callback_depth: layout::CALLBACK_DEPTH as u32,
             tags: layout::TAGS as u32,
             slots: layout::SLOTS as u32,
             tag_null: layout::TAG_NULL.into(),
@@ -391,6 +389,12 @@ impl NativeStatement {
         let bound = (|| {
             let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
             let mut state = self.state()?;
+            if state.inner.bound {
+                return Err(Error::type_error(
+                    "HARDENED_ALREADY_BOUND",
+                    "The bind() method can only be invoked once per statement object; prepare the SQL again to bind other values",
+                ));
+            }
             let _call = state.inner.active_call();
             state.start(js, &args).map(|_| state.inner.bound = true)
         })();
@@ -402,6 +406,14 @@ impl NativeStatement {
     pub fn set_safe_integers(&self, env: Env, on: bool) -> napi::Result<()> {
         let set = self.state().and_then(|mut state| state.inner.connection_idle().map(|()| state.inner.safe_integers = on));
         to_js(&env, set)
+    }
+
+    /// Refuses (`HARDENED_DATABASE_BUSY`) while a user-defined function of the
+    /// connection runs JS: `pluck()`, `raw()` and `expand()` ask first, as in
+    /// better-sqlite3. Answers after `close()` too.
+    #[napi]
+    pub fn require_connection_idle(&self, env: Env) -> napi::Result<()> {
+        to_js(&env, self.state().and_then(|state| state.inner.connection_idle()))
     }
 
     /// Whether INTEGER columns are read as bigint.

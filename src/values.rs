@@ -118,6 +118,9 @@ pub mod layout {
     pub const CELLS: usize = 32;
     /// i32: 1 when an iteration's batch holds its last rows.
     pub const LAST: usize = 36;
+    /// i32: user-defined functions running JS on this thread (see `functions::scratch_guard`):
+    /// while it is not 0, an iterator asks natively before handing out a row read ahead.
+    pub const CALLBACK_DEPTH: usize = 40;
     /// u8 per cell: its tag (`TAG_*`).
     pub const TAGS: usize = 64;
     /// 8 bytes per cell: an f64 (`TAG_NUMBER`), an i64 (`TAG_BIGINT`), or two
@@ -227,6 +230,17 @@ unsafe fn put<T>(data: *mut u8, offset: usize, value: T) {
     // SAFETY: in bounds of the live buffer (the caller's contract); unaligned
     // writes need no alignment.
     unsafe { data.add(offset).cast::<T>().write_unaligned(value) };
+}
+
+/// Writes how many user-defined functions run JS on this thread into the
+/// scratch buffer, if this thread has one (`functions::scratch_guard` calls it
+/// when a function starts and after it ends).
+pub fn write_callback_depth(depth: usize) {
+    if let Some(scratch) = SCRATCH.get() {
+        // SAFETY: the buffer of this thread's environment is live (it is freed only at
+        // teardown, when no function runs); no JS runs during the write; in bounds.
+        unsafe { put(scratch.data, layout::CALLBACK_DEPTH, i32::try_from(depth).unwrap_or(i32::MAX)) };
+    }
 }
 
 /// Chooses how strings reach JS: as bytes decoded by JS (cheaper on Bun, whose

@@ -54,19 +54,29 @@ function runHostile(plan, ctx) {
       if ('error' in out) acceptThrow(ctx, `${what} (inside the callback)`, out.error)
       return out
     }
-    switch (plan.action) {
-      case 'close': closed = true; inner('db.close()', () => db.close()); break
-      case 'closeUse': {
+    /** db.close() from inside: it closes, except in a loop body, where the open iterator makes it refused. */
+    const closeInside = () => {
+      const out = inner('db.close()', () => db.close())
+      if (plan.placement !== 'iterateBody') {
         closed = true
-        inner('db.close()', () => db.close())
+        return
+      }
+      if (!('error' in out) || !(out.error instanceof TypeError) || out.error.code !== 'HARDENED_DATABASE_BUSY') {
+        ctx.problem(`db.close() while an iterator is open ${'error' in out ? `threw ${describeThrow(out.error)}` : 'closed'}, expected TypeError HARDENED_DATABASE_BUSY`)
+      }
+      if (db.open !== true) ctx.problem('db.open is not true after a refused db.close()')
+    }
+    switch (plan.action) {
+      case 'close': closeInside(); break
+      case 'closeUse': {
+        closeInside()
         const use = attempt(() => stmt.all(...plainArgs))
         if (!('error' in use)) ctx.problem('the statement returned rows after db.close() inside its own call')
         else acceptThrow(ctx, 'using the statement after db.close() (inside the callback)', use.error)
         break
       }
       case 'closeReopen': {
-        closed = true
-        inner('db.close()', () => db.close())
+        closeInside()
         inner('opening another database', () => { const d = new HardenedDb(':memory:'); d.prepare('SELECT 1').get(); d.close() })
         break
       }

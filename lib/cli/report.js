@@ -23,7 +23,8 @@ function fileReport(path) {
  * pre-flight failure, a failed migration): unhealthy, with one failed `open` check.
  */
 function openFailureReport(path, error) {
-  const code = typeof error?.code === 'string' ? error.code : 'HARDENED_IO'
+  // A hardened check standing for SQLite's failure keeps its precise code in hardenedCode.
+  const code = typeof error?.hardenedCode === 'string' ? error.hardenedCode : typeof error?.code === 'string' ? error.code : 'HARDENED_IO'
   return {
     status: 'unhealthy',
     checks: [

@@ -60,10 +60,8 @@ impl FunctionFlags {
 /// What every registration checks and needs: the connection idle and without
 /// a running statement, a valid name, the teardown hook.
 fn prepare(js: Js, shared: &Rc<Shared>, name: &str) -> Result<(*mut ffi::sqlite3, CString)> {
+    crate::idle::require_idle(shared)?;
     let db = shared.handle()?;
-    if running_statement(db) || crate::statement_class::iterating_on(shared) {
-        return Err(super::connection_busy());
-    }
     if name.len() > MAX_NAME_BYTES {
         return Err(Error::range(
             "HARDENED_INVALID_ARGUMENT",
@@ -75,24 +73,6 @@ fn prepare(js: Js, shared: &Rc<Shared>, name: &str) -> Result<(*mut ffi::sqlite3
     })?;
     env::ensure_teardown_hook(js)?;
     Ok((db, c_name))
-}
-
-/// Whether a statement of `db` is midway (an open iterator): better-sqlite3
-/// refuses to register functions then, and SQLite refuses to replace one.
-pub(super) fn running_statement(db: *mut ffi::sqlite3) -> bool {
-    let mut stmt = std::ptr::null_mut();
-    loop {
-        // SAFETY: `db` is open; `stmt` is null or a statement of `db` returned by the
-        // previous call, and nothing finalizes statements during this loop.
-        stmt = unsafe { ffi::sqlite3_next_stmt(db, stmt) };
-        if stmt.is_null() {
-            return false;
-        }
-        // SAFETY: `stmt` is a live statement of `db`.
-        if unsafe { ffi::sqlite3_stmt_busy(stmt) } != 0 {
-            return true;
-        }
-    }
 }
 
 fn registered(js: Js, shared: &Rc<Shared>, name: String, flags: &FunctionFlags, callbacks: Callbacks) -> Registered {
@@ -212,7 +192,6 @@ impl NativeDatabase {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::Connection;
 
     #[test]
     fn flags_map_to_sqlite_and_refuse_direct_only_with_innocuous() {
@@ -222,17 +201,4 @@ mod tests {
         assert_eq!(both.text_rep().unwrap_err().code(), "HARDENED_INVALID_ARGUMENT");
     }
 
-    #[test]
-    fn a_statement_midway_counts_as_running_until_reset() {
-        let conn = Connection::open_in_memory().unwrap();
-        // SAFETY: the connection is open for the whole test.
-        let db = unsafe { conn.handle() };
-        let mut stmt = conn.prepare("SELECT 1 UNION ALL SELECT 2").unwrap();
-        assert!(!running_statement(db));
-        let mut rows = stmt.query([]).unwrap();
-        rows.next().unwrap();
-        assert!(running_statement(db));
-        drop(rows);
-        assert!(!running_statement(db));
-    }
 }

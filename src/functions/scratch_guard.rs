@@ -31,6 +31,7 @@ impl Frame {
     pub fn enter() -> Frame {
         FRAMES.with_borrow_mut(|frames| frames.push(None));
         DEPTH.set(DEPTH.get() + 1);
+        crate::values::write_callback_depth(DEPTH.get());
         Frame(())
     }
 }
@@ -44,6 +45,8 @@ impl Drop for Frame {
             // `bytes.len()` long, and no JS reads it while native code runs.
             unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len()) };
         }
+        // After the restore, which brought back the depth of when the buffer was saved.
+        crate::values::write_callback_depth(DEPTH.get());
     }
 }
 

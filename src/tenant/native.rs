@@ -75,9 +75,13 @@ impl NativeTenantDb {
         to_js(&env, check_sql(&sql).and_then(|()| self.refresh()).and_then(|()| exec(&self.shared, &sql)))
     }
 
-    /// Finalizes every statement and closes the tenant's connection.
+    /// Finalizes every statement and closes the tenant's connection; refused
+    /// while one of its iterators is open, like `HardenedDb#close()`.
     #[napi]
     pub fn close(&self, env: Env) -> napi::Result<()> {
+        if self.shared.is_open() {
+            to_js(&env, crate::idle::require_idle(&self.shared))?;
+        }
         to_js(&env, self.shared.close())
     }
 

@@ -11,7 +11,7 @@ use rusqlite::ffi;
 
 use super::super::env::{self, JsRef};
 use super::super::registry::{self, Callbacks, Registered};
-use super::super::{napi_raw, register};
+use super::super::napi_raw;
 use crate::connection::last_error;
 use crate::database::NativeDatabase;
 use crate::errors::{Error, Result, to_js};
@@ -29,9 +29,7 @@ impl NativeDatabase {
         let js = Js::new(&env);
         let created = (|| {
             let db = self.shared.handle()?;
-            if register::running_statement(db) || crate::statement_class::iterating_on(&self.shared) {
-                return Err(super::super::connection_busy());
-            }
+            crate::idle::require_idle(&self.shared)?;
             let c_name = CString::new(name.as_str()).map_err(|_| {
                 Error::type_error("HARDENED_INVALID_ARGUMENT", "The virtual table module name contains a NUL character")
             })?;
