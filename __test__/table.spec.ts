@@ -273,7 +273,7 @@ describe("lifetime", () => {
   };
 
   for (const runtime of ["bun", "node"] as const) {
-    it(`should release generators ended early, closed mid-iteration or collected under ${runtime}`, () => {
+    it(`should release generators ended early, returned or collected, and refuse close() mid-iteration under ${runtime}`, () => {
       const out = crashFree(runtime, `
         const { HardenedDb } = require(".");
         const collect = globalThis.gc || (() => Bun.gc(true));
@@ -293,19 +293,23 @@ describe("lifetime", () => {
         other.table("t", definition);
         const open = other.prepare("SELECT * FROM t").iterate();
         open.next();
+        let busy = "";
+        try { other.close(); } catch (e) { busy = e.code || e.message; }
+        open.return();
         other.close();
         let error = "";
-        try { open.next(); } catch (e) { error = e.code || e.message; }
+        try { other.prepare("SELECT * FROM t").iterate().next(); } catch (e) { error = e.code || e.message; }
         const done = async () => {
           for (let i = 0; i < 20 && released < started; i++) { collect(); await new Promise((r) => setTimeout(r, 10)); }
           db.close();
-          console.log(JSON.stringify({ started, allReleased: released === started, error }));
+          console.log(JSON.stringify({ started, allReleased: released === started, busy, error }));
         };
         done();
       `);
       const result = JSON.parse(out);
       expect(result.started).toBe(203);
       expect(result.allReleased).toBe(true);
+      expect(result.busy).toBe("HARDENED_DATABASE_BUSY");
       expect(result.error).toBe("HARDENED_NOT_OPEN");
     });
 
