@@ -1,7 +1,8 @@
 // Packaging: the per-platform npm/ packages match package.json's napi targets
 // and the generated loader, the ESM and CommonJS entry points agree, `files`
 // ships what the package needs, and scripts/install-test.sh installs the
-// packed tarballs with bun and npm and runs them under Bun, Node and Node >= 22.
+// packed tarballs with bun and npm and runs them under Bun, Node and Node >= 22, and
+// runs knex, TypeORM and Drizzle in an app that installs the root tarball as "better-sqlite3".
 import { describe, it, expect, beforeAll } from "bun:test";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -125,9 +126,25 @@ describe("scripts/install-test.sh (bun add / npm install of the packed tarballs,
     }
   }
 
+  // A fresh app with "better-sqlite3" aliased to the root tarball (and the overrides entry):
+  // knex, TypeORM and Drizzle from the registry run on hardened-sqlite through their better-sqlite3 drivers.
+  it("should install the root tarball under the name better-sqlite3 with knex, TypeORM and Drizzle", () => {
+    expect(output).toContain("install-test: alias npm install ok");
+  });
+
+  it("should load hardened-sqlite, and never better-sqlite3's addon, through require('better-sqlite3')", () => {
+    expect(output).toMatch(/install-test: alias identity ok \(better-sqlite3 is hardened-sqlite@\d+\.\d+\.\d+\)/);
+  });
+
+  for (const lib of ["knex", "typeorm", "drizzle"]) {
+    it(`should run ${lib} through the better-sqlite3 alias: table, insert, select, transaction`, () => {
+      expect(output).toContain(`install-test: alias ${lib} ok`);
+    });
+  }
+
   it("should exit 0 with no failures", () => {
     if (status !== 0) console.error(output);
-    expect(output).toContain("install-test: 12 smoke runs, 0 failures");
+    expect(output).toContain("install-test: 16 smoke runs, 0 failures");
     expect(status).toBe(0);
   });
 });

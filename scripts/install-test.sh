@@ -8,6 +8,10 @@
 #    installs the two tarballs with `bun add`, then (in another project) with
 #    `npm install`, and runs a smoke program (ESM and CommonJS) under Bun,
 #    under the machine's Node and under Node >= 22 (npm package `node`).
+# 3. In a fresh app whose "better-sqlite3" dependency is the root tarball (the published form is
+#    "npm:hardened-sqlite@^0.1.0") plus `"overrides": { "better-sqlite3": "$better-sqlite3" }`,
+#    installs knex, TypeORM and Drizzle from the registry and runs scripts/alias-app.cjs under Node:
+#    "install-test: alias <identity|knex|typeorm|drizzle> ok".
 #
 # Prints one line per check, "install-test: <installer> <runtime> <esm|cjs> ok"
 # (or "FAILED" with the output), and exits non-zero if any failed.
@@ -134,6 +138,45 @@ if out="$(cd "$WORK/npm-app" && PATH="$CLEAN_PATH" timeout $STEP_LIMIT npm insta
 else
   failures=$((failures + 1))
   echo "install-test: npm install FAILED"
+  sed 's/^/    /' <<< "$out"
+fi
+
+# --- 3. the better-sqlite3 alias: knex, TypeORM and Drizzle on hardened-sqlite ---
+# A fresh app whose "better-sqlite3" dependency is the root tarball (published form:
+# "npm:hardened-sqlite@^0.1.0") with the overrides entry that makes the libraries' peer
+# ranges on better-sqlite3 take it; the libraries come from the registry. Runs
+# scripts/alias-app.cjs under the machine's Node: "install-test: alias <library> ok".
+ALIAS_APP="$WORK/alias-app"
+mkdir -p "$ALIAS_APP"
+cp "$REPO/scripts/alias-app.cjs" "$ALIAS_APP/alias-app.cjs"
+DRIZZLE_VERSION="$(node -p 'require(process.argv[1]).devDependencies["drizzle-orm"]' "$REPO/package.json")"
+node -e '
+  const [file, root, platform, drizzle] = process.argv.slice(1);
+  require("fs").writeFileSync(file, JSON.stringify({
+    name: "hs-alias-test",
+    private: true,
+    dependencies: {
+      "better-sqlite3": `file:${root}`,
+      "hardened-sqlite-linux-x64-gnu": `file:${platform}`,
+      "knex": "3.3.0",
+      "typeorm": "1.1.1",
+      "reflect-metadata": "0.2.2",
+      "drizzle-orm": drizzle,
+    },
+    overrides: { "better-sqlite3": "$better-sqlite3" },
+  }, null, 2) + "\n");
+' "$ALIAS_APP/package.json" "$ROOT_TGZ" "$PLATFORM_TGZ" "$DRIZZLE_VERSION"
+checks=$((checks + 4)) # identity, knex, typeorm, drizzle
+if out="$(cd "$ALIAS_APP" && PATH="$CLEAN_PATH" timeout $STEP_LIMIT npm install --no-audit --no-fund 2>&1)"; then
+  echo "install-test: alias npm install ok (better-sqlite3 -> $(basename "$ROOT_TGZ"))"
+  out="$(cd "$ALIAS_APP" && PATH="$CLEAN_PATH" timeout $STEP_LIMIT node alias-app.cjs 2>&1)"
+  sed -e 's/^alias /install-test: alias /' <<< "$out"
+  for lib in identity knex typeorm drizzle; do
+    grep -q "^alias $lib ok" <<< "$out" || { failures=$((failures + 1)); echo "install-test: alias $lib FAILED"; }
+  done
+else
+  failures=$((failures + 4))
+  echo "install-test: alias npm install FAILED"
   sed 's/^/    /' <<< "$out"
 fi
 
