@@ -5,7 +5,6 @@ use std::rc::Rc;
 
 use napi::Env;
 use napi_derive::napi;
-use rusqlite::ffi;
 
 use super::{Tenant, check_returning, check_sql, tenant_id};
 use crate::connection::Shared;
@@ -100,8 +99,7 @@ impl NativeTenantDb {
     /// Whether a transaction is active.
     #[napi(getter)]
     pub fn in_transaction(&self) -> bool {
-        // SAFETY: the handle is open (checked by `handle()`).
-        self.shared.handle().is_ok_and(|db| unsafe { ffi::sqlite3_get_autocommit(db) } == 0)
+        self.shared.in_transaction()
     }
 
     /// The database file's path.
