@@ -4,7 +4,7 @@
 // and the release of the JS functions.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { HardenedDb, SqliteError } from "../index.js";
-import { runScript, thrown } from "./helpers";
+import { runCrashFree, thrown } from "./helpers";
 
 let db: HardenedDb;
 const one = (sql: string, ...args: unknown[]) => db.prepare(`SELECT ${sql}`).pluck().get(...args);
@@ -312,15 +312,10 @@ describe("db.aggregate()", () => {
 });
 
 describe("lifetime", () => {
-  const crashFree = (runtime: "bun" | "node", code: string) => {
-    const { status, stdout, stderr } = runScript(code, runtime, { NODE_OPTIONS: "--expose-gc" });
-    expect({ status, stderr: status === 0 ? "" : stderr }).toEqual({ status: 0, stderr: "" });
-    return stdout;
-  };
 
   for (const runtime of ["bun", "node"] as const) {
     it(`should survive re-entrancy and close from inside functions under ${runtime}`, () => {
-      const out = crashFree(runtime, `
+      const out = runCrashFree(runtime, `
         const { HardenedDb } = require(".");
         const db = new HardenedDb(":memory:");
         db.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)");
@@ -348,7 +343,7 @@ describe("lifetime", () => {
     });
 
     it(`should release replaced functions and those of a closed database under ${runtime}`, () => {
-      const out = crashFree(runtime, `
+      const out = runCrashFree(runtime, `
         const { HardenedDb } = require(".");
         let released = 0;
         const registry = new FinalizationRegistry(() => { released++; });
@@ -377,7 +372,7 @@ describe("lifetime", () => {
     });
 
     it(`should not crash when a worker with functions and an open aggregate ends under ${runtime}`, () => {
-      const out = crashFree(runtime, `
+      const out = runCrashFree(runtime, `
         const { Worker } = require("node:worker_threads");
         const worker = new Worker(\`
           const { HardenedDb } = require(\${JSON.stringify(process.cwd())});

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
+import { expect } from "bun:test";
 
 /** Absolute path of the package root (what `require("hardened-sqlite")` resolves to). */
 export const PACKAGE_ROOT = resolve(import.meta.dir, "..");
@@ -68,6 +69,17 @@ export function oracle(scenario: string): { bs3: any; ours: any } {
   const { status, stdout, stderr } = runScript(code, "node");
   if (status !== 0) throw new Error(`node exited ${status}: ${stderr}`);
   return JSON.parse(stdout);
+}
+
+/**
+ * Runs `code` in a fresh process of `runtime` with the garbage collector exposed
+ * (`globalThis.gc` on Node, `Bun.gc` on Bun), expects it to exit 0 with nothing on
+ * stderr (no crash, no uncaught error), and returns its stdout.
+ */
+export function runCrashFree(runtime: "bun" | "node", code: string): string {
+  const { status, stdout, stderr } = runScript(code, runtime, { NODE_OPTIONS: "--expose-gc" });
+  expect({ status, stderr: status === 0 ? "" : stderr }).toEqual({ status: 0, stderr: "" });
+  return stdout;
 }
 
 /** Runs `fn`, which must throw, and returns what it threw. */

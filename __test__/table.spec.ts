@@ -5,7 +5,7 @@
 // release of generators (early end, close, garbage collection).
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { HardenedDb, SqliteError } from "../index.js";
-import { runScript, thrown } from "./helpers";
+import { runCrashFree, runScript, thrown } from "./helpers";
 
 let db: HardenedDb;
 
@@ -266,15 +266,10 @@ describe("views and trusted_schema", () => {
 });
 
 describe("lifetime", () => {
-  const crashFree = (runtime: "bun" | "node", code: string) => {
-    const { status, stdout, stderr } = runScript(code, runtime, { NODE_OPTIONS: "--expose-gc" });
-    expect({ status, stderr: status === 0 ? "" : stderr }).toEqual({ status: 0, stderr: "" });
-    return stdout;
-  };
 
   for (const runtime of ["bun", "node"] as const) {
     it(`should release generators ended early, returned or collected, and refuse close() mid-iteration under ${runtime}`, () => {
-      const out = crashFree(runtime, `
+      const out = runCrashFree(runtime, `
         const { HardenedDb } = require(".");
         const collect = globalThis.gc || (() => Bun.gc(true));
         let released = 0, started = 0;
@@ -314,7 +309,7 @@ describe("lifetime", () => {
     });
 
     it(`should not crash when a worker ends with a scan of a virtual table open under ${runtime}`, () => {
-      const out = crashFree(runtime, `
+      const out = runCrashFree(runtime, `
         const { Worker } = require("node:worker_threads");
         const worker = new Worker(\`
           const { HardenedDb } = require(\${JSON.stringify(process.cwd())});
@@ -334,7 +329,7 @@ describe("lifetime", () => {
     });
 
     it(`should not crash when the environment ends with a scan open under ${runtime}`, () => {
-      const out = crashFree(runtime, `
+      const out = runCrashFree(runtime, `
         const { HardenedDb } = require(".");
         const db = new HardenedDb(":memory:");
         db.table("t", { columns: ["x"], *rows() { for (let i = 0; ; i++) yield [i]; } });
