@@ -769,4 +769,10 @@ export declare namespace HardenedDb {
 
 type SqliteErrorClass = typeof SqliteError;
 
+/**
+ * `HardenedDbOptions` under @types/better-sqlite3's name, for typings that import it by name
+ * (`import type { Options } from "better-sqlite3"`, as @prisma/adapter-better-sqlite3's do).
+ */
+export type Options = HardenedDbOptions;
+
 export {};

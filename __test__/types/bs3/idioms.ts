@@ -1,8 +1,11 @@
 // Common @types/better-sqlite3 idioms: they must compile unchanged with "better-sqlite3" aliased to hardened-sqlite.
 import Database from "better-sqlite3";
+// Named type imports, as @prisma/adapter-better-sqlite3's typings write them.
+import type { Options } from "better-sqlite3";
 
 interface User { id: number; email: string }
 const options: Database.Options = { readonly: false, fileMustExist: false, timeout: 5000, verbose: console.log };
+const byName: Options = options;
 const db: Database.Database = new Database("app.db", options);
 db.pragma("journal_mode = WAL");
 const byId: Database.Statement<[number], User> = db.prepare<[number], User>("SELECT * FROM users WHERE id = ?");
@@ -20,7 +23,7 @@ const simple = db.pragma("user_version", { simple: true as boolean });
 const owner: Database.Database = byId.database;
 try { db.exec("nonsense"); } catch (e) { if (e instanceof Database.SqliteError) console.log(e.code); }
 void db.backup("backup.db").then((meta: Database.BackupMetadata) => meta.totalPages - meta.remainingPages);
-console.log(user, all, id, cols, simple, owner, db.name, db.memory, db.readonly, db.open, db.inTransaction);
+console.log(byName, user, all, id, cols, simple, owner, db.name, db.memory, db.readonly, db.open, db.inTransaction);
 db.close();
 const vtab: Database.VirtualTableOptions = { columns: ["n"], *rows(limit: number) { for (let n = 0; n < limit; n++) yield [n]; } };
 db.table("numbers", vtab).table("words", (sep: string) => ({ columns: ["w"], parameters: ["text"], *rows(text: string) { yield* text.split(sep).map((w) => ({ w })); } }));
