@@ -2,7 +2,8 @@
 // and the generated loader, the ESM and CommonJS entry points agree, `files`
 // ships what the package needs, and scripts/install-test.sh installs the
 // packed tarballs with bun and npm and runs them under Bun, Node and Node >= 22, and
-// runs knex, TypeORM and Drizzle in an app that installs the root tarball as "better-sqlite3".
+// runs knex, TypeORM, Drizzle and Prisma (@prisma/adapter-better-sqlite3) under the same three
+// runtimes in an app that installs the root tarball as "better-sqlite3".
 import { describe, it, expect, beforeAll } from "bun:test";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -127,24 +128,37 @@ describe("scripts/install-test.sh (bun add / npm install of the packed tarballs,
   }
 
   // A fresh app with "better-sqlite3" aliased to the root tarball (and the overrides entry):
-  // knex, TypeORM and Drizzle from the registry run on hardened-sqlite through their better-sqlite3 drivers.
-  it("should install the root tarball under the name better-sqlite3 with knex, TypeORM and Drizzle", () => {
+  // knex, TypeORM, Drizzle and Prisma from the registry run on hardened-sqlite through their
+  // better-sqlite3 drivers, under Bun, Node and Node >= 22 (scripts/alias-app.cjs).
+  it("should install the root tarball under the name better-sqlite3 with knex, TypeORM, Drizzle and Prisma", () => {
     expect(output).toContain("install-test: alias npm install ok");
   });
 
-  it("should load hardened-sqlite, and never better-sqlite3's addon, through require('better-sqlite3')", () => {
-    expect(output).toMatch(/install-test: alias identity ok \(better-sqlite3 is hardened-sqlite@\d+\.\d+\.\d+\)/);
+  it("should generate the Prisma Client with no engine binary (the machine reaches only the registry)", () => {
+    expect(output).toContain("install-test: alias prisma generate ok");
   });
 
-  for (const lib of ["knex", "typeorm", "drizzle"]) {
-    it(`should run ${lib} through the better-sqlite3 alias: table, insert, select, transaction`, () => {
-      expect(output).toContain(`install-test: alias ${lib} ok`);
+  // The app checks that its label is the runtime running it (node22: Node >= 22) before saying ok.
+  const aliasRuntimes = { bun: "Bun", node: "Node", node22: "Node" } as const;
+  for (const [runtime, label] of Object.entries(aliasRuntimes)) {
+    it(`should load hardened-sqlite, and never better-sqlite3's addon, through require('better-sqlite3') under ${runtime}`, () => {
+      expect(output).toMatch(new RegExp(`install-test: alias identity ${runtime} ok \\(better-sqlite3 is hardened-sqlite@\\d+\\.\\d+\\.\\d+, under ${label}`));
+    });
+
+    for (const lib of ["knex", "typeorm", "drizzle"]) {
+      it(`should run ${lib} through the better-sqlite3 alias under ${runtime}: table, insert, select, transaction`, () => {
+        expect(output).toContain(`install-test: alias ${lib} ${runtime} ok`);
+      });
+    }
+
+    it(`should run Prisma through @prisma/adapter-better-sqlite3 on the alias under ${runtime}: WAL, fileMode, BEGIN IMMEDIATE, P2002, rows`, () => {
+      expect(output).toContain(`install-test: alias prisma ${runtime} ok (prisma@`);
     });
   }
 
   it("should exit 0 with no failures", () => {
     if (status !== 0) console.error(output);
-    expect(output).toContain("install-test: 16 smoke runs, 0 failures");
+    expect(output).toContain("install-test: 27 smoke runs, 0 failures");
     expect(status).toBe(0);
   });
 });

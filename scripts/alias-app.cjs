@@ -1,32 +1,51 @@
 // The alias app of scripts/install-test.sh: a project whose package.json has
 //   "better-sqlite3": <the hardened-sqlite tarball>   (published form: "npm:hardened-sqlite@^0.1.0")
 //   "overrides": { "better-sqlite3": "$better-sqlite3" }
-// runs knex, TypeORM and Drizzle through their better-sqlite3 drivers: create a table, insert,
-// select, a transaction. Prints "alias <name> ok" per library, or "alias <name> FAILED" with the error.
+// runs knex, TypeORM, Drizzle and Prisma (@prisma/adapter-better-sqlite3) through their better-sqlite3
+// drivers: create a table, insert, select, a transaction committed and one rolled back.
+// Run as `<runtime> alias-app.cjs <bun|node|node22>` (each runtime uses its own database files);
+// prints "alias <name> <runtime> ok" per library, or "alias <name> <runtime> FAILED" with the error.
+// Prisma needs ./prisma-client.cjs: the client `prisma generate` writes for alias-app.prisma, bundled
+// to CommonJS by install-test.sh.
 "use strict";
 require("reflect-metadata");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
 
+/** The runtime this run is labelled with; checked against the one running it by the identity step. */
+const runtime = process.argv[2];
+if (!["bun", "node", "node22"].includes(runtime)) {
+  console.error(`usage: <runtime> alias-app.cjs <bun|node|node22>, not ${JSON.stringify(runtime)}`);
+  process.exit(2);
+}
+
 const results = [];
 async function step(name, fn) {
   try {
     const detail = await fn();
     results.push(true);
-    console.log(`alias ${name} ok${detail ? ` (${detail})` : ""}`);
+    console.log(`alias ${name} ${runtime} ok${detail ? ` (${detail})` : ""}`);
   } catch (e) {
     results.push(false);
-    console.log(`alias ${name} FAILED`);
+    console.log(`alias ${name} ${runtime} FAILED`);
     console.log(String((e && e.stack) || e).replace(/^/gm, "    "));
   }
 }
 
-const dbFile = (name) => path.join(__dirname, `${name}.db`);
+/** A database file of its own per library and runtime, removed (with its sidecars) if a run left one. */
+const dbFile = (name) => {
+  const file = path.join(__dirname, `${name}-${runtime}.db`);
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) fs.rmSync(f, { force: true });
+  return file;
+};
 const version = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, "node_modules", name, "package.json"), "utf8")).version;
 
 (async () => {
   await step("identity", () => {
+    // The label matches the runtime running this.
+    assert.equal(runtime === "bun", typeof process.versions.bun === "string", `labelled ${runtime}, running ${process.versions.bun ? "bun" : "node"}`);
+    if (runtime === "node22") assert.ok(Number(process.versions.node.split(".")[0]) >= 22, `node22 is Node ${process.versions.node}`);
     const Database = require("better-sqlite3");
     assert.equal(typeof Database, "function");
     // hardened-sqlite's module shape: the constructor, with HardenedDb (itself) and SqliteError on it.
@@ -50,7 +69,8 @@ const version = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, "node_
     const addons = Object.keys(require.cache).filter((f) => f.endsWith(".node"));
     assert.ok(addons.some((f) => f.endsWith("hardened-sqlite.linux-x64-gnu.node")), `addons loaded: ${addons}`);
     assert.ok(!addons.some((f) => f.includes("better_sqlite3")), `addons loaded: ${addons}`);
-    return `better-sqlite3 is ${pkg.name}@${pkg.version}`;
+    const under = process.versions.bun ? `Bun ${process.versions.bun}` : `Node ${process.versions.node}`;
+    return `better-sqlite3 is ${pkg.name}@${pkg.version}, under ${under}`;
   });
 
   await step("knex", async () => {
@@ -123,6 +143,61 @@ const version = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, "node_
     assert.deepEqual(rows, [{ id: 1, email: "ada@example.org" }, { id: 2, email: "bob@example.com" }]);
     db.$client.close();
     return `drizzle-orm@${version("drizzle-orm")}`;
+  });
+
+  await step("prisma", async () => {
+    const { PrismaClient, Prisma } = require("./prisma-client.cjs");
+    const { PrismaBetterSqlite3 } = require("@prisma/adapter-better-sqlite3");
+    const Database = require("better-sqlite3");
+    const file = dbFile("prisma");
+    // The adapter opens `new (require("better-sqlite3"))(path, options)` with every key but `url`:
+    // fileMode is hardened-sqlite's own option (better-sqlite3 has none).
+    const options = { fileMode: 0o640 };
+    const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}`, ...options }) });
+    try {
+      // No `prisma migrate` (it needs Prisma's schema engine binary): the table alias-app.prisma maps, in SQL.
+      await prisma.$executeRawUnsafe("create table users (id integer primary key autoincrement, email text not null unique)");
+      // Prisma's connection is hardened-sqlite's: WAL (better-sqlite3 leaves "delete"), the file made with fileMode.
+      assert.deepEqual(await prisma.$queryRawUnsafe("pragma journal_mode"), [{ journal_mode: "wal" }]);
+      assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+      await prisma.user.create({ data: { email: "ada@example.com" } });
+      await prisma.$transaction(async (tx) => {
+        assert.equal(await tx.user.count(), 1);
+        // The adapter's bare BEGIN ran as BEGIN IMMEDIATE (upgradeDeferredBegin): before this transaction
+        // writes anything, another connection already cannot take the write lock.
+        const other = new Database(file, { ...options, busyTimeout: 0 });
+        try {
+          assert.throws(() => other.exec("begin immediate"), { code: "SQLITE_BUSY" });
+        } finally {
+          other.close();
+        }
+        await tx.user.create({ data: { email: "bob@example.com" } });
+        await tx.user.update({ where: { email: "ada@example.com" }, data: { email: "ada@example.org" } });
+      });
+      await assert.rejects(prisma.$transaction(async (tx) => {
+        await tx.user.create({ data: { email: "eve@example.com" } });
+        throw new Error("roll back");
+      }), /roll back/);
+      // hardened-sqlite's SqliteError code (SQLITE_CONSTRAINT_UNIQUE) is what the adapter turns into P2002.
+      await assert.rejects(prisma.user.create({ data: { email: "bob@example.com" } }), (e) => {
+        assert.ok(e instanceof Prisma.PrismaClientKnownRequestError, String(e));
+        assert.equal(e.code, "P2002");
+        assert.equal(e.meta.driverAdapterError.cause.originalCode, "SQLITE_CONSTRAINT_UNIQUE");
+        return true;
+      });
+      const rows = await prisma.user.findMany({ orderBy: { id: "asc" } });
+      assert.deepEqual(rows, [{ id: 1, email: "ada@example.org" }, { id: 2, email: "bob@example.com" }]);
+    } finally {
+      await prisma.$disconnect();
+    }
+    // The rows are in the file, as hardened-sqlite's own API reads them.
+    const db = new Database(file, { ...options, readonly: true });
+    try {
+      assert.deepEqual(db.prepare("select id, email from users order by id").all(), [{ id: 1, email: "ada@example.org" }, { id: 2, email: "bob@example.com" }]);
+    } finally {
+      db.close();
+    }
+    return `prisma@${version("prisma")}, @prisma/client@${version("@prisma/client")}, @prisma/adapter-better-sqlite3@${version("@prisma/adapter-better-sqlite3")}`;
   });
 
   process.exitCode = results.every(Boolean) ? 0 : 1;

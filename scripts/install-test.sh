@@ -10,12 +10,13 @@
 #    under the machine's Node and under Node >= 22 (npm package `node`).
 # 3. In a fresh app whose "better-sqlite3" dependency is the root tarball (the published form is
 #    "npm:hardened-sqlite@^0.1.0") plus `"overrides": { "better-sqlite3": "$better-sqlite3" }`,
-#    installs knex, TypeORM and Drizzle from the registry and runs scripts/alias-app.cjs under Node:
-#    "install-test: alias <identity|knex|typeorm|drizzle> ok".
+#    installs knex, TypeORM, Drizzle and Prisma (with @prisma/adapter-better-sqlite3) from the
+#    registry, generates the Prisma Client offline, and runs scripts/alias-app.cjs under Bun, Node
+#    and Node >= 22: "install-test: alias <identity|knex|typeorm|drizzle|prisma> <bun|node|node22> ok".
 #
 # Prints one line per check, "install-test: <installer> <runtime> <esm|cjs> ok"
 # (or "FAILED" with the output), and exits non-zero if any failed.
-# Bounded: every command runs under `timeout`; the whole takes well under a minute.
+# Bounded: every command runs under `timeout`; the whole takes about a minute (two with a cold npm cache).
 set -uo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 # HS_INSTALL_TEST_BINARY: another build of the binary to ship (e.g. a release build for glibc 2.17).
@@ -141,14 +142,18 @@ else
   sed 's/^/    /' <<< "$out"
 fi
 
-# --- 3. the better-sqlite3 alias: knex, TypeORM and Drizzle on hardened-sqlite ---
+# --- 3. the better-sqlite3 alias: knex, TypeORM, Drizzle and Prisma on hardened-sqlite ---
 # A fresh app whose "better-sqlite3" dependency is the root tarball (published form:
-# "npm:hardened-sqlite@^0.1.0") with the overrides entry that makes the libraries' peer
-# ranges on better-sqlite3 take it; the libraries come from the registry. Runs
-# scripts/alias-app.cjs under the machine's Node: "install-test: alias <library> ok".
+# "npm:hardened-sqlite@^0.1.0") with the overrides entry that makes the libraries' ranges on
+# better-sqlite3 (peer, or a dependency for @prisma/adapter-better-sqlite3) take it; the libraries
+# come from the registry. Runs scripts/alias-app.cjs under each runtime:
+# "install-test: alias <library> <runtime> ok".
+ALIAS_START=$SECONDS
 ALIAS_APP="$WORK/alias-app"
+ALIAS_LIBS="identity knex typeorm drizzle prisma"
+ALIAS_RUNTIMES="bun node node22"
 mkdir -p "$ALIAS_APP"
-cp "$REPO/scripts/alias-app.cjs" "$ALIAS_APP/alias-app.cjs"
+cp "$REPO/scripts/alias-app.cjs" "$REPO/scripts/alias-app.prisma" "$ALIAS_APP/"
 DRIZZLE_VERSION="$(node -p 'require(process.argv[1]).devDependencies["drizzle-orm"]' "$REPO/package.json")"
 node -e '
   const [file, root, platform, drizzle] = process.argv.slice(1);
@@ -162,23 +167,57 @@ node -e '
       "typeorm": "1.1.1",
       "reflect-metadata": "0.2.2",
       "drizzle-orm": drizzle,
+      "prisma": "7.10.1",
+      "@prisma/client": "7.10.0",
+      "@prisma/adapter-better-sqlite3": "7.10.0",
     },
     overrides: { "better-sqlite3": "$better-sqlite3" },
   }, null, 2) + "\n");
 ' "$ALIAS_APP/package.json" "$ROOT_TGZ" "$PLATFORM_TGZ" "$DRIZZLE_VERSION"
-checks=$((checks + 4)) # identity, knex, typeorm, drizzle
+
+# Prisma with no network but the registry's. `prisma generate` (prisma-client generator) runs no
+# engine, but the CLI first makes sure Prisma's schema engine binary is there and downloads it from
+# Prisma's own server if not (so would @prisma/engines' install script, where npm runs it).
+# PRISMA_SCHEMA_ENGINE_BINARY, Prisma's setting for a custom engine, names this stub instead, which
+# fails loudly if anything ever runs it. CHECKPOINT_DISABLE turns off the CLI's update check.
+# The generated client is TypeScript: `bun build` bundles it to CommonJS (Prisma's runtime stays in
+# node_modules) for the three runtimes.
+ENGINE_STUB="$ALIAS_APP/schema-engine-offline"
+printf '#!/bin/sh\necho "install-test: the Prisma schema engine is not available offline" >&2\nexit 1\n' > "$ENGINE_STUB"
+chmod +x "$ENGINE_STUB"
+export PRISMA_SCHEMA_ENGINE_BINARY="$ENGINE_STUB" CHECKPOINT_DISABLE=1
+prisma_client() { # <app dir>
+  (cd "$1" && timeout $STEP_LIMIT ./node_modules/.bin/prisma generate --schema alias-app.prisma) &&
+    (cd "$1" && timeout $STEP_LIMIT bun build generated/prisma/client.ts --target=node --format=cjs \
+      --packages=external --outfile=prisma-client.cjs)
+}
+
+checks=$((checks + $(wc -w <<< "$ALIAS_LIBS") * $(wc -w <<< "$ALIAS_RUNTIMES")))
 if out="$(cd "$ALIAS_APP" && PATH="$CLEAN_PATH" timeout $STEP_LIMIT npm install --no-audit --no-fund 2>&1)"; then
-  echo "install-test: alias npm install ok (better-sqlite3 -> $(basename "$ROOT_TGZ"))"
-  out="$(cd "$ALIAS_APP" && PATH="$CLEAN_PATH" timeout $STEP_LIMIT node alias-app.cjs 2>&1)"
-  sed -e 's/^alias /install-test: alias /' <<< "$out"
-  for lib in identity knex typeorm drizzle; do
-    grep -q "^alias $lib ok" <<< "$out" || { failures=$((failures + 1)); echo "install-test: alias $lib FAILED"; }
+  echo "install-test: alias npm install ok (better-sqlite3 -> $(basename "$ROOT_TGZ"), $((SECONDS - ALIAS_START)) s)"
+  if out="$(PATH="$CLEAN_PATH" prisma_client "$ALIAS_APP" 2>&1)"; then
+    echo "install-test: alias prisma generate ok (no engine binary)"
+  else
+    echo "install-test: alias prisma generate FAILED"
+    sed 's/^/    /' <<< "$out"
+  fi
+  for runtime in $ALIAS_RUNTIMES; do
+    case "$runtime" in bun) bin=bun ;; node) bin=node ;; node22) bin="$NODE_22" ;; esac
+    out="$(cd "$ALIAS_APP" && PATH="$CLEAN_PATH" timeout $STEP_LIMIT "$bin" alias-app.cjs "$runtime" 2>&1)"
+    sed -e 's/^alias /install-test: alias /' <<< "$out"
+    for lib in $ALIAS_LIBS; do
+      grep -q "^alias $lib $runtime ok" <<< "$out" && continue
+      failures=$((failures + 1))
+      # A step that failed said so above, with its error; a missing line (the app died first) is said here.
+      grep -q "^alias $lib $runtime " <<< "$out" || echo "install-test: alias $lib $runtime FAILED (no result: the app stopped first)"
+    done
   done
 else
-  failures=$((failures + 4))
+  failures=$((failures + $(wc -w <<< "$ALIAS_LIBS") * $(wc -w <<< "$ALIAS_RUNTIMES")))
   echo "install-test: alias npm install FAILED"
   sed 's/^/    /' <<< "$out"
 fi
+echo "install-test: alias step took $((SECONDS - ALIAS_START)) s"
 
 echo "install-test: $checks smoke runs, $failures failures"
 [ "$failures" -eq 0 ]
