@@ -138,6 +138,10 @@ describe("scripts/install-test.sh (bun add / npm install of the packed tarballs,
     expect(output).toContain("install-test: alias prisma generate ok");
   });
 
+  it("should compile docs/orms.md's Prisma example, and refuse a misspelled adapter option, with Prisma's typings", () => {
+    expect(output).toContain("install-test: alias prisma types ok");
+  });
+
   // The app checks that its label is the runtime running it (node22: Node >= 22) before saying ok.
   const aliasRuntimes = { bun: "Bun", node: "Node", node22: "Node" } as const;
   for (const [runtime, label] of Object.entries(aliasRuntimes)) {
@@ -158,7 +162,7 @@ describe("scripts/install-test.sh (bun add / npm install of the packed tarballs,
 
   it("should exit 0 with no failures", () => {
     if (status !== 0) console.error(output);
-    expect(output).toContain("install-test: 27 smoke runs, 0 failures");
+    expect(output).toContain("install-test: 29 smoke runs, 0 failures");
     expect(status).toBe(0);
   });
 });

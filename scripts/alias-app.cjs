@@ -151,13 +151,15 @@ const version = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, "node_
     const Database = require("better-sqlite3");
     const file = dbFile("prisma");
     // The adapter opens `new (require("better-sqlite3"))(path, options)` with every key but `url`:
-    // fileMode is hardened-sqlite's own option (better-sqlite3 has none).
+    // fileMode and migrations are hardened-sqlite's own options (better-sqlite3 has neither). No
+    // `prisma migrate` (it runs Prisma's schema engine binary): the migration creates the table
+    // alias-app.prisma maps, as docs/orms.md shows.
     const options = { fileMode: 0o640 };
-    const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}`, ...options }) });
+    const migrations = [{ version: 1, name: "users", sql: "create table users (id integer primary key autoincrement, email text not null unique)" }];
+    const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}`, ...options, migrations }) });
     try {
-      // No `prisma migrate` (it needs Prisma's schema engine binary): the table alias-app.prisma maps, in SQL.
-      await prisma.$executeRawUnsafe("create table users (id integer primary key autoincrement, email text not null unique)");
-      // Prisma's connection is hardened-sqlite's: WAL (better-sqlite3 leaves "delete"), the file made with fileMode.
+      // Prisma's connection is hardened-sqlite's: migrated, WAL (better-sqlite3 leaves "delete"), the file made with fileMode.
+      assert.deepEqual(await prisma.$queryRawUnsafe("pragma user_version"), [{ user_version: 1n }]);
       assert.deepEqual(await prisma.$queryRawUnsafe("pragma journal_mode"), [{ journal_mode: "wal" }]);
       assert.equal(fs.statSync(file).mode & 0o777, 0o640);
       await prisma.user.create({ data: { email: "ada@example.com" } });

@@ -191,14 +191,41 @@ prisma_client() { # <app dir>
     (cd "$1" && timeout $STEP_LIMIT bun build generated/prisma/client.ts --target=node --format=cjs \
       --packages=external --outfile=prisma-client.cjs)
 }
+# docs/orms.md's Prisma example (its one "```ts alias-app" block, which __test__/types.spec.ts leaves
+# out), compiled with the repo's TypeScript against the generated client and Prisma's typings, with a
+# misspelled adapter option that must not compile (the adapter's options are hardened-sqlite's, typed).
+prisma_types() { # <app dir>
+  node -e '
+    const fs = require("fs");
+    const blocks = [...fs.readFileSync(process.argv[1], "utf8").matchAll(/^```ts alias-app\n([\s\S]*?)^```$/gm)];
+    if (blocks.length !== 1) throw new Error(`docs/orms.md has ${blocks.length} "ts alias-app" blocks, not 1`);
+    fs.writeFileSync(process.argv[2], blocks[0][1]);
+  ' "$REPO/docs/orms.md" "$1/docs-example.ts" || return 1
+  cat > "$1/options-typed.ts" <<'EOF'
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+// @ts-expect-error: 'fileMod' is not an option of HardenedDbOptions ('fileMode' is)
+export const adapter = new PrismaBetterSqlite3({ url: "file:app.db", fileMod: 0o600 });
+EOF
+  (cd "$1" && timeout $STEP_LIMIT node "$REPO/node_modules/typescript/bin/tsc" --noEmit --strict --target es2022 \
+    --module preserve --moduleResolution bundler --allowImportingTsExtensions --skipLibCheck \
+    --typeRoots "$REPO/node_modules/@types" --types node docs-example.ts options-typed.ts)
+}
 
-checks=$((checks + $(wc -w <<< "$ALIAS_LIBS") * $(wc -w <<< "$ALIAS_RUNTIMES")))
+checks=$((checks + $(wc -w <<< "$ALIAS_LIBS") * $(wc -w <<< "$ALIAS_RUNTIMES") + 2)) # + prisma generate, prisma types
 if out="$(cd "$ALIAS_APP" && PATH="$CLEAN_PATH" timeout $STEP_LIMIT npm install --no-audit --no-fund 2>&1)"; then
   echo "install-test: alias npm install ok (better-sqlite3 -> $(basename "$ROOT_TGZ"), $((SECONDS - ALIAS_START)) s)"
   if out="$(PATH="$CLEAN_PATH" prisma_client "$ALIAS_APP" 2>&1)"; then
     echo "install-test: alias prisma generate ok (no engine binary)"
+    if out="$(PATH="$CLEAN_PATH" prisma_types "$ALIAS_APP" 2>&1)"; then
+      echo "install-test: alias prisma types ok (docs/orms.md's example compiles, a misspelled option does not)"
+    else
+      failures=$((failures + 1))
+      echo "install-test: alias prisma types FAILED"
+      sed 's/^/    /' <<< "$out"
+    fi
   else
-    echo "install-test: alias prisma generate FAILED"
+    failures=$((failures + 2))
+    echo "install-test: alias prisma generate FAILED (so no types check)"
     sed 's/^/    /' <<< "$out"
   fi
   for runtime in $ALIAS_RUNTIMES; do
@@ -213,7 +240,7 @@ if out="$(cd "$ALIAS_APP" && PATH="$CLEAN_PATH" timeout $STEP_LIMIT npm install 
     done
   done
 else
-  failures=$((failures + $(wc -w <<< "$ALIAS_LIBS") * $(wc -w <<< "$ALIAS_RUNTIMES")))
+  failures=$((failures + $(wc -w <<< "$ALIAS_LIBS") * $(wc -w <<< "$ALIAS_RUNTIMES") + 2))
   echo "install-test: alias npm install FAILED"
   sed 's/^/    /' <<< "$out"
 fi
