@@ -166,6 +166,23 @@ describe("options of better-sqlite3", () => {
     expect(ours).toEqual(bs3);
   });
 
+  it("should set cache_size to better-sqlite3's build default, -16000, for files, ':memory:' and temporary databases", () => {
+    const own = tempDir("cache-size");
+    const { bs3, ours } = oracle(`
+      return [${JSON.stringify(own.path("a.db"))}, ':memory:', ''].map((path, i) => {
+        const db = new Database(i === 0 ? path + '.' + (Database.HardenedDb ? 'ours' : 'bs3') : path);
+        const out = [db.pragma('cache_size', { simple: true }), db.pragma('cache_size')];
+        db.close();
+        return out;
+      });`);
+    own.cleanup();
+    expect(bs3).toEqual([[-16000, [{ cache_size: -16000 }]], [-16000, [{ cache_size: -16000 }]], [-16000, [{ cache_size: -16000 }]]]);
+    expect(ours).toEqual(bs3);
+    const db = new Database("", { cacheSize: -500 });
+    expect(db.pragma("cache_size", { simple: true })).toBe(-500);
+    db.close();
+  });
+
   it("should fail a missing file with readonly or fileMustExist as SqliteError SQLITE_CANTOPEN, as better-sqlite3 does, keeping hardenedCode", () => {
     const own = tempDir("cantopen");
     const missing = own.path("missing.db");
