@@ -68,14 +68,16 @@ pub struct NativeStatement {
 
 /// A prepared statement and its iteration state, shared by the napi-rs class
 /// and the hot functions, which find it by id.
-struct State {
-    inner: Statement,
+pub(crate) struct State {
+    pub(crate) inner: Statement,
     /// Rows the next `iterateNext` may return.
     batch: usize,
     /// The iteration stepped past its last row; the next `iterateNext` ends it.
     done: bool,
     /// An error met while reading ahead, thrown by the next `iterateNext`.
     pending: Option<Error>,
+    /// `bound` is set for the next call only (see `bindForLog` in verbose.rs).
+    pub(crate) bound_once: bool,
 }
 
 /// Live statements by id, so the hot functions take a number rather than a
@@ -97,7 +99,7 @@ fn busy() -> Error {
 impl NativeStatement {
     /// Wraps a prepared statement and gives it an id.
     pub fn new(inner: Statement) -> Self {
-        let state = Rc::new(RefCell::new(State { inner, batch: 1, done: false, pending: None }));
+        let state = Rc::new(RefCell::new(State { inner, batch: 1, done: false, pending: None, bound_once: false }));
         let id = LIVE.with_borrow_mut(|live| match live.free.pop() {
             Some(id) => {
                 live.slots[id as usize] = Some(Rc::clone(&state));
@@ -111,7 +113,7 @@ impl NativeStatement {
         NativeStatement { state, id }
     }
 
-    fn state(&self) -> Result<std::cell::RefMut<'_, State>> {
+    pub(crate) fn state(&self) -> Result<std::cell::RefMut<'_, State>> {
         self.state.try_borrow_mut().map_err(|_| busy())
     }
 }
@@ -130,7 +132,7 @@ impl Drop for NativeStatement {
 
 impl State {
     /// Binds the call's arguments (unless bound for good) and returns the handle.
-    fn start(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
+    pub(crate) fn start(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
         self.inner.ensure_idle()?;
         let raw = self.inner.raw()?;
         if !self.inner.bound {
@@ -145,7 +147,7 @@ impl State {
         self.inner.raw()
     }
 
-    fn start_reader(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
+    pub(crate) fn start_reader(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
         if !self.inner.reader()? {
             return Err(Error::type_error(
                 "HARDENED_NOT_A_READER",
@@ -389,6 +391,10 @@ impl NativeStatement {
         let bound = (|| {
             let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
             let mut state = self.state()?;
+            if state.bound_once {
+                // A verbose logger runs for a call on this statement (see verbose.rs).
+                return Err(busy());
+            }
             if state.inner.bound {
                 return Err(Error::type_error(
                     "HARDENED_ALREADY_BOUND",
