@@ -41,6 +41,9 @@ pub struct Statement {
     pub bound: bool,
     /// An iterator is walking its rows (set by `begin_iteration`, cleared by `reset`).
     pub iterating: bool,
+    /// Its steps may run the generator of a `db.table()` table: an iterator then
+    /// steps one row per `next()`, as better-sqlite3's does (see `js_table_plans`).
+    pub reads_js_table: bool,
     layout_id: u32,
     reprepares: i32,
     /// It is `PRAGMA busy_timeout = N`: after it ran, the fair busy handler goes back with N.
@@ -88,7 +91,9 @@ impl Statement {
     pub fn prepare_first(shared: &Rc<Shared>, sql: &str) -> Result<Option<(Statement, usize)>> {
         let db = shared.handle()?;
         authorizer::take_busy_timeout(db);
+        let plans = crate::functions::js_table_plans();
         let (slot, consumed) = shared.prepare_slot(sql)?;
+        let reads_js_table = crate::functions::js_table_plans() != plans;
         let busy_timeout = authorizer::take_busy_timeout(db);
         let Some(raw) = slot.get() else {
             return Ok(None);
@@ -104,6 +109,7 @@ impl Statement {
             safe_integers: shared.default_safe_integers.get(),
             bound: false,
             iterating: false,
+            reads_js_table,
             layout_id: 1,
             reprepares: 0,
             busy_timeout,

@@ -18,7 +18,8 @@ use crate::statement::Statement;
 use crate::values::{self, RowWriter, layout};
 
 /// Most rows one `iterateNext` call returns; batches grow 1, 8, 64, so a loop
-/// that stops after its first row has stepped no further.
+/// that stops after its first row has stepped no further. A statement that
+/// reads a `db.table()` table stays at 1: its generator runs no row ahead.
 const MAX_ITERATE_BATCH: usize = 64;
 
 /// Byte offsets and cell tags of the scratch buffer (see `NativeStatement.scratch()`
@@ -265,6 +266,8 @@ impl State {
 
     /// Reads the next batch into the scratch buffer; false when there was no row.
     fn read_batch(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<bool> {
+        // A step that re-prepares the statement (after a schema change) plans its tables again.
+        let plans = crate::functions::js_table_plans();
         let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
         rows.number(0.0)?; // the layout id, known after the first step
         // The column count, read after each step (the first may re-prepare).
@@ -303,7 +306,10 @@ impl State {
         if count == 0 {
             return Ok(false);
         }
-        self.batch = (self.batch * 8).min(MAX_ITERATE_BATCH);
+        self.inner.reads_js_table |= crate::functions::js_table_plans() != plans;
+        if !self.inner.reads_js_table {
+            self.batch = (self.batch * 8).min(MAX_ITERATE_BATCH);
+        }
         rows.set_number(0, self.inner.layout_id(raw).into());
         rows.finish_batch(self.done).inspect_err(|_| self.inner.reset())?;
         Ok(true)
