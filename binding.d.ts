@@ -52,10 +52,6 @@ export declare class NativeDatabase {
    * better-sqlite3's `unsafeMode()`.
    */
   setUnsafeMode(on: boolean): void
-  /** Starts recording every statement run (the `verbose` option); idempotent. */
-  traceStatements(): void
-  /** The statements run since the last call (see `traceStatements`), oldest first. */
-  takeTracedStatements(): Array<string>
   /** New statements read integers as bigint when on. */
   setDefaultSafeIntegers(on: boolean): void
   /** Whether the connection is open. */
@@ -127,6 +123,11 @@ export declare class NativeDatabase {
    * VIRTUAL TABLE refuses the module; else only CREATE VIRTUAL TABLE makes tables.
    */
   createTable(name: string, factory: (...args: string[]) => unknown[], eponymous: boolean): void
+  /**
+   * Prepares the first statement of `sql` (what `exec()` runs one by one when
+   * a `verbose` logger is set); `null` when only white space and comments are left.
+   */
+  prepareLeading(sql: string): LeadingStatement | null
 }
 
 /** A prepared statement (internal: use `Statement` from the package). */
@@ -170,6 +171,17 @@ export declare class NativeStatement {
   get readonly(): boolean
   /** Whether an iterator is open on it (or a call on it has not returned). */
   get busy(): boolean
+  /**
+   * Binds `args` as `run()` (`forRun`) or `get()`/`all()` would, after the same
+   * checks, and returns the SQL with the parameters written in. The values stay
+   * bound for the next call only, which takes no arguments; `endLoggedCall()`
+   * ends that. A statement bound for good with `bind()` takes no arguments here either.
+   */
+  bindForLog(forRun: boolean, args: unknown[]): string
+  /** Ends the call `bindForLog()` bound values for: the next call binds its own again. */
+  endLoggedCall(): void
+  /** The SQL with the values bound now written in (an iteration, before its first row). */
+  expandedSql(): string
 }
 
 /** A tenant handle (internal: use `db.forTenant(id)` from the package). */
@@ -325,6 +337,14 @@ export interface HealthReport {
   files: HealthFiles | null
 }
 
+/** The first statement of a script, and the text after it. */
+export interface LeadingStatement {
+  /** The first statement, prepared. */
+  statement: NativeStatement
+  /** The rest of the script, after the statement's end. */
+  rest: string
+}
+
 /**
  * The `limits` option: SQLite's run-time limits (`SQLITE_LIMIT_*`), each a whole
  * number from 0 up to the build's maximum. A limit left out keeps SQLite's default.
@@ -432,7 +452,7 @@ export interface OpenOptions {
   foreignKeys?: boolean
   /** `PRAGMA temp_store`: `"DEFAULT"`, `"FILE"` or `"MEMORY"`. Default `"MEMORY"`. */
   tempStore?: string
-  /** `PRAGMA cache_size`: negative is KiB, positive is pages. Default `-20000` (about 20 MB). */
+  /** `PRAGMA cache_size`: negative is KiB, positive is pages. Default `-16000` (about 16 MB, better-sqlite3's build default). */
   cacheSize?: number
   /** `PRAGMA journal_size_limit` in bytes: the `-wal` is truncated to this after a checkpoint. Default `67108864` (64 MiB). */
   journalSizeLimit?: number

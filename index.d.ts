@@ -71,7 +71,7 @@ export interface HardenedDbOptions {
   foreignKeys?: boolean;
   /** `PRAGMA temp_store` (case-insensitive). Default `"MEMORY"`. */
   tempStore?: "DEFAULT" | "FILE" | "MEMORY" | "default" | "file" | "memory";
-  /** `PRAGMA cache_size`: negative is KiB, positive is pages. Default `-20000` (about 20 MB). */
+  /** `PRAGMA cache_size`: negative is KiB, positive is pages. Default `-16000` (about 16 MB, better-sqlite3's build default). */
   cacheSize?: number;
   /** `PRAGMA journal_size_limit` in bytes: `-wal` is truncated to this when it restarts. Default `67108864` (64 MiB). */
   journalSizeLimit?: number;

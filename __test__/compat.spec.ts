@@ -1,5 +1,5 @@
 // better-sqlite3's shape and semantics (issue #10): the module is the constructor,
-// SqliteError, anonymous databases, the verbose and nativeBinding options, numbers
+// SqliteError, anonymous databases, the nativeBinding option (verbose: verbose.spec.ts), numbers
 // bound as REAL, lastInsertRowid under safeIntegers, stmt.database. Where it can,
 // a scenario runs under Node against both better-sqlite3 12 (the oracle) and this
 // package, and the two outcomes must be equal.
@@ -166,6 +166,23 @@ describe("options of better-sqlite3", () => {
     expect(ours).toEqual(bs3);
   });
 
+  it("should set cache_size to better-sqlite3's build default, -16000, for files, ':memory:' and temporary databases", () => {
+    const own = tempDir("cache-size");
+    const { bs3, ours } = oracle(`
+      return [${JSON.stringify(own.path("a.db"))}, ':memory:', ''].map((path, i) => {
+        const db = new Database(i === 0 ? path + '.' + (Database.HardenedDb ? 'ours' : 'bs3') : path);
+        const out = [db.pragma('cache_size', { simple: true }), db.pragma('cache_size')];
+        db.close();
+        return out;
+      });`);
+    own.cleanup();
+    expect(bs3).toEqual([[-16000, [{ cache_size: -16000 }]], [-16000, [{ cache_size: -16000 }]], [-16000, [{ cache_size: -16000 }]]]);
+    expect(ours).toEqual(bs3);
+    const db = new Database("", { cacheSize: -500 });
+    expect(db.pragma("cache_size", { simple: true })).toBe(-500);
+    db.close();
+  });
+
   it("should fail a missing file with readonly or fileMustExist as SqliteError SQLITE_CANTOPEN, as better-sqlite3 does, keeping hardenedCode", () => {
     const own = tempDir("cantopen");
     const missing = own.path("missing.db");
@@ -180,53 +197,6 @@ describe("options of better-sqlite3", () => {
     expect(bs3).toEqual({ out: [[true, "SQLITE_CANTOPEN", null], [true, "SQLITE_CANTOPEN", null]], created: false });
     expect(ours).toEqual({ out: [[true, "SQLITE_CANTOPEN", "HARDENED_FILE_NOT_FOUND"], [true, "SQLITE_CANTOPEN", "HARDENED_FILE_NOT_FOUND"]], created: false });
     own.cleanup();
-  });
-
-  it("should call verbose with each statement's text, parameters expanded, as better-sqlite3 does", () => {
-    const scenario = `
-      const calls = [];
-      const db = new Database('', { verbose: (...args) => calls.push(args) });
-      const stmt = db.prepare('select ?');
-      db.exec('select 5; select 6');
-      db.prepare('create table data (x)').run();
-      stmt.get(BigInt(10));
-      stmt.all(BigInt(15));
-      stmt.iterate(BigInt(20)).return();
-      for (const x of stmt.iterate(BigInt(25))) {}
-      db.pragma('cache_size');
-      db.prepare("insert into data values (?)").run("it's");
-      try { db.prepare("insert into data values (?)").run({}) } catch {}
-      try { db.exec("select 7; selec 8") } catch {}
-      db.close();
-      return calls;`;
-    const { bs3, ours } = oracle(scenario);
-    expect(ours).toEqual(bs3);
-    expect(ours).toContainEqual(["insert into data values ('it''s')"]);
-  });
-
-  it("should report a statement that failed, and throw what verbose throws", () => {
-    const seen: string[] = [];
-    const db = new Database("", { verbose: (sql: string) => seen.push(sql) });
-    db.exec("CREATE TABLE t (x UNIQUE)");
-    const insert = db.prepare("INSERT INTO t VALUES (?)");
-    insert.run(1);
-    expect(thrown(() => insert.run(1)).code).toBe("SQLITE_CONSTRAINT_UNIQUE");
-    expect(seen).toEqual(["CREATE TABLE t (x UNIQUE)", "INSERT INTO t VALUES (1.0)", "INSERT INTO t VALUES (1.0)"]);
-    db.close();
-    const failing = new Error("logger failed");
-    const loud = new Database("", { verbose: () => { throw failing; } });
-    expect(thrown(() => loud.prepare("SELECT 1").get())).toBe(failing);
-    loud.close();
-  });
-
-  it("should take verbose null or undefined as none, and refuse anything but a function", () => {
-    for (const verbose of [null, undefined]) new Database("", { verbose }).close();
-    for (const verbose of [false, true, 123, "null", {}, []]) {
-      const error = thrown(() => new Database("", { verbose } as never));
-      expect(error).toBeInstanceOf(TypeError);
-      expect(error.code).toBe("HARDENED_INVALID_OPTION");
-      expect(error.message).toContain('"verbose"');
-    }
   });
 
   it("should accept and ignore nativeBinding (a string or an object), and refuse other types", () => {

@@ -48,7 +48,7 @@ describe("new HardenedDb(path)", () => {
       ]),
     ).toEqual({
       journal_mode: "wal", busy_timeout: 5000, synchronous: 1, mmap_size: 0, foreign_keys: 1, temp_store: 2,
-      cache_size: -20000, journal_size_limit: 67108864, wal_autocheckpoint: 1000, auto_vacuum: 2, query_only: 0,
+      cache_size: -16000, journal_size_limit: 67108864, wal_autocheckpoint: 1000, auto_vacuum: 2, query_only: 0,
     });
     db.close();
   });

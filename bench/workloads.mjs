@@ -19,7 +19,7 @@ export const PRAGMAS = [
   'PRAGMA mmap_size = 0',
   'PRAGMA foreign_keys = ON',
   'PRAGMA temp_store = MEMORY',
-  'PRAGMA cache_size = -20000',
+  'PRAGMA cache_size = -16000',
   'PRAGMA journal_size_limit = 67108864',
   'PRAGMA wal_autocheckpoint = 1000',
 ].join('; ')

@@ -19,7 +19,7 @@ const { backup } = require('./backup')
 const io = require('./io')
 const { startCheckpointer } = require('./checkpointer')
 const { openTenant } = require('./tenant')
-const { startVerbose, traceStatement } = require('./verbose')
+const { startVerbose } = require('./verbose')
 const { defineFunction, defineAggregate } = require('./functions')
 const { defineTable } = require('./table')
 
@@ -41,8 +41,8 @@ class HardenedDb {
   #migrations
   #upgradeBegin
   #stopCheckpointer = null
-  /** With the `verbose` option: hands the statements run so far to it. */
-  #report = null
+  /** With the `verbose` option: logs each statement before it runs (lib/verbose.js). */
+  #verbose = null
 
   /**
    * Opens (and if needed creates) the database at `path`: a file path, a
@@ -74,7 +74,7 @@ class HardenedDb {
         throw translate(error)
       }
     }
-    if (typeof options?.verbose === 'function') this.#report = startVerbose(this.#native, options.verbose)
+    if (typeof options?.verbose === 'function') this.#verbose = startVerbose(this.#native, options.verbose)
     this.#tracked = track(this)
     if (options?.healthCheck === true) this.#checkHealthAtOpen()
     if (options?.closeOnSignal === true) signals.register(this)
@@ -158,8 +158,9 @@ class HardenedDb {
   /** Prepares `sql` exactly as given. */
   #prepare(sql) {
     try {
-      const statement = new Statement(this.#native.prepare(sql), this)
-      return this.#report === null ? statement : traceStatement(statement, this.#report)
+      const native = this.#native.prepare(sql)
+      const statement = new Statement(native, this)
+      return this.#verbose === null ? statement : this.#verbose.statement(statement, native)
     } catch (error) {
       throw translate(error)
     }
@@ -171,11 +172,8 @@ class HardenedDb {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
     }
     const script = this.#upgradeBegin ? upgradeScript(sql) : sql
-    try {
-      wrap(() => this.#native.exec(script))
-    } finally {
-      this.#report?.()
-    }
+    if (this.#verbose === null) wrap(() => this.#native.exec(script))
+    else this.#verbose.exec(script, this)
     return this
   }
 

@@ -1,32 +1,53 @@
 'use strict'
 /**
- * The `verbose` option: better-sqlite3's logger. The native side records the
- * text of every statement as SQLite starts running it, parameters expanded
- * (src/verbose.rs); the function gets each one, `this` undefined, as soon as
- * the call that ran it returns or throws.
+ * The `verbose` option: better-sqlite3's logger. As in better-sqlite3, the
+ * function gets the text of each statement, `this` undefined, after its
+ * parameters were bound and just before it runs (an iteration: before its
+ * first row), so a logger that throws stops the statement and the call throws
+ * what it threw. SQLite writes the parameters in (`sqlite3_expanded_sql`,
+ * cutting a string or BLOB after 32 bytes: `SQLITE_TRACE_SIZE_LIMIT`, see
+ * .cargo/config.toml). Only statements of a connection opened with `verbose`
+ * go through here.
  */
 
-/** Starts the native trace of `native`; returns the function that hands what it recorded to `verbose`. */
-function startVerbose(native, verbose) {
-  native.traceStatements()
-  return function report() {
-    for (const sql of native.takeTracedStatements()) verbose(sql)
-  }
-}
+const { Statement } = require('./statement')
+const { translate } = require('./errors')
 
-/** The statement methods that run SQL, each reporting when it returns. */
+/** The statement methods that run SQL: `run` binds as a writer, the others as a reader. */
 const RUNNING = ['run', 'get', 'all', 'values']
 
-/** Makes the methods of `statement` that run SQL call `report` when they return or throw. */
-function traceStatement(statement, report) {
+/**
+ * The logger of one connection: `statement(statement, native)` makes a new
+ * statement log before it runs; `exec(script, database)` runs a script one
+ * statement at a time, logging each (as better-sqlite3's `exec()` does).
+ */
+function startVerbose(native, verbose) {
+  const statement = (stmt, nativeStatement) => traceStatement(stmt, nativeStatement, verbose)
+  const exec = (script, database) => {
+    let rest = script
+    for (;;) {
+      const leading = call(() => native.prepareLeading(rest))
+      if (leading === null) return
+      rest = leading.rest
+      statement(new Statement(leading.statement, database), leading.statement).run()
+    }
+  }
+  return { statement, exec }
+}
+
+/** Makes the methods of `statement` that run SQL hand its text to `verbose` first. */
+function traceStatement(statement, native, verbose) {
   for (const name of RUNNING) {
     const method = statement[name]
     Object.defineProperty(statement, name, {
-      value: function traced(...params) {
+      value: function logged(...params) {
+        const sql = call(() => native.bindForLog(name === 'run', params))
         try {
-          return method.apply(this, params)
+          verbose.call(undefined, sql)
+          // The values stay bound for this one call.
+          return method.call(this)
         } finally {
-          report()
+          native.endLoggedCall()
         }
       },
       writable: true,
@@ -35,8 +56,8 @@ function traceStatement(statement, report) {
   }
   const iterate = statement.iterate
   Object.defineProperty(statement, 'iterate', {
-    value: function traced(...params) {
-      return new TracedIterator(iterate.apply(this, params), report)
+    value: function logged(...params) {
+      return new LoggedIterator(iterate.apply(this, params), native, verbose)
     },
     writable: true,
     configurable: true,
@@ -44,27 +65,36 @@ function traceStatement(statement, report) {
   return statement
 }
 
-/** A statement iterator whose `next()` calls `report` when it returns or throws. */
-class TracedIterator {
+/** A statement iterator that hands the statement's text to `verbose` before its first row. */
+class LoggedIterator {
   #rows
-  #report
+  #native
+  #verbose
 
-  constructor(rows, report) {
+  constructor(rows, native, verbose) {
     this.#rows = rows
-    this.#report = report
+    this.#native = native
+    this.#verbose = verbose
   }
 
-  /** The next row, then the statements it ran are reported. */
+  /** The next row; before the first, the statement is logged (a throwing logger ends the iteration). */
   next() {
-    try {
-      return this.#rows.next()
-    } finally {
-      this.#report()
+    const verbose = this.#verbose
+    if (verbose !== null) {
+      this.#verbose = null
+      try {
+        verbose.call(undefined, call(() => this.#native.expandedSql()))
+      } catch (error) {
+        this.#rows.return()
+        throw error
+      }
     }
+    return this.#rows.next()
   }
 
   /** Ends the iteration early. */
   return() {
+    this.#verbose = null
     return this.#rows.return()
   }
 
@@ -74,4 +104,13 @@ class TracedIterator {
   }
 }
 
-module.exports = { startVerbose, traceStatement }
+/** Runs a native call, its error translated to the package's classes. */
+function call(fn) {
+  try {
+    return fn()
+  } catch (error) {
+    throw translate(error)
+  }
+}
+
+module.exports = { startVerbose }

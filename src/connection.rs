@@ -70,8 +70,6 @@ pub struct Shared {
     statement_timeout: Option<Box<StatementTimeout>>,
     /// On a tenant handle: the rows its triggers wrote, for `run()`'s result.
     pub tenant_counts: OnceCell<std::sync::Arc<crate::tenant::Counts>>,
-    /// The `verbose` option's statement trace; SQLite points at it, and it is dropped after `conn`.
-    pub statement_log: OnceCell<Box<crate::verbose::StatementLog>>,
     /// Statements with an open iterator (better-sqlite3's "busy" connection, see `idle.rs`).
     pub open_iterators: Cell<u32>,
     /// `db.unsafeMode()` is on: writes may run while an iterator is open (see `idle.rs`).
@@ -130,7 +128,6 @@ impl Shared {
             default_safe_integers: Cell::new(safe_integers),
             statement_timeout,
             tenant_counts: OnceCell::new(),
-            statement_log: OnceCell::new(),
             open_iterators: Cell::new(0),
             unsafe_mode: Cell::new(false),
             backups: RefCell::new(Vec::new()),

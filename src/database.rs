@@ -153,22 +153,6 @@ impl NativeDatabase {
         to_js(&env, set)
     }
 
-    /// Starts recording every statement run (the `verbose` option); idempotent.
-    #[napi]
-    pub fn trace_statements(&self, env: Env) -> napi::Result<()> {
-        let traced = self.shared.with(|conn| {
-            self.shared.statement_log.get_or_init(|| crate::verbose::StatementLog::install(conn));
-            Ok(())
-        });
-        to_js(&env, traced)
-    }
-
-    /// The statements run since the last call (see `traceStatements`), oldest first.
-    #[napi]
-    pub fn take_traced_statements(&self) -> Vec<String> {
-        self.shared.statement_log.get().map(|log| log.take()).unwrap_or_default()
-    }
-
     /// New statements read integers as bigint when on.
     #[napi]
     pub fn set_default_safe_integers(&self, on: bool) {

@@ -31,7 +31,7 @@ pub struct OpenOptions {
     pub foreign_keys: Option<bool>,
     /// `PRAGMA temp_store`: `"DEFAULT"`, `"FILE"` or `"MEMORY"`. Default `"MEMORY"`.
     pub temp_store: Option<String>,
-    /// `PRAGMA cache_size`: negative is KiB, positive is pages. Default `-20000` (about 20 MB).
+    /// `PRAGMA cache_size`: negative is KiB, positive is pages. Default `-16000` (about 16 MB, better-sqlite3's build default).
     pub cache_size: Option<f64>,
     /// `PRAGMA journal_size_limit` in bytes: the `-wal` is truncated to this after a checkpoint. Default `67108864` (64 MiB).
     pub journal_size_limit: Option<f64>,
@@ -107,7 +107,7 @@ impl Default for Settings {
             mmap_size: 0,
             foreign_keys: true,
             temp_store: 2,
-            cache_size: -20000,
+            cache_size: -16000,
             journal_size_limit: 64 * 1024 * 1024,
             wal_autocheckpoint: 1000,
             auto_vacuum: 2,

@@ -209,10 +209,10 @@ mod tests {
     #[test]
     fn verify_names_pragma_expected_and_actual() {
         let conn = Connection::open_in_memory().unwrap();
-        let recipe = vec![int("cache_size", -20000)];
+        let recipe = vec![int("cache_size", -16000)];
         let err = verify(&conn, &recipe, "app.db").unwrap_err();
         assert_eq!(err.code(), "HARDENED_PRAGMA_MISMATCH");
-        assert!(err.message().contains("PRAGMA cache_size is -2000, expected -20000"), "{}", err.message());
+        assert!(err.message().contains("PRAGMA cache_size is -2000, expected -16000"), "{}", err.message());
     }
 
     #[test]

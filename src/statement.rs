@@ -41,6 +41,9 @@ pub struct Statement {
     pub bound: bool,
     /// An iterator is walking its rows (set by `begin_iteration`, cleared by `reset`).
     pub iterating: bool,
+    /// Its steps may run the generator of a `db.table()` table: an iterator then
+    /// steps one row per `next()`, as better-sqlite3's does (see `js_table_plans`).
+    pub reads_js_table: bool,
     layout_id: u32,
     reprepares: i32,
     /// It is `PRAGMA busy_timeout = N`: after it ran, the fair busy handler goes back with N.
@@ -67,11 +70,7 @@ fn only_comments(mut rest: &str) -> bool {
 impl Statement {
     /// Prepares `sql`, which must hold exactly one statement.
     pub fn prepare(shared: &Rc<Shared>, sql: &str) -> Result<Statement> {
-        let db = shared.handle()?;
-        authorizer::take_busy_timeout(db);
-        let (slot, consumed) = shared.prepare_slot(sql)?;
-        let busy_timeout = authorizer::take_busy_timeout(db);
-        let Some(raw) = slot.get() else {
+        let Some((mut statement, consumed)) = Statement::prepare_first(shared, sql)? else {
             return Err(Error::range("HARDENED_NO_STATEMENT", "The supplied SQL string contains no statements"));
         };
         if !only_comments(&sql[consumed..]) {
@@ -80,21 +79,60 @@ impl Statement {
                 "The supplied SQL string contains more than one statement; use db.exec() for several statements",
             ));
         }
+        if consumed < sql.len() {
+            // `source` is the SQL as given, trailing comments included.
+            statement.source = sql.to_string();
+        }
+        Ok(statement)
+    }
+
+    /// Prepares the first statement of `sql`, and says how many bytes of `sql` it
+    /// took; `None` when only white space and comments are left.
+    pub fn prepare_first(shared: &Rc<Shared>, sql: &str) -> Result<Option<(Statement, usize)>> {
+        let db = shared.handle()?;
+        authorizer::take_busy_timeout(db);
+        let plans = crate::functions::js_table_plans();
+        let (slot, consumed) = shared.prepare_slot(sql)?;
+        let reads_js_table = crate::functions::js_table_plans() != plans;
+        let busy_timeout = authorizer::take_busy_timeout(db);
+        let Some(raw) = slot.get() else {
+            return Ok(None);
+        };
         // SAFETY: `raw` is a live statement handle just prepared on an open connection.
         let count = unsafe { ffi::sqlite3_bind_parameter_count(raw) };
         let params = (1..=count).map(|i| param_at(raw, i)).collect();
-        Ok(Statement {
+        let statement = Statement {
             slot,
             shared: Rc::clone(shared),
-            source: sql.to_string(),
+            source: sql[..consumed].to_string(),
             params,
             safe_integers: shared.default_safe_integers.get(),
             bound: false,
             iterating: false,
+            reads_js_table,
             layout_id: 1,
             reprepares: 0,
             busy_timeout,
-        })
+        };
+        Ok(Some((statement, consumed)))
+    }
+
+    /// The SQL of the statement with its bound parameters written in (SQLite's
+    /// `sqlite3_expanded_sql`; a long string or BLOB is cut after
+    /// `SQLITE_TRACE_SIZE_LIMIT` bytes, as in better-sqlite3's build).
+    pub fn expanded_sql(&self) -> Result<String> {
+        let raw = self.raw()?;
+        // SAFETY: `raw` is live; the expanded text is ours to free (sqlite3_free), and
+        // NULL when out of memory, when the plain text is used.
+        let expanded = unsafe { ffi::sqlite3_expanded_sql(raw) };
+        if expanded.is_null() {
+            return Ok(self.source.clone());
+        }
+        // SAFETY: `expanded` is a NUL-terminated string from sqlite3_expanded_sql, freed once here.
+        let text = unsafe { CStr::from_ptr(expanded) }.to_string_lossy().into_owned();
+        // SAFETY: as above.
+        unsafe { ffi::sqlite3_free(expanded.cast()) };
+        Ok(text)
     }
 
     /// The live handle, or the "not open" `TypeError` once the database closed.

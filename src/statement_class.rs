@@ -18,7 +18,8 @@ use crate::statement::Statement;
 use crate::values::{self, RowWriter, layout};
 
 /// Most rows one `iterateNext` call returns; batches grow 1, 8, 64, so a loop
-/// that stops after its first row has stepped no further.
+/// that stops after its first row has stepped no further. A statement that
+/// reads a `db.table()` table stays at 1: its generator runs no row ahead.
 const MAX_ITERATE_BATCH: usize = 64;
 
 /// Byte offsets and cell tags of the scratch buffer (see `NativeStatement.scratch()`
@@ -68,14 +69,16 @@ pub struct NativeStatement {
 
 /// A prepared statement and its iteration state, shared by the napi-rs class
 /// and the hot functions, which find it by id.
-struct State {
-    inner: Statement,
+pub(crate) struct State {
+    pub(crate) inner: Statement,
     /// Rows the next `iterateNext` may return.
     batch: usize,
     /// The iteration stepped past its last row; the next `iterateNext` ends it.
     done: bool,
     /// An error met while reading ahead, thrown by the next `iterateNext`.
     pending: Option<Error>,
+    /// `bound` is set for the next call only (see `bindForLog` in verbose.rs).
+    pub(crate) bound_once: bool,
 }
 
 /// Live statements by id, so the hot functions take a number rather than a
@@ -97,7 +100,7 @@ fn busy() -> Error {
 impl NativeStatement {
     /// Wraps a prepared statement and gives it an id.
     pub fn new(inner: Statement) -> Self {
-        let state = Rc::new(RefCell::new(State { inner, batch: 1, done: false, pending: None }));
+        let state = Rc::new(RefCell::new(State { inner, batch: 1, done: false, pending: None, bound_once: false }));
         let id = LIVE.with_borrow_mut(|live| match live.free.pop() {
             Some(id) => {
                 live.slots[id as usize] = Some(Rc::clone(&state));
@@ -111,7 +114,7 @@ impl NativeStatement {
         NativeStatement { state, id }
     }
 
-    fn state(&self) -> Result<std::cell::RefMut<'_, State>> {
+    pub(crate) fn state(&self) -> Result<std::cell::RefMut<'_, State>> {
         self.state.try_borrow_mut().map_err(|_| busy())
     }
 }
@@ -130,7 +133,7 @@ impl Drop for NativeStatement {
 
 impl State {
     /// Binds the call's arguments (unless bound for good) and returns the handle.
-    fn start(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
+    pub(crate) fn start(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
         self.inner.ensure_idle()?;
         let raw = self.inner.raw()?;
         if !self.inner.bound {
@@ -145,7 +148,7 @@ impl State {
         self.inner.raw()
     }
 
-    fn start_reader(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
+    pub(crate) fn start_reader(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
         if !self.inner.reader()? {
             return Err(Error::type_error(
                 "HARDENED_NOT_A_READER",
@@ -263,6 +266,8 @@ impl State {
 
     /// Reads the next batch into the scratch buffer; false when there was no row.
     fn read_batch(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<bool> {
+        // A step that re-prepares the statement (after a schema change) plans its tables again.
+        let plans = crate::functions::js_table_plans();
         let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
         rows.number(0.0)?; // the layout id, known after the first step
         // The column count, read after each step (the first may re-prepare).
@@ -301,7 +306,10 @@ impl State {
         if count == 0 {
             return Ok(false);
         }
-        self.batch = (self.batch * 8).min(MAX_ITERATE_BATCH);
+        self.inner.reads_js_table |= crate::functions::js_table_plans() != plans;
+        if !self.inner.reads_js_table {
+            self.batch = (self.batch * 8).min(MAX_ITERATE_BATCH);
+        }
         rows.set_number(0, self.inner.layout_id(raw).into());
         rows.finish_batch(self.done).inspect_err(|_| self.inner.reset())?;
         Ok(true)
@@ -389,6 +397,10 @@ impl NativeStatement {
         let bound = (|| {
             let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
             let mut state = self.state()?;
+            if state.bound_once {
+                // A verbose logger runs for a call on this statement (see verbose.rs).
+                return Err(busy());
+            }
             if state.inner.bound {
                 return Err(Error::type_error(
                     "HARDENED_ALREADY_BOUND",

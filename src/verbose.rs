@@ -1,93 +1,141 @@
-//! The `verbose` option: SQLite's statement trace (`SQLITE_TRACE_STMT`) records
-//! the text of every statement as it starts running, its parameters expanded
-//! (`sqlite3_expanded_sql`), and JS hands each one to the `verbose` function
-//! when the call that ran it returns.
+//! The native side of the `verbose` option (better-sqlite3's logger; see
+//! lib/verbose.js): a statement's SQL with its parameters written in, taken
+//! after binding and before the first step, so that JS hands it to the logger
+//! before the statement runs, and `exec()`'s script split into its statements.
+//! Nothing here is on the path of a connection opened without `verbose`.
 
-use std::cell::RefCell;
-use std::ffi::{CStr, c_char, c_int, c_uint, c_void};
+use napi::Env;
+use napi_derive::napi;
 
-use rusqlite::{Connection, ffi};
+use crate::database::NativeDatabase;
+use crate::errors::{Error, Result, to_js};
+use crate::js::{Js, JsAny};
+use crate::statement::Statement;
+use crate::statement_class::NativeStatement;
 
-/// The statements run since JS last took them. SQLite points at it from the
-/// moment [`StatementLog::install`] returns until the connection closes.
-#[derive(Debug, Default)]
-pub struct StatementLog {
-    entries: RefCell<Vec<String>>,
+/// The first statement of a script, and the text after it.
+#[napi(object, object_from_js = false)]
+pub struct LeadingStatement {
+    /// The first statement, prepared.
+    pub statement: NativeStatement,
+    /// The rest of the script, after the statement's end.
+    pub rest: String,
 }
 
-impl StatementLog {
-    /// Starts tracing `conn`. The box must outlive the connection (or its trace).
-    pub fn install(conn: &Connection) -> Box<StatementLog> {
-        let log = Box::new(StatementLog::default());
-        let ctx = (&*log as *const StatementLog).cast_mut().cast::<c_void>();
-        // SAFETY: the handle is open; `ctx` points into the box, which the caller keeps
-        // until the connection is closed, and `on_statement` only reads it as `&StatementLog`.
-        unsafe { ffi::sqlite3_trace_v2(conn.handle(), ffi::SQLITE_TRACE_STMT as c_uint, Some(on_statement), ctx) };
-        log
-    }
+/// Whether better-sqlite3's `exec()` skips `byte` before a statement: white space and `;`.
+fn skipped(byte: u8) -> bool {
+    byte == b' ' || byte == b';' || (b'\t'..=b'\r').contains(&byte)
+}
 
-    /// The statements recorded since the last call, oldest first.
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.entries.borrow_mut())
-    }
+/// Splits the first statement off `sql`, after the white space and `;` before it.
+fn leading(shared: &std::rc::Rc<crate::connection::Shared>, sql: &str) -> Result<Option<LeadingStatement>> {
+    let start = sql.bytes().position(|b| !skipped(b)).unwrap_or(sql.len());
+    let sql = &sql[start..];
+    Ok(Statement::prepare_first(shared, sql)?
+        .map(|(statement, consumed)| LeadingStatement { statement: NativeStatement::new(statement), rest: sql[consumed..].to_string() }))
+}
 
-    fn record(&self, text: String) {
-        if let Ok(mut entries) = self.entries.try_borrow_mut() {
-            entries.push(text);
-        }
+#[napi]
+impl NativeDatabase {
+    /// Prepares the first statement of `sql` (what `exec()` runs one by one when
+    /// a `verbose` logger is set); `null` when only white space and comments are left.
+    #[napi]
+    pub fn prepare_leading(&self, env: Env, sql: String) -> napi::Result<Option<LeadingStatement>> {
+        to_js(&env, leading(&self.shared, &sql))
     }
 }
 
-/// `SQLITE_TRACE_STMT` callback: `statement` is the statement starting to run, `text` its SQL,
-/// or a `--` comment for a trigger's program (not a statement of the caller's: skipped).
-unsafe extern "C" fn on_statement(_mask: c_uint, ctx: *mut c_void, statement: *mut c_void, text: *mut c_void) -> c_int {
-    if ctx.is_null() || statement.is_null() || text.is_null() {
-        return 0;
+#[napi]
+impl NativeStatement {
+    /// Binds `args` as `run()` (`forRun`) or `get()`/`all()` would, after the same
+    /// checks, and returns the SQL with the parameters written in. The values stay
+    /// bound for the next call only, which takes no arguments; `endLoggedCall()`
+    /// ends that. A statement bound for good with `bind()` takes no arguments here either.
+    #[napi(ts_args_type = "forRun: boolean, args: unknown[]")]
+    pub fn bind_for_log(&self, env: Env, for_run: bool, args: JsAny) -> napi::Result<String> {
+        let js = Js::new(&env);
+        let bound = (|| {
+            let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
+            let mut state = self.state()?;
+            if state.bound_once {
+                // The logger of a call on this statement runs the statement again.
+                return Err(Error::type_error(
+                    "HARDENED_STATEMENT_BUSY",
+                    "This statement is in use by a call whose verbose logger is running; run it after the logger returns",
+                ));
+            }
+            state.inner.connection_idle()?;
+            // A getter or Proxy trap met while binding may close the database: closing waits for this call.
+            let _call = state.inner.active_call();
+            if for_run {
+                state.inner.require_may_run(true)?;
+                state.start(js, &args)?;
+            } else {
+                state.start_reader(js, &args)?;
+            }
+            let sql = state.inner.expanded_sql()?;
+            if !state.inner.bound {
+                state.inner.bound = true;
+                state.bound_once = true;
+            }
+            Ok(sql)
+        })();
+        to_js(&env, bound)
     }
-    // SAFETY: SQLite passes the NUL-terminated SQL text (or trigger comment) of a live statement.
-    if unsafe { CStr::from_ptr(text.cast::<c_char>()) }.to_bytes().starts_with(b"--") {
-        return 0;
+
+    /// Ends the call `bindForLog()` bound values for: the next call binds its own again.
+    #[napi]
+    pub fn end_logged_call(&self, env: Env) -> napi::Result<()> {
+        let ended = self.state().map(|mut state| {
+            if state.bound_once {
+                state.bound_once = false;
+                state.inner.bound = false;
+            }
+        });
+        to_js(&env, ended)
     }
-    let statement = statement.cast::<ffi::sqlite3_stmt>();
-    // SAFETY: `statement` is live for the duration of the callback; the expanded text is ours
-    // to free (sqlite3_free), and NULL when out of memory, when the plain text is used.
-    let expanded = unsafe { ffi::sqlite3_expanded_sql(statement) };
-    let line = if expanded.is_null() {
-        // SAFETY: as above, `text` is NUL-terminated and lives through the callback.
-        unsafe { CStr::from_ptr(text.cast::<c_char>()) }.to_string_lossy().into_owned()
-    } else {
-        // SAFETY: `expanded` is a NUL-terminated string from sqlite3_expanded_sql, freed once here.
-        let owned = unsafe { CStr::from_ptr(expanded) }.to_string_lossy().into_owned();
-        unsafe { ffi::sqlite3_free(expanded.cast()) };
-        owned
-    };
-    // SAFETY: `ctx` is the `StatementLog` given at install, alive while the connection is.
-    unsafe { &*ctx.cast::<StatementLog>() }.record(line);
-    0
+
+    /// The SQL with the values bound now written in (an iteration, before its first row).
+    #[napi]
+    pub fn expanded_sql(&self, env: Env) -> napi::Result<String> {
+        to_js(&env, self.state().and_then(|state| state.inner.expanded_sql()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connection::Shared;
+    use rusqlite::Connection;
+
+    fn source(leading: &LeadingStatement) -> String {
+        leading.statement.state().unwrap().inner.source.clone()
+    }
 
     #[test]
-    fn records_each_statement_with_its_parameters_and_skips_triggers() {
-        let conn = Connection::open_in_memory().unwrap();
-        let log = StatementLog::install(&conn);
-        // execute_batch hands SQLite each statement from right after the previous `;`.
-        conn.execute_batch("CREATE TABLE t (x);CREATE TABLE u (y);CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES (new.x); END;")
-            .unwrap();
-        conn.execute("INSERT INTO t VALUES (?1)", ["it's"]).unwrap();
-        assert_eq!(
-            log.take(),
-            vec![
-                "CREATE TABLE t (x);".to_string(),
-                "CREATE TABLE u (y);".to_string(),
-                "CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES (new.x); END;".to_string(),
-                "INSERT INTO t VALUES ('it''s')".to_string(),
-            ]
-        );
-        assert!(log.take().is_empty());
-        drop(conn);
+    fn splits_a_script_as_better_sqlite3_exec_does() {
+        let shared = Shared::new(Connection::open_in_memory().unwrap(), false, None);
+        let first = leading(&shared, " ;\n select 5; select 6 -- end").unwrap().unwrap();
+        assert_eq!(source(&first), "select 5;");
+        assert_eq!(first.rest, " select 6 -- end");
+        let second = leading(&shared, &first.rest).unwrap().unwrap();
+        assert_eq!(source(&second), "select 6 -- end");
+        assert!(leading(&shared, &second.rest).unwrap().is_none());
+        assert!(leading(&shared, "  -- only a comment\n;").unwrap().is_none());
+        assert_eq!(leading(&shared, "selec 8").err().unwrap().code(), "SQLITE_ERROR");
+    }
+
+    #[test]
+    fn expands_long_values_only_up_to_the_trace_size_limit() {
+        let shared = Shared::new(Connection::open_in_memory().unwrap(), false, None);
+        let statement = Statement::prepare(&shared, "SELECT ?1, ?2").unwrap();
+        let raw = statement.raw().unwrap();
+        let long = "this is surely a very long bound parameter value";
+        // SAFETY: `raw` is live; SQLite copies the text (SQLITE_TRANSIENT).
+        unsafe {
+            rusqlite::ffi::sqlite3_bind_text(raw, 1, long.as_ptr().cast(), long.len() as i32, rusqlite::ffi::SQLITE_TRANSIENT());
+            rusqlite::ffi::sqlite3_bind_int(raw, 2, 7);
+        }
+        assert_eq!(statement.expanded_sql().unwrap(), "SELECT 'this is surely a very long bound'/*+16 bytes*/, 7");
     }
 }

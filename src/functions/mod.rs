@@ -24,6 +24,7 @@ pub mod scratch_guard;
 mod table;
 mod trampoline;
 
+pub use table::plans as js_table_plans;
 pub use trampoline::quiet;
 
 use crate::errors::Error;

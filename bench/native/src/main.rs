@@ -15,7 +15,7 @@ const PAGE: i64 = 100;
 
 /// The pragmas hardened-sqlite sets (PRAGMAS in workloads.mjs).
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
-    PRAGMA mmap_size = 0; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -20000; \
+    PRAGMA mmap_size = 0; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000; \
     PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = 1000";
 
 const GET: &str = "SELECT id, n, r, t, b, z FROM items WHERE id = ?";

@@ -116,8 +116,22 @@ pub(super) unsafe fn set_error(vtab: *mut ffi::sqlite3_vtab, message: &str) {
 }
 
 
+thread_local! {
+    /// How many times SQLite planned a scan of a JS table on this thread (see [`plans`]).
+    static PLANS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times SQLite planned a scan of a `db.table()` table on this thread.
+/// SQLite plans every table a statement reads (in subqueries, views and
+/// triggers too) while it prepares it, so a prepare during which this changed
+/// made a statement whose steps may run a table's generator.
+pub fn plans() -> u64 {
+    PLANS.get()
+}
+
 /// Plans a scan (see [`plan`]): parameters by `=` only, handed to xFilter.
 unsafe extern "C" fn x_best_index(vtab: *mut ffi::sqlite3_vtab, info: *mut ffi::sqlite3_index_info) -> c_int {
+    PLANS.set(PLANS.get().wrapping_add(1));
     // SAFETY: SQLite passes a live table of this module and a live plan request.
     let (table, info) = unsafe { (&*vtab.cast::<VTab>(), &mut *info) };
     let count = info.nConstraint.max(0) as usize;
