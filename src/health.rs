@@ -390,7 +390,7 @@ mod tests {
     fn migrations_pending_degrade_and_errors_are_unhealthy() {
         let conn = Connection::open_in_memory().unwrap();
         let settings = Settings::default();
-        pragmas::apply(&conn, &pragmas::connection_recipe(&settings, true)).unwrap();
+        pragmas::ensure(&conn, &pragmas::connection_recipe(&settings, true), ":memory:").unwrap();
         let subject = Subject { conn: &conn, settings: &settings, path: None, is_new: true };
         let pending = MigrationHealth { current: 1, latest: 3, pending: 2, error: None };
         let r = report(subject, Integrity::Quick, Some(&pending)).unwrap();

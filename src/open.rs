@@ -114,9 +114,8 @@ pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, 
     check_header(conn, name)?;
     let file = pragmas::file_recipe(settings, memory, is_new);
     let connection = pragmas::connection_recipe(settings, memory);
-    busy::retry_while_busy(settings.busy_timeout_ms, || pragmas::apply(conn, &file)).map_err(|e| e.context(name))?;
-    pragmas::apply(conn, &connection).map_err(|e| e.context(name))?;
-    pragmas::verify(conn, &[file, connection].concat(), name)?;
+    busy::retry_while_busy(settings.busy_timeout_ms, || pragmas::ensure(conn, &file, name))?;
+    pragmas::ensure(conn, &connection, name)?;
     defensive::apply(conn, name)?;
     limits::apply(conn, &settings.limits)?;
     authorizer::install(conn, settings.readonly)

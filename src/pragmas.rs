@@ -97,30 +97,80 @@ pub fn query(conn: &Connection, body: &str) -> Result<Option<PragmaValue>> {
     let mut stmt = conn.prepare(&format!("PRAGMA {body}"))?;
     let mut rows = stmt.query([])?;
     let Some(row) = rows.next()? else { return Ok(None) };
-    Ok(match row.get::<_, Value>(0)? {
+    Ok(pragma_value(row.get::<_, Value>(0)?))
+}
+
+/// A pragma's result cell as a [`PragmaValue`].
+fn pragma_value(value: Value) -> Option<PragmaValue> {
+    match value {
         Value::Integer(v) => Some(PragmaValue::Int(v)),
         Value::Text(v) => Some(PragmaValue::Text(v)),
         Value::Real(v) => Some(PragmaValue::Int(v as i64)),
         Value::Null | Value::Blob(_) => None,
-    })
+    }
 }
 
-/// Sets each pragma of `recipe` to its expected value, in order.
-pub fn apply(conn: &Connection, recipe: &[Expected]) -> Result<()> {
-    for pragma in recipe {
-        if pragma.name == "busy_timeout" {
-            if let PragmaValue::Int(ms) = pragma.value {
-                // `PRAGMA busy_timeout = N` would replace the fair handler with SQLite's own.
-                busy::install(conn, ms.clamp(0, i32::MAX as i64) as u32)?;
+/// The current value of each pragma of `recipe`, in recipe order, one `PRAGMA
+/// name` statement each (not the `pragma_<name>` table-valued functions: each of
+/// those parses a table declaration when connected, which costs more than the
+/// statements it would save); `busy_timeout` comes from the fair handler, since
+/// SQLite reads 0 once a custom handler is installed.
+pub fn read_all(conn: &Connection, recipe: &[Expected]) -> Result<Vec<Option<PragmaValue>>> {
+    recipe
+        .iter()
+        .map(|pragma| {
+            let handler_timeout = (pragma.name == "busy_timeout").then(|| busy::configured_timeout(conn)).flatten();
+            match handler_timeout {
+                Some(ms) => Ok(Some(PragmaValue::Int(ms))),
+                None => query(conn, pragma.name),
             }
-            continue;
-        }
-        if pragma.name == "journal_mode" && query(conn, "journal_mode")? == Some(pragma.value.clone()) {
-            continue; // Already WAL: switching again would take a needless exclusive lock.
-        }
-        query(conn, &format!("{} = {}", pragma.name, pragma.value))?;
+        })
+        .collect()
+}
+
+/// Whether `actual` is what `pragma` must read back as (words compare without case).
+fn reads_as_expected(actual: &Option<PragmaValue>, pragma: &Expected) -> bool {
+    match (actual, &pragma.value) {
+        (Some(PragmaValue::Text(a)), PragmaValue::Text(e)) => a.eq_ignore_ascii_case(e),
+        (a, e) => a.as_ref() == Some(e),
     }
+}
+
+/// Sets one pragma of the recipe to its expected value.
+fn set(conn: &Connection, pragma: &Expected) -> Result<()> {
+    if pragma.name == "busy_timeout" {
+        if let PragmaValue::Int(ms) = pragma.value {
+            // `PRAGMA busy_timeout = N` would replace the fair handler with SQLite's own.
+            busy::install(conn, ms.clamp(0, i32::MAX as i64) as u32)?;
+        }
+        return Ok(());
+    }
+    query(conn, &format!("{} = {}", pragma.name, pragma.value))?;
     Ok(())
+}
+
+/// Makes every pragma of `recipe` read back as expected: reads them all (see
+/// [`read_all`]), sets, in recipe order, only those
+/// that differ, and reads those back, failing with `HARDENED_PRAGMA_MISMATCH`
+/// (see [`verify`]) if one did not take. Every value is read back either way;
+/// what the build's defaults already give (see `.cargo/config.toml`) costs no
+/// statement of its own: on a reopened WAL file with the default options the
+/// whole recipe is one statement per pragma instead of two.
+pub fn ensure(conn: &Connection, recipe: &[Expected], path: &str) -> Result<()> {
+    let current = read_all(conn, recipe).map_err(|e| e.context(path))?;
+    let differing: Vec<Expected> = recipe
+        .iter()
+        .zip(&current)
+        .filter(|(pragma, actual)| !reads_as_expected(actual, pragma))
+        .map(|(pragma, _)| pragma.clone())
+        .collect();
+    if differing.is_empty() {
+        return Ok(());
+    }
+    for pragma in &differing {
+        set(conn, pragma).map_err(|e| e.context(path))?;
+    }
+    verify(conn, &differing, path)
 }
 
 /// One pragma whose value is not what the recipe set.
@@ -134,23 +184,13 @@ pub struct Mismatch {
 
 /// Reads back every pragma of `recipe` and lists those that differ.
 pub fn mismatches(conn: &Connection, recipe: &[Expected]) -> Result<Vec<Mismatch>> {
-    let mut found = Vec::new();
-    for pragma in recipe {
-        // SQLite reads 0 once a custom busy handler is installed; ours knows its timeout.
-        let handler_timeout = (pragma.name == "busy_timeout").then(|| busy::configured_timeout(conn)).flatten();
-        let actual = match handler_timeout {
-            Some(ms) => Some(PragmaValue::Int(ms)),
-            None => query(conn, pragma.name)?,
-        };
-        let same = match (&actual, &pragma.value) {
-            (Some(PragmaValue::Text(a)), PragmaValue::Text(e)) => a.eq_ignore_ascii_case(e),
-            (a, e) => a.as_ref() == Some(e),
-        };
-        if !same {
-            found.push(Mismatch { expected: pragma.clone(), actual });
-        }
-    }
-    Ok(found)
+    let current = read_all(conn, recipe)?;
+    Ok(recipe
+        .iter()
+        .zip(current)
+        .filter(|(pragma, actual)| !reads_as_expected(actual, pragma))
+        .map(|(pragma, actual)| Mismatch { expected: pragma.clone(), actual })
+        .collect())
 }
 
 /// Fails with `HARDENED_PRAGMA_MISMATCH` naming every pragma that did not take.
@@ -185,7 +225,7 @@ mod tests {
     fn connection_recipe_applies_and_verifies_on_memory() {
         let conn = Connection::open_in_memory().unwrap();
         let recipe = connection_recipe(&Settings::default(), true);
-        apply(&conn, &recipe).unwrap();
+        ensure(&conn, &recipe, ":memory:").unwrap();
         assert_eq!(mismatches(&conn, &recipe).unwrap(), vec![]);
         assert_eq!(query(&conn, "synchronous").unwrap(), Some(PragmaValue::Int(1)));
     }
@@ -199,20 +239,50 @@ mod tests {
         conn.execute_batch("PRAGMA trusted_schema = ON; CREATE VIEW v AS SELECT side_effect() AS x").unwrap();
         conn.query_row("SELECT x FROM v", [], |_| Ok(())).unwrap();
         let recipe = connection_recipe(&Settings::default(), true);
-        apply(&conn, &recipe).unwrap();
-        verify(&conn, &recipe, ":memory:").unwrap();
+        ensure(&conn, &recipe, ":memory:").unwrap();
         let err = Error::from(conn.query_row("SELECT x FROM v", [], |_| Ok(())).unwrap_err());
         assert!(err.message().contains("unsafe use of side_effect()"), "{}", err.message());
         conn.query_row("SELECT side_effect()", [], |_| Ok(())).unwrap();
     }
 
     #[test]
+    fn the_build_defaults_are_the_hardened_defaults() {
+        // .cargo/config.toml compiles SQLite so that a new WAL connection already reads
+        // as the recipe says, so `ensure` sets nothing but temp_store (SQLite reads its
+        // compiled default as 0, whatever it is) and busy_timeout (the fair handler's).
+        let dir = crate::test_support::temp_dir("pragma-defaults");
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = Connection::open(dir.join("app.db")).unwrap();
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())).unwrap();
+        let recipe: Vec<Expected> = connection_recipe(&Settings::default(), false)
+            .into_iter()
+            .filter(|p| p.name != "busy_timeout" && p.name != "temp_store")
+            .collect();
+        assert_eq!(mismatches(&conn, &recipe).unwrap(), vec![]);
+        drop(conn);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn ensure_sets_only_what_differs_and_reads_it_back() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA cache_size = 123").unwrap();
+        let recipe = vec![int("cache_size", -4000), int("foreign_keys", 1)];
+        ensure(&conn, &recipe, ":memory:").unwrap();
+        assert_eq!(query(&conn, "cache_size").unwrap(), Some(PragmaValue::Int(-4000)));
+        // A pragma that cannot take its value (mmap_size has no file here) is named in the error.
+        let err = ensure(&conn, &[int("mmap_size", 4096)], "app.db").unwrap_err();
+        assert_eq!(err.code(), "HARDENED_PRAGMA_MISMATCH");
+        assert!(err.message().starts_with("app.db: PRAGMA mmap_size is nothing, expected 4096"), "{}", err.message());
+    }
+
+    #[test]
     fn verify_names_pragma_expected_and_actual() {
         let conn = Connection::open_in_memory().unwrap();
-        let recipe = vec![int("cache_size", -16000)];
+        let recipe = vec![int("cache_size", -12345)];
         let err = verify(&conn, &recipe, "app.db").unwrap_err();
         assert_eq!(err.code(), "HARDENED_PRAGMA_MISMATCH");
-        assert!(err.message().contains("PRAGMA cache_size is -2000, expected -16000"), "{}", err.message());
+        assert!(err.message().contains("PRAGMA cache_size is -16000, expected -12345"), "{}", err.message());
     }
 
     #[test]
