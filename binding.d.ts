@@ -166,6 +166,11 @@ export declare class NativeStatement {
   columnTypes(): Array<string>
   /** The number of parameters (`?`, `?NNN`, `$name`, ...: the highest index). */
   get paramsCount(): number
+  /**
+   * Binds the array `args` now without running the statement (bun:sqlite's
+   * `db.prepare(sql, params)`): calls without parameters run with them.
+   */
+  bindValues(args: JsAny): void
   /** Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`). */
   finalize(): void
   /** Whether `finalize()` was called (or the connection closed). */

@@ -49,17 +49,18 @@ fn bind_positional(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, values
     Ok(())
 }
 
-/// Binds each parameter from `object`; a key it lacks leaves NULL, or under
-/// `strict: true` is an error naming the parameter.
+/// Binds each parameter from `object` (by its name as written, else its bare
+/// name; under `strict: true` by its bare name, else as written): a parameter
+/// it lacks stays NULL, or under `strict: true` is an error naming it.
 fn bind_named(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, object: napi_value) -> Result<()> {
     let strict = stmt.face == Face::BunStrict;
     for (i, param) in stmt.params.iter().enumerate() {
         let index = i as i32 + 1;
         let positional;
-        // The keys to look up, in order: under strict the bare name first.
+        // The keys to look up, in order.
         let (keys, shown): ([&std::ffi::CStr; 2], String) = match param {
             Param::Named { bare, full } if strict => ([bare, full], bare.to_string_lossy().into_owned()),
-            Param::Named { full, .. } => ([full, full], full.to_string_lossy().into_owned()),
+            Param::Named { bare, full } => ([full, bare], full.to_string_lossy().into_owned()),
             Param::Positional => {
                 positional = CString::new(format!("?{index}")).unwrap_or_default();
                 ([&positional, &positional], format!("?{index}"))

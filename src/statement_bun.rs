@@ -6,7 +6,9 @@ use napi::Env;
 use napi_derive::napi;
 use rusqlite::ffi;
 
-use crate::errors::{Error, to_js};
+use crate::errors::{Error, Result, to_js};
+use crate::js::{Js, JsAny};
+use crate::params;
 use crate::statement_class::NativeStatement;
 
 #[napi]
@@ -76,6 +78,23 @@ impl NativeStatement {
     #[napi(getter)]
     pub fn params_count(&self, env: Env) -> napi::Result<u32> {
         to_js(&env, self.with_statement(|stmt| Ok(stmt.params.len() as u32)))
+    }
+
+    /// Binds the array `args` now without running the statement (bun:sqlite's
+    /// `db.prepare(sql, params)`): calls without parameters run with them.
+    #[napi]
+    pub fn bind_values(&self, env: Env, args: JsAny) -> napi::Result<()> {
+        let js = Js::new(&env);
+        let bound = (|| -> Result<()> {
+            let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
+            self.with_statement(|stmt| {
+                stmt.ensure_idle()?;
+                let raw = stmt.raw()?;
+                let _call = stmt.active_call();
+                params::bind_args(js, stmt, raw, &args)
+            })
+        })();
+        to_js(&env, bound)
     }
 
     /// Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`).
