@@ -215,6 +215,16 @@ impl Js {
         Ok(Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }))
     }
 
+    /// `String(value)` for a primitive (a bigint's digits), for messages.
+    pub fn display(self, value: sys::napi_value) -> Result<String> {
+        let mut text = ptr::null_mut();
+        // SAFETY: `value` is a live JS value of this call; `text` is a valid out pointer.
+        check(unsafe { sys::napi_coerce_to_string(self.env, value, &mut text) })?;
+        let mut bytes = Vec::new();
+        self.string_into(text, &mut bytes)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// A new `Uint8Array` holding a copy of `bytes` (a bun:sqlite BLOB).
     pub fn uint8_array(self, bytes: &[u8]) -> Result<sys::napi_value> {
         let (mut buffer, mut data, mut value) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());

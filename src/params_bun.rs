@@ -113,6 +113,13 @@ fn bind_value(js: Js, raw: *mut ffi::sqlite3_stmt, index: i32, value: napi_value
             }
             None => Err(unbindable(what())),
         },
+        Kind::BigInt if js.bigint(value)?.is_none() => Err(Error::range(
+            "HARDENED_INTEGER_OVERFLOW",
+            format!(
+                "BigInt value '{}' is out of range: SQLite stores integers from -2^63 to 2^63 - 1; store it as TEXT instead",
+                js.display(value)?
+            ),
+        )),
         Kind::Other => Err(unbindable(what())),
         _ => values::bind(js, raw, index, value, kind, what),
     }
