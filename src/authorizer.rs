@@ -7,6 +7,10 @@
 //!   reader must not switch other processes' database out of WAL.
 //! - While a migration runs, the statements that would silently break the
 //!   transaction around it (see [`Refusal`]).
+//! - On every connection unless `db.unsafeMode()` is on, the pragma writes that
+//!   would silently undo the hardened open (`journal_mode` other than WAL on a
+//!   file, `synchronous = OFF`, `mmap_size` above the option, `trusted_schema = ON`,
+//!   `locking_mode = EXCLUSIVE`; see [`crate::weaker_pragmas`]).
 //! - On every connection, the encryption pragmas of SQLCipher and SEE (`key`,
 //!   `rekey`, `hexkey`, ...): this build has no encryption at rest, and SQLite
 //!   ignores pragmas it does not know, so without this an ORM's `key` option
@@ -25,6 +29,7 @@ use once_cell::sync::Lazy;
 use rusqlite::{Connection, ffi};
 
 use crate::errors::{Error, Result};
+use crate::weaker_pragmas::{Baseline, WeakerPragma, weakens};
 
 /// Why a statement was refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +50,8 @@ pub enum Refusal {
     BusyTimeoutRange,
     /// Something a tenant handle may not do (see [`crate::tenant::rules`]).
     Tenant(crate::tenant::rules::Denial),
+    /// A pragma write that would undo the hardened open (see [`crate::weaker_pragmas`]).
+    WeakerPragma(WeakerPragma),
 }
 
 /// The pragmas that set or change an encryption key in SQLCipher and SEE.
@@ -84,7 +91,10 @@ impl Refusal {
                 "PRAGMA busy_timeout takes a whole number of milliseconds from 0 to 2147483647, like the busyTimeout \
                  option (SQLite would silently wrap a larger one, to 0 for 4294967296: no waiting at all)"
             }
-            Refusal::Tenant(_) => "a tenant handle reaches tenant tables through their unqualified names only",
+            Refusal::Tenant(_) => {
+                "a tenant handle reaches tenant tables through their unqualified names only"
+            }
+            Refusal::WeakerPragma(pragma) => pragma.explain(),
         }
     }
 
@@ -93,12 +103,30 @@ impl Refusal {
         match self {
             Refusal::Tenant(denial) => denial.error(),
             Refusal::BusyTimeoutRange => Error::range("HARDENED_INVALID_ARGUMENT", self.explain()),
-            Refusal::ReadonlySwitch => Error::Sqlite { code: ffi::SQLITE_READONLY, message: self.explain().to_string() },
+            Refusal::ReadonlySwitch => Error::Sqlite {
+                code: ffi::SQLITE_READONLY,
+                message: self.explain().to_string(),
+            },
             Refusal::NoEncryption => Error::hardened(
                 "HARDENED_NO_ENCRYPTION",
-                format!("PRAGMA key (and rekey, hexkey, hexrekey, textkey, textrekey) is refused: {}", self.explain()),
+                format!(
+                    "PRAGMA key (and rekey, hexkey, hexrekey, textkey, textrekey) is refused: {}",
+                    self.explain()
+                ),
             ),
-            _ => Error::Sqlite { code: ffi::SQLITE_AUTH, message: format!("not authorized: {}", self.explain()) },
+            Refusal::WeakerPragma(pragma) => Error::hardened(
+                "HARDENED_WEAKER_PRAGMA",
+                format!(
+                    "PRAGMA {} with this value is refused because it would weaken the hardened connection: {}; \
+                     if you really mean it, call db.unsafeMode() first",
+                    pragma.name(),
+                    pragma.explain()
+                ),
+            ),
+            _ => Error::Sqlite {
+                code: ffi::SQLITE_AUTH,
+                message: format!("not authorized: {}", self.explain()),
+            },
         }
     }
 }
@@ -107,6 +135,12 @@ impl Refusal {
 #[derive(Default)]
 struct Policy {
     readonly: bool,
+    /// The connection's handle, to tell file databases from in-memory ones.
+    db: usize,
+    /// What the open set, for [`weakens`].
+    baseline: Baseline,
+    /// `db.unsafeMode()` is on: weaker pragmas are allowed.
+    unsafe_mode: Cell<bool>,
     migrating: Cell<bool>,
     refused: Cell<Option<Refusal>>,
     /// The value of the last `PRAGMA busy_timeout = N` prepared (see [`take_busy_timeout`]).
@@ -116,33 +150,68 @@ struct Policy {
 }
 
 impl Policy {
-    fn decide(&self, action: c_int, first: Option<&str>, value: Option<&str>) -> Option<Refusal> {
+    fn decide(
+        &self,
+        action: c_int,
+        first: Option<&str>,
+        value: Option<&str>,
+        schema: Option<&str>,
+    ) -> Option<Refusal> {
         let has_value = value.is_some();
+        let migration = self.migrating.get();
         match (action, first) {
-            (ffi::SQLITE_PRAGMA, Some(name)) if KEY_PRAGMAS.contains(&name) => Some(Refusal::NoEncryption),
-            (ffi::SQLITE_PRAGMA, Some("busy_timeout")) if has_value => match value.and_then(busy_timeout_ms) {
-                Some(ms) => {
-                    self.busy_timeout.set(Some(ms));
-                    None
+            (ffi::SQLITE_PRAGMA, Some(name)) if KEY_PRAGMAS.contains(&name) => {
+                Some(Refusal::NoEncryption)
+            }
+            (ffi::SQLITE_PRAGMA, Some("busy_timeout")) if has_value => {
+                match value.and_then(busy_timeout_ms) {
+                    Some(ms) => {
+                        self.busy_timeout.set(Some(ms));
+                        None
+                    }
+                    None => Some(Refusal::BusyTimeoutRange),
                 }
-                None => Some(Refusal::BusyTimeoutRange),
-            },
-            (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode")) if self.readonly && has_value => {
+            }
+            (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode"))
+                if self.readonly && has_value =>
+            {
                 Some(Refusal::ReadonlySwitch)
             }
-            _ if !self.migrating.get() => None,
-            (ffi::SQLITE_TRANSACTION, _) => Some(Refusal::Transaction),
-            (ffi::SQLITE_PRAGMA, Some("foreign_keys")) if has_value => Some(Refusal::ForeignKeys),
-            (ffi::SQLITE_PRAGMA, Some("journal_mode")) if has_value => Some(Refusal::JournalMode),
-            (ffi::SQLITE_PRAGMA, Some("user_version")) if has_value => Some(Refusal::UserVersion),
+            (ffi::SQLITE_TRANSACTION, _) if migration => Some(Refusal::Transaction),
+            (ffi::SQLITE_PRAGMA, Some("foreign_keys")) if migration && has_value => {
+                Some(Refusal::ForeignKeys)
+            }
+            (ffi::SQLITE_PRAGMA, Some("journal_mode")) if migration && has_value => {
+                Some(Refusal::JournalMode)
+            }
+            (ffi::SQLITE_PRAGMA, Some("user_version")) if migration && has_value => {
+                Some(Refusal::UserVersion)
+            }
+            (ffi::SQLITE_PRAGMA, Some(name)) if !self.unsafe_mode.get() => value
+                .and_then(|value| weakens(name, value, self.baseline, self.is_file(schema)))
+                .map(Refusal::WeakerPragma),
             _ => None,
         }
+    }
+
+    /// Whether `schema` (main when `None`) is a database file rather than in memory.
+    fn is_file(&self, schema: Option<&str>) -> bool {
+        let Ok(schema) = std::ffi::CString::new(schema.unwrap_or("main")) else {
+            return false;
+        };
+        // SAFETY: `db` is the open connection whose authorizer is running (the policy
+        // is forgotten after it closes); `sqlite3_db_filename` only reads its schema list.
+        let name =
+            unsafe { ffi::sqlite3_db_filename(self.db as *mut ffi::sqlite3, schema.as_ptr()) };
+        // SAFETY: a non-null result is a NUL-terminated string owned by SQLite.
+        !name.is_null() && !unsafe { CStr::from_ptr(name) }.to_bytes().is_empty()
     }
 }
 
 /// Policies by connection handle address. A policy is boxed, so its address
 /// (given to SQLite) is stable while it sits in the map.
-static POLICIES: Lazy<Mutex<HashMap<usize, Box<Policy>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+static POLICIES: Lazy<Mutex<HashMap<usize, Box<Policy>>>> =
+    Lazy::new(|| Mutex::new(HashMap::new()));
 
 /// Reads a C string argument of the authorizer, lowercased.
 ///
@@ -150,7 +219,11 @@ static POLICIES: Lazy<Mutex<HashMap<usize, Box<Policy>>>> = Lazy::new(|| Mutex::
 /// `text` is null or a NUL-terminated string valid for the call.
 unsafe fn arg(text: *const c_char) -> Option<String> {
     // SAFETY: forwarded from the caller.
-    (!text.is_null()).then(|| unsafe { CStr::from_ptr(text) }.to_string_lossy().to_ascii_lowercase())
+    (!text.is_null()).then(|| {
+        unsafe { CStr::from_ptr(text) }
+            .to_string_lossy()
+            .to_ascii_lowercase()
+    })
 }
 
 unsafe extern "C" fn authorize(
@@ -167,17 +240,31 @@ unsafe extern "C" fn authorize(
     // connection is used by one thread at a time, so the `Cell`s are not shared.
     let policy = unsafe { &*data.cast::<Policy>() };
     // SAFETY: SQLite passes the strings it documents for `action`, valid for this call.
-    let (first, value) = unsafe { (arg(first), arg(second)) };
+    let (first, value, schema) = unsafe { (arg(first), arg(second), arg(database)) };
     let tenant = match policy.tenant.try_borrow() {
         // SAFETY: as above, for the third to sixth arguments.
         Ok(rules) => rules.as_ref().and_then(|rules| unsafe {
-            let (database, trigger) = (arg(database), arg(trigger));
-            rules.decide(action, first.as_deref(), value.as_deref(), database.as_deref(), trigger.as_deref())
+            let trigger = arg(trigger);
+            rules.decide(
+                action,
+                first.as_deref(),
+                value.as_deref(),
+                schema.as_deref(),
+                trigger.as_deref(),
+            )
         }),
         // Never reached (the rules are replaced between prepares): refuse rather than guess.
         Err(_) => Some(crate::tenant::rules::Denial::busy()),
     };
-    match tenant.map(Refusal::Tenant).or_else(|| policy.decide(action, first.as_deref(), value.as_deref())) {
+    let own = || {
+        policy.decide(
+            action,
+            first.as_deref(),
+            value.as_deref(),
+            schema.as_deref(),
+        )
+    };
+    match tenant.map(Refusal::Tenant).or_else(own) {
         Some(refusal) => {
             policy.refused.set(Some(refusal));
             ffi::SQLITE_DENY
@@ -187,15 +274,25 @@ unsafe extern "C" fn authorize(
 }
 
 fn registry() -> Result<std::sync::MutexGuard<'static, HashMap<usize, Box<Policy>>>> {
-    POLICIES.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "authorizer registry poisoned"))
+    POLICIES
+        .lock()
+        .map_err(|_| Error::hardened("HARDENED_INTERNAL", "authorizer registry poisoned"))
 }
 
-/// Installs the hardened authorizer on `conn` (`readonly` connections keep `query_only`).
-pub fn install(conn: &Connection, readonly: bool) -> Result<()> {
+/// Installs the hardened authorizer on `conn` (`readonly` connections keep
+/// `query_only`; `baseline` is what the open set, see [`weakens`]).
+pub fn install(conn: &Connection, readonly: bool, baseline: Baseline) -> Result<()> {
     // SAFETY: only the address is used, as the registry key and for the call below.
     let db = unsafe { conn.handle() };
-    let policy = Box::new(Policy { readonly, ..Policy::default() });
-    let data = std::ptr::from_ref::<Policy>(&policy).cast_mut().cast::<c_void>();
+    let policy = Box::new(Policy {
+        readonly,
+        db: db as usize,
+        baseline,
+        ..Policy::default()
+    });
+    let data = std::ptr::from_ref::<Policy>(&policy)
+        .cast_mut()
+        .cast::<c_void>();
     // Registered before SQLite can call it; a stale entry of a closed connection
     // at the same address is replaced (SQLite no longer calls that one).
     registry()?.insert(db as usize, policy);
@@ -212,7 +309,10 @@ fn busy_timeout_ms(value: &str) -> Option<u32> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse::<u32>().ok().filter(|&ms| ms <= i32::MAX as u32)
+    digits
+        .parse::<u32>()
+        .ok()
+        .filter(|&ms| ms <= i32::MAX as u32)
 }
 
 /// The timeout of the last `PRAGMA busy_timeout = N` prepared on `db`, if one was
@@ -220,7 +320,19 @@ fn busy_timeout_ms(value: &str) -> Option<u32> {
 /// when the statement runs, and the caller puts it back (see `busy::adopt`).
 pub fn take_busy_timeout(db: *mut ffi::sqlite3) -> Option<u32> {
     let policies = POLICIES.lock().ok()?;
-    policies.get(&(db as usize)).and_then(|policy| policy.busy_timeout.take())
+    policies
+        .get(&(db as usize))
+        .and_then(|policy| policy.busy_timeout.take())
+}
+
+/// Allows (`true`) or again refuses the weaker pragmas on `conn`: `db.unsafeMode()`.
+pub fn set_unsafe_mode(conn: &Connection, on: bool) -> Result<()> {
+    // SAFETY: only the address is used, as the registry key.
+    let db = unsafe { conn.handle() };
+    if let Some(policy) = registry()?.get(&(db as usize)) {
+        policy.unsafe_mode.set(on);
+    }
+    Ok(())
 }
 
 /// Drops the policy of a closed connection.
@@ -233,18 +345,29 @@ pub fn forget(handle: usize) {
 /// The refusal that made the last prepare on `db` fail, if it was one.
 pub fn take_refusal(db: *mut ffi::sqlite3) -> Option<Refusal> {
     let policies = POLICIES.lock().ok()?;
-    policies.get(&(db as usize)).and_then(|policy| policy.refused.take())
+    policies
+        .get(&(db as usize))
+        .and_then(|policy| policy.refused.take())
 }
 
 /// Makes `conn` a tenant handle that allows only what `rules` allow (`None`: a plain connection again).
-pub fn set_tenant_rules(conn: &Connection, rules: Option<crate::tenant::rules::Rules>) -> Result<()> {
+pub fn set_tenant_rules(
+    conn: &Connection,
+    rules: Option<crate::tenant::rules::Rules>,
+) -> Result<()> {
     // SAFETY: only the address is used, as the registry key.
     let db = unsafe { conn.handle() };
     let policies = registry()?;
-    let policy = policies
-        .get(&(db as usize))
-        .ok_or_else(|| Error::hardened("HARDENED_INTERNAL", "tenant rules set on a connection without the authorizer"))?;
-    *policy.tenant.try_borrow_mut().map_err(|_| Error::hardened("HARDENED_INTERNAL", "tenant rules in use"))? = rules;
+    let policy = policies.get(&(db as usize)).ok_or_else(|| {
+        Error::hardened(
+            "HARDENED_INTERNAL",
+            "tenant rules set on a connection without the authorizer",
+        )
+    })?;
+    *policy
+        .tenant
+        .try_borrow_mut()
+        .map_err(|_| Error::hardened("HARDENED_INTERNAL", "tenant rules in use"))? = rules;
     Ok(())
 }
 
@@ -254,7 +377,9 @@ pub fn with_tenant_rules_lifted<T>(conn: &Connection, f: impl FnOnce() -> Result
     let db = unsafe { conn.handle() };
     let lifted = {
         let policies = registry()?;
-        policies.get(&(db as usize)).and_then(|policy| policy.tenant.try_borrow_mut().ok()?.take())
+        policies
+            .get(&(db as usize))
+            .and_then(|policy| policy.tenant.try_borrow_mut().ok()?.take())
     };
     let result = f();
     if let Some(rules) = lifted {
@@ -278,7 +403,7 @@ impl MigrationScope {
         let db = unsafe { conn.handle() };
         let temporary = !registry()?.contains_key(&(db as usize));
         if temporary {
-            install(conn, false)?;
+            install(conn, false, Baseline::default())?;
         }
         set_migrating(db, true);
         Ok(MigrationScope { db, temporary })
@@ -317,13 +442,21 @@ mod tests {
     #[test]
     fn readonly_connections_keep_query_only_and_journal_mode() {
         let conn = Connection::open_in_memory().unwrap();
-        install(&conn, true).unwrap();
+        install(&conn, true, Baseline::default()).unwrap();
         conn.execute_batch("PRAGMA query_only = ON").unwrap_err();
-        for sql in ["PRAGMA query_only = 0", "PRAGMA main.QUERY_ONLY=false", "PRAGMA journal_mode = DELETE"] {
+        for sql in [
+            "PRAGMA query_only = 0",
+            "PRAGMA main.QUERY_ONLY=false",
+            "PRAGMA journal_mode = DELETE",
+        ] {
             let err = Error::from(conn.prepare(sql).unwrap_err());
             assert_eq!(err.code(), "SQLITE_AUTH", "{sql}");
             // SAFETY: only the address is used.
-            assert_eq!(take_refusal(unsafe { conn.handle() }), Some(Refusal::ReadonlySwitch), "{sql}");
+            assert_eq!(
+                take_refusal(unsafe { conn.handle() }),
+                Some(Refusal::ReadonlySwitch),
+                "{sql}"
+            );
         }
         conn.prepare("PRAGMA query_only").unwrap();
         conn.prepare("PRAGMA journal_mode").unwrap();
@@ -334,7 +467,7 @@ mod tests {
     #[test]
     fn key_pragmas_are_refused_with_or_without_a_value_in_any_case() {
         let conn = Connection::open_in_memory().unwrap();
-        install(&conn, false).unwrap();
+        install(&conn, false, Baseline::default()).unwrap();
         for sql in [
             "PRAGMA key = 'secret'",
             "PRAGMA KEY",
@@ -364,15 +497,53 @@ mod tests {
         assert_eq!(busy_timeout_ms("250"), Some(250));
         assert_eq!(busy_timeout_ms(" +0 "), Some(0));
         assert_eq!(busy_timeout_ms("2147483647"), Some(2_147_483_647));
-        for bad in ["2147483648", "4294967296", "99999999999", "-5", "1.5", "12abc", "", "0x10"] {
+        for bad in [
+            "2147483648",
+            "4294967296",
+            "99999999999",
+            "-5",
+            "1.5",
+            "12abc",
+            "",
+            "0x10",
+        ] {
             assert_eq!(busy_timeout_ms(bad), None, "{bad}");
         }
     }
 
     #[test]
+    fn weaker_pragmas_are_refused_on_files_until_unsafe_mode() {
+        let dir = crate::test_support::temp_dir("authorizer-weaker");
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = Connection::open(dir.join("app.db")).unwrap();
+        install(&conn, false, Baseline::default()).unwrap();
+        for sql in [
+            "PRAGMA journal_mode = DELETE",
+            "PRAGMA main.synchronous = OFF",
+            "PRAGMA mmap_size = 65536",
+        ] {
+            let err = Error::from(conn.prepare(sql).unwrap_err());
+            assert_eq!(err.code(), "SQLITE_AUTH", "{sql}");
+            // SAFETY: only the address is used.
+            let refusal = take_refusal(unsafe { conn.handle() }).unwrap();
+            assert_eq!(refusal.error().code(), "HARDENED_WEAKER_PRAGMA", "{sql}");
+        }
+        conn.prepare("PRAGMA journal_mode = WAL").unwrap();
+        conn.prepare("PRAGMA synchronous = FULL").unwrap();
+        // In memory there is no file to protect: temp's journal mode may change.
+        conn.prepare("PRAGMA temp.journal_mode = MEMORY").unwrap();
+        set_unsafe_mode(&conn, true).unwrap();
+        conn.prepare("PRAGMA synchronous = OFF").unwrap();
+        set_unsafe_mode(&conn, false).unwrap();
+        conn.prepare("PRAGMA synchronous = OFF").unwrap_err();
+        // SAFETY: only the address is used.
+        forget(unsafe { conn.handle() } as usize);
+    }
+
+    #[test]
     fn migration_refusals_apply_only_inside_the_scope() {
         let conn = Connection::open_in_memory().unwrap();
-        install(&conn, false).unwrap();
+        install(&conn, false, Baseline::default()).unwrap();
         {
             let scope = MigrationScope::enter(&conn).unwrap();
             conn.prepare("COMMIT").unwrap_err();

@@ -3,7 +3,8 @@
 //!
 //! - `SQLITE_DBCONFIG_DEFENSIVE`: SQL cannot corrupt the file on purpose
 //!   (`PRAGMA writable_schema`, `journal_mode=OFF`, `schema_version = N`,
-//!   writes to shadow tables); `db.unsafeMode()` turns it off.
+//!   writes to shadow tables); `db.unsafeMode()` turns it off, and with it the
+//!   authorizer's refusal of weaker pragmas (`crate::weaker_pragmas`).
 //! - `SQLITE_DBCONFIG_DQS_DML` and `DQS_DDL` off: a double-quoted word is
 //!   always an identifier, so a misspelled column is an error rather than a
 //!   string (the build also sets `SQLITE_DQS=0`, see `.cargo/config.toml`).
@@ -15,9 +16,21 @@ use crate::errors::{Error, Result};
 
 /// Each setting, its name for messages, and the value it must read back as.
 const SETTINGS: [(DbConfig, &str, bool); 3] = [
-    (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, "SQLITE_DBCONFIG_DEFENSIVE", true),
-    (DbConfig::SQLITE_DBCONFIG_DQS_DML, "SQLITE_DBCONFIG_DQS_DML", false),
-    (DbConfig::SQLITE_DBCONFIG_DQS_DDL, "SQLITE_DBCONFIG_DQS_DDL", false),
+    (
+        DbConfig::SQLITE_DBCONFIG_DEFENSIVE,
+        "SQLITE_DBCONFIG_DEFENSIVE",
+        true,
+    ),
+    (
+        DbConfig::SQLITE_DBCONFIG_DQS_DML,
+        "SQLITE_DBCONFIG_DQS_DML",
+        false,
+    ),
+    (
+        DbConfig::SQLITE_DBCONFIG_DQS_DDL,
+        "SQLITE_DBCONFIG_DQS_DDL",
+        false,
+    ),
 ];
 
 /// Applies the defensive configuration to `conn` and reads every value back.
@@ -27,7 +40,9 @@ pub fn apply(conn: &Connection, name: &str) -> Result<()> {
         if actual != on {
             return Err(Error::hardened(
                 "HARDENED_PRAGMA_MISMATCH",
-                format!("{name}: {label} is {actual}, expected {on}; SQLite did not accept the hardened setting"),
+                format!(
+                    "{name}: {label} is {actual}, expected {on}; SQLite did not accept the hardened setting"
+                ),
             ));
         }
     }
@@ -35,9 +50,10 @@ pub fn apply(conn: &Connection, name: &str) -> Result<()> {
 }
 
 /// Turns defensive mode off (`unsafe`) or back on: `db.unsafeMode(unsafe)`.
+/// Unsafe mode also lets the authorizer allow the weaker pragmas.
 pub fn set_unsafe_mode(conn: &Connection, unsafe_mode: bool) -> Result<()> {
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, !unsafe_mode)?;
-    Ok(())
+    crate::authorizer::set_unsafe_mode(conn, unsafe_mode)
 }
 
 #[cfg(test)]
@@ -49,11 +65,22 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         apply(&conn, ":memory:").unwrap();
         conn.execute_batch("CREATE TABLE t(a)").unwrap();
-        assert!(conn.execute_batch("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'x'").is_err());
-        let err = Error::from(conn.prepare("SELECT \"no_such_column\" FROM t").unwrap_err());
-        assert!(err.message().contains("no such column"), "{}", err.message());
+        assert!(
+            conn.execute_batch("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'x'")
+                .is_err()
+        );
+        let err = Error::from(
+            conn.prepare("SELECT \"no_such_column\" FROM t")
+                .unwrap_err(),
+        );
+        assert!(
+            err.message().contains("no such column"),
+            "{}",
+            err.message()
+        );
         set_unsafe_mode(&conn, true).unwrap();
         assert!(!conn.db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE).unwrap());
-        conn.execute_batch("PRAGMA writable_schema = ON; PRAGMA writable_schema = OFF").unwrap();
+        conn.execute_batch("PRAGMA writable_schema = ON; PRAGMA writable_schema = OFF")
+            .unwrap();
     }
 }

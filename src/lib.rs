@@ -45,3 +45,4 @@ mod test_support;
 mod values;
 mod verbose;
 mod vfs;
+mod weaker_pragmas;
