@@ -91,9 +91,7 @@ impl Refusal {
                 "PRAGMA busy_timeout takes a whole number of milliseconds from 0 to 2147483647, like the busyTimeout \
                  option (SQLite would silently wrap a larger one, to 0 for 4294967296: no waiting at all)"
             }
-            Refusal::Tenant(_) => {
-                "a tenant handle reaches tenant tables through their unqualified names only"
-            }
+            Refusal::Tenant(_) => "a tenant handle reaches tenant tables through their unqualified names only",
             Refusal::WeakerPragma(pragma) => pragma.explain(),
         }
     }
@@ -103,16 +101,10 @@ impl Refusal {
         match self {
             Refusal::Tenant(denial) => denial.error(),
             Refusal::BusyTimeoutRange => Error::range("HARDENED_INVALID_ARGUMENT", self.explain()),
-            Refusal::ReadonlySwitch => Error::Sqlite {
-                code: ffi::SQLITE_READONLY,
-                message: self.explain().to_string(),
-            },
+            Refusal::ReadonlySwitch => Error::Sqlite { code: ffi::SQLITE_READONLY, message: self.explain().to_string() },
             Refusal::NoEncryption => Error::hardened(
                 "HARDENED_NO_ENCRYPTION",
-                format!(
-                    "PRAGMA key (and rekey, hexkey, hexrekey, textkey, textrekey) is refused: {}",
-                    self.explain()
-                ),
+                format!("PRAGMA key (and rekey, hexkey, hexrekey, textkey, textrekey) is refused: {}", self.explain()),
             ),
             Refusal::WeakerPragma(pragma) => Error::hardened(
                 "HARDENED_WEAKER_PRAGMA",
@@ -123,10 +115,7 @@ impl Refusal {
                     pragma.explain()
                 ),
             ),
-            _ => Error::Sqlite {
-                code: ffi::SQLITE_AUTH,
-                message: format!("not authorized: {}", self.explain()),
-            },
+            _ => Error::Sqlite { code: ffi::SQLITE_AUTH, message: format!("not authorized: {}", self.explain()) },
         }
     }
 }
@@ -150,43 +139,25 @@ struct Policy {
 }
 
 impl Policy {
-    fn decide(
-        &self,
-        action: c_int,
-        first: Option<&str>,
-        value: Option<&str>,
-        schema: Option<&str>,
-    ) -> Option<Refusal> {
+    fn decide(&self, action: c_int, first: Option<&str>, value: Option<&str>, schema: Option<&str>) -> Option<Refusal> {
         let has_value = value.is_some();
         let migration = self.migrating.get();
         match (action, first) {
-            (ffi::SQLITE_PRAGMA, Some(name)) if KEY_PRAGMAS.contains(&name) => {
-                Some(Refusal::NoEncryption)
-            }
-            (ffi::SQLITE_PRAGMA, Some("busy_timeout")) if has_value => {
-                match value.and_then(busy_timeout_ms) {
-                    Some(ms) => {
-                        self.busy_timeout.set(Some(ms));
-                        None
-                    }
-                    None => Some(Refusal::BusyTimeoutRange),
+            (ffi::SQLITE_PRAGMA, Some(name)) if KEY_PRAGMAS.contains(&name) => Some(Refusal::NoEncryption),
+            (ffi::SQLITE_PRAGMA, Some("busy_timeout")) if has_value => match value.and_then(busy_timeout_ms) {
+                Some(ms) => {
+                    self.busy_timeout.set(Some(ms));
+                    None
                 }
-            }
-            (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode"))
-                if self.readonly && has_value =>
-            {
+                None => Some(Refusal::BusyTimeoutRange),
+            },
+            (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode")) if self.readonly && has_value => {
                 Some(Refusal::ReadonlySwitch)
             }
             (ffi::SQLITE_TRANSACTION, _) if migration => Some(Refusal::Transaction),
-            (ffi::SQLITE_PRAGMA, Some("foreign_keys")) if migration && has_value => {
-                Some(Refusal::ForeignKeys)
-            }
-            (ffi::SQLITE_PRAGMA, Some("journal_mode")) if migration && has_value => {
-                Some(Refusal::JournalMode)
-            }
-            (ffi::SQLITE_PRAGMA, Some("user_version")) if migration && has_value => {
-                Some(Refusal::UserVersion)
-            }
+            (ffi::SQLITE_PRAGMA, Some("foreign_keys")) if migration && has_value => Some(Refusal::ForeignKeys),
+            (ffi::SQLITE_PRAGMA, Some("journal_mode")) if migration && has_value => Some(Refusal::JournalMode),
+            (ffi::SQLITE_PRAGMA, Some("user_version")) if migration && has_value => Some(Refusal::UserVersion),
             (ffi::SQLITE_PRAGMA, Some(name)) if !self.unsafe_mode.get() => value
                 .and_then(|value| weakens(name, value, self.baseline, self.is_file(schema)))
                 .map(Refusal::WeakerPragma),
@@ -196,13 +167,10 @@ impl Policy {
 
     /// Whether `schema` (main when `None`) is a database file rather than in memory.
     fn is_file(&self, schema: Option<&str>) -> bool {
-        let Ok(schema) = std::ffi::CString::new(schema.unwrap_or("main")) else {
-            return false;
-        };
+        let Ok(schema) = std::ffi::CString::new(schema.unwrap_or("main")) else { return false };
         // SAFETY: `db` is the open connection whose authorizer is running (the policy
         // is forgotten after it closes); `sqlite3_db_filename` only reads its schema list.
-        let name =
-            unsafe { ffi::sqlite3_db_filename(self.db as *mut ffi::sqlite3, schema.as_ptr()) };
+        let name = unsafe { ffi::sqlite3_db_filename(self.db as *mut ffi::sqlite3, schema.as_ptr()) };
         // SAFETY: a non-null result is a NUL-terminated string owned by SQLite.
         !name.is_null() && !unsafe { CStr::from_ptr(name) }.to_bytes().is_empty()
     }
@@ -210,8 +178,7 @@ impl Policy {
 
 /// Policies by connection handle address. A policy is boxed, so its address
 /// (given to SQLite) is stable while it sits in the map.
-static POLICIES: Lazy<Mutex<HashMap<usize, Box<Policy>>>> =
-    Lazy::new(|| Mutex::new(HashMap::new()));
+static POLICIES: Lazy<Mutex<HashMap<usize, Box<Policy>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
 
 /// Reads a C string argument of the authorizer, lowercased.
 ///
@@ -219,11 +186,7 @@ static POLICIES: Lazy<Mutex<HashMap<usize, Box<Policy>>>> =
 /// `text` is null or a NUL-terminated string valid for the call.
 unsafe fn arg(text: *const c_char) -> Option<String> {
     // SAFETY: forwarded from the caller.
-    (!text.is_null()).then(|| {
-        unsafe { CStr::from_ptr(text) }
-            .to_string_lossy()
-            .to_ascii_lowercase()
-    })
+    (!text.is_null()).then(|| unsafe { CStr::from_ptr(text) }.to_string_lossy().to_ascii_lowercase())
 }
 
 unsafe extern "C" fn authorize(
@@ -245,25 +208,12 @@ unsafe extern "C" fn authorize(
         // SAFETY: as above, for the third to sixth arguments.
         Ok(rules) => rules.as_ref().and_then(|rules| unsafe {
             let trigger = arg(trigger);
-            rules.decide(
-                action,
-                first.as_deref(),
-                value.as_deref(),
-                schema.as_deref(),
-                trigger.as_deref(),
-            )
+            rules.decide(action, first.as_deref(), value.as_deref(), schema.as_deref(), trigger.as_deref())
         }),
         // Never reached (the rules are replaced between prepares): refuse rather than guess.
         Err(_) => Some(crate::tenant::rules::Denial::busy()),
     };
-    let own = || {
-        policy.decide(
-            action,
-            first.as_deref(),
-            value.as_deref(),
-            schema.as_deref(),
-        )
-    };
+    let own = || policy.decide(action, first.as_deref(), value.as_deref(), schema.as_deref());
     match tenant.map(Refusal::Tenant).or_else(own) {
         Some(refusal) => {
             policy.refused.set(Some(refusal));
@@ -274,9 +224,7 @@ unsafe extern "C" fn authorize(
 }
 
 fn registry() -> Result<std::sync::MutexGuard<'static, HashMap<usize, Box<Policy>>>> {
-    POLICIES
-        .lock()
-        .map_err(|_| Error::hardened("HARDENED_INTERNAL", "authorizer registry poisoned"))
+    POLICIES.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "authorizer registry poisoned"))
 }
 
 /// Installs the hardened authorizer on `conn` (`readonly` connections keep
@@ -284,15 +232,8 @@ fn registry() -> Result<std::sync::MutexGuard<'static, HashMap<usize, Box<Policy
 pub fn install(conn: &Connection, readonly: bool, baseline: Baseline) -> Result<()> {
     // SAFETY: only the address is used, as the registry key and for the call below.
     let db = unsafe { conn.handle() };
-    let policy = Box::new(Policy {
-        readonly,
-        db: db as usize,
-        baseline,
-        ..Policy::default()
-    });
-    let data = std::ptr::from_ref::<Policy>(&policy)
-        .cast_mut()
-        .cast::<c_void>();
+    let policy = Box::new(Policy { readonly, db: db as usize, baseline, ..Policy::default() });
+    let data = std::ptr::from_ref::<Policy>(&policy).cast_mut().cast::<c_void>();
     // Registered before SQLite can call it; a stale entry of a closed connection
     // at the same address is replaced (SQLite no longer calls that one).
     registry()?.insert(db as usize, policy);
@@ -309,10 +250,7 @@ fn busy_timeout_ms(value: &str) -> Option<u32> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits
-        .parse::<u32>()
-        .ok()
-        .filter(|&ms| ms <= i32::MAX as u32)
+    digits.parse::<u32>().ok().filter(|&ms| ms <= i32::MAX as u32)
 }
 
 /// The timeout of the last `PRAGMA busy_timeout = N` prepared on `db`, if one was
@@ -320,9 +258,7 @@ fn busy_timeout_ms(value: &str) -> Option<u32> {
 /// when the statement runs, and the caller puts it back (see `busy::adopt`).
 pub fn take_busy_timeout(db: *mut ffi::sqlite3) -> Option<u32> {
     let policies = POLICIES.lock().ok()?;
-    policies
-        .get(&(db as usize))
-        .and_then(|policy| policy.busy_timeout.take())
+    policies.get(&(db as usize)).and_then(|policy| policy.busy_timeout.take())
 }
 
 /// Allows (`true`) or again refuses the weaker pragmas on `conn`: `db.unsafeMode()`.
@@ -345,29 +281,18 @@ pub fn forget(handle: usize) {
 /// The refusal that made the last prepare on `db` fail, if it was one.
 pub fn take_refusal(db: *mut ffi::sqlite3) -> Option<Refusal> {
     let policies = POLICIES.lock().ok()?;
-    policies
-        .get(&(db as usize))
-        .and_then(|policy| policy.refused.take())
+    policies.get(&(db as usize)).and_then(|policy| policy.refused.take())
 }
 
 /// Makes `conn` a tenant handle that allows only what `rules` allow (`None`: a plain connection again).
-pub fn set_tenant_rules(
-    conn: &Connection,
-    rules: Option<crate::tenant::rules::Rules>,
-) -> Result<()> {
+pub fn set_tenant_rules(conn: &Connection, rules: Option<crate::tenant::rules::Rules>) -> Result<()> {
     // SAFETY: only the address is used, as the registry key.
     let db = unsafe { conn.handle() };
     let policies = registry()?;
-    let policy = policies.get(&(db as usize)).ok_or_else(|| {
-        Error::hardened(
-            "HARDENED_INTERNAL",
-            "tenant rules set on a connection without the authorizer",
-        )
-    })?;
-    *policy
-        .tenant
-        .try_borrow_mut()
-        .map_err(|_| Error::hardened("HARDENED_INTERNAL", "tenant rules in use"))? = rules;
+    let policy = policies
+        .get(&(db as usize))
+        .ok_or_else(|| Error::hardened("HARDENED_INTERNAL", "tenant rules set on a connection without the authorizer"))?;
+    *policy.tenant.try_borrow_mut().map_err(|_| Error::hardened("HARDENED_INTERNAL", "tenant rules in use"))? = rules;
     Ok(())
 }
 
@@ -377,9 +302,7 @@ pub fn with_tenant_rules_lifted<T>(conn: &Connection, f: impl FnOnce() -> Result
     let db = unsafe { conn.handle() };
     let lifted = {
         let policies = registry()?;
-        policies
-            .get(&(db as usize))
-            .and_then(|policy| policy.tenant.try_borrow_mut().ok()?.take())
+        policies.get(&(db as usize)).and_then(|policy| policy.tenant.try_borrow_mut().ok()?.take())
     };
     let result = f();
     if let Some(rules) = lifted {
@@ -444,19 +367,11 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         install(&conn, true, Baseline::default()).unwrap();
         conn.execute_batch("PRAGMA query_only = ON").unwrap_err();
-        for sql in [
-            "PRAGMA query_only = 0",
-            "PRAGMA main.QUERY_ONLY=false",
-            "PRAGMA journal_mode = DELETE",
-        ] {
+        for sql in ["PRAGMA query_only = 0", "PRAGMA main.QUERY_ONLY=false", "PRAGMA journal_mode = DELETE"] {
             let err = Error::from(conn.prepare(sql).unwrap_err());
             assert_eq!(err.code(), "SQLITE_AUTH", "{sql}");
             // SAFETY: only the address is used.
-            assert_eq!(
-                take_refusal(unsafe { conn.handle() }),
-                Some(Refusal::ReadonlySwitch),
-                "{sql}"
-            );
+            assert_eq!(take_refusal(unsafe { conn.handle() }), Some(Refusal::ReadonlySwitch), "{sql}");
         }
         conn.prepare("PRAGMA query_only").unwrap();
         conn.prepare("PRAGMA journal_mode").unwrap();
@@ -497,16 +412,7 @@ mod tests {
         assert_eq!(busy_timeout_ms("250"), Some(250));
         assert_eq!(busy_timeout_ms(" +0 "), Some(0));
         assert_eq!(busy_timeout_ms("2147483647"), Some(2_147_483_647));
-        for bad in [
-            "2147483648",
-            "4294967296",
-            "99999999999",
-            "-5",
-            "1.5",
-            "12abc",
-            "",
-            "0x10",
-        ] {
+        for bad in ["2147483648", "4294967296", "99999999999", "-5", "1.5", "12abc", "", "0x10"] {
             assert_eq!(busy_timeout_ms(bad), None, "{bad}");
         }
     }
@@ -517,11 +423,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let conn = Connection::open(dir.join("app.db")).unwrap();
         install(&conn, false, Baseline::default()).unwrap();
-        for sql in [
-            "PRAGMA journal_mode = DELETE",
-            "PRAGMA main.synchronous = OFF",
-            "PRAGMA mmap_size = 65536",
-        ] {
+        for sql in ["PRAGMA journal_mode = DELETE", "PRAGMA main.synchronous = OFF", "PRAGMA mmap_size = 65536"] {
             let err = Error::from(conn.prepare(sql).unwrap_err());
             assert_eq!(err.code(), "SQLITE_AUTH", "{sql}");
             // SAFETY: only the address is used.

@@ -16,21 +16,9 @@ use crate::errors::{Error, Result};
 
 /// Each setting, its name for messages, and the value it must read back as.
 const SETTINGS: [(DbConfig, &str, bool); 3] = [
-    (
-        DbConfig::SQLITE_DBCONFIG_DEFENSIVE,
-        "SQLITE_DBCONFIG_DEFENSIVE",
-        true,
-    ),
-    (
-        DbConfig::SQLITE_DBCONFIG_DQS_DML,
-        "SQLITE_DBCONFIG_DQS_DML",
-        false,
-    ),
-    (
-        DbConfig::SQLITE_DBCONFIG_DQS_DDL,
-        "SQLITE_DBCONFIG_DQS_DDL",
-        false,
-    ),
+    (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, "SQLITE_DBCONFIG_DEFENSIVE", true),
+    (DbConfig::SQLITE_DBCONFIG_DQS_DML, "SQLITE_DBCONFIG_DQS_DML", false),
+    (DbConfig::SQLITE_DBCONFIG_DQS_DDL, "SQLITE_DBCONFIG_DQS_DDL", false),
 ];
 
 /// Applies the defensive configuration to `conn` and reads every value back.
@@ -40,9 +28,7 @@ pub fn apply(conn: &Connection, name: &str) -> Result<()> {
         if actual != on {
             return Err(Error::hardened(
                 "HARDENED_PRAGMA_MISMATCH",
-                format!(
-                    "{name}: {label} is {actual}, expected {on}; SQLite did not accept the hardened setting"
-                ),
+                format!("{name}: {label} is {actual}, expected {on}; SQLite did not accept the hardened setting"),
             ));
         }
     }
@@ -65,22 +51,11 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         apply(&conn, ":memory:").unwrap();
         conn.execute_batch("CREATE TABLE t(a)").unwrap();
-        assert!(
-            conn.execute_batch("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'x'")
-                .is_err()
-        );
-        let err = Error::from(
-            conn.prepare("SELECT \"no_such_column\" FROM t")
-                .unwrap_err(),
-        );
-        assert!(
-            err.message().contains("no such column"),
-            "{}",
-            err.message()
-        );
+        assert!(conn.execute_batch("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'x'").is_err());
+        let err = Error::from(conn.prepare("SELECT \"no_such_column\" FROM t").unwrap_err());
+        assert!(err.message().contains("no such column"), "{}", err.message());
         set_unsafe_mode(&conn, true).unwrap();
         assert!(!conn.db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE).unwrap());
-        conn.execute_batch("PRAGMA writable_schema = ON; PRAGMA writable_schema = OFF")
-            .unwrap();
+        conn.execute_batch("PRAGMA writable_schema = ON; PRAGMA writable_schema = OFF").unwrap();
     }
 }

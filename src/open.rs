@@ -67,10 +67,7 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
                 ),
             ));
         }
-        Location::Memory => (
-            Connection::open_with_flags_and_vfs(":memory:", flags, vfs)?,
-            true,
-        ),
+        Location::Memory => (Connection::open_with_flags_and_vfs(":memory:", flags, vfs)?, true),
         Location::Temporary => (Connection::open_with_flags_and_vfs("", flags, vfs)?, true),
         Location::File(file) => {
             preflight::check(file, settings)?;
@@ -85,19 +82,11 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     let name = location.display_name();
     harden(&conn, settings, &name, location.is_private(), is_new)?;
     let mode_warnings = match &location {
-        Location::File(file) if settings.permissions == Policy::Warn => {
-            permissions::wide_files(file, settings.file_mode)
-        }
+        Location::File(file) if settings.permissions == Policy::Warn => permissions::wide_files(file, settings.file_mode),
         _ => Vec::new(),
     };
     let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);
-    Ok(Opened {
-        conn,
-        location,
-        is_new,
-        mode_warnings,
-        statement_timeout,
-    })
+    Ok(Opened { conn, location, is_new, mode_warnings, statement_timeout })
 }
 
 /// Opens an in-memory database made from `image` (`new HardenedDb(buffer)`)
@@ -107,21 +96,9 @@ pub fn open_image(image: &[u8], settings: &Settings) -> Result<Opened> {
     let vfs = vfs::name(settings.file_mode, settings.readonly)?;
     let conn = Connection::open_with_flags_and_vfs(":memory:", open_flags(settings), vfs)?;
     crate::serialize::deserialize(&conn, image, settings.readonly)?;
-    harden(
-        &conn,
-        settings,
-        "The buffer given to the constructor",
-        true,
-        image.is_empty(),
-    )?;
+    harden(&conn, settings, "The buffer given to the constructor", true, image.is_empty())?;
     let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);
-    Ok(Opened {
-        conn,
-        location: Location::Memory,
-        is_new: image.is_empty(),
-        mode_warnings: Vec::new(),
-        statement_timeout,
-    })
+    Ok(Opened { conn, location: Location::Memory, is_new: image.is_empty(), mode_warnings: Vec::new(), statement_timeout })
 }
 
 /// Read-write always (a `readonly` reader keeps the WAL index up to date); with
@@ -129,35 +106,21 @@ pub fn open_image(image: &[u8], settings: &Settings) -> Result<Opened> {
 /// SQLite passes these flags on to `ATTACH`, which then may or may not create a new file.
 fn open_flags(settings: &Settings) -> OpenFlags {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if settings.create {
-        flags | OpenFlags::SQLITE_OPEN_CREATE
-    } else {
-        flags
-    }
+    if settings.create { flags | OpenFlags::SQLITE_OPEN_CREATE } else { flags }
 }
 
 /// Runs the pragma part of the sequence on an open connection.
-pub fn harden(
-    conn: &Connection,
-    settings: &Settings,
-    name: &str,
-    memory: bool,
-    is_new: bool,
-) -> Result<()> {
+pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, is_new: bool) -> Result<()> {
     busy::install(conn, settings.busy_timeout_ms)?;
     check_header(conn, name)?;
     let file = pragmas::file_recipe(settings, memory, is_new);
     let connection = pragmas::connection_recipe(settings, memory);
-    busy::retry_while_busy(settings.busy_timeout_ms, || pragmas::apply(conn, &file))
-        .map_err(|e| e.context(name))?;
+    busy::retry_while_busy(settings.busy_timeout_ms, || pragmas::apply(conn, &file)).map_err(|e| e.context(name))?;
     pragmas::apply(conn, &connection).map_err(|e| e.context(name))?;
     pragmas::verify(conn, &[file, connection].concat(), name)?;
     defensive::apply(conn, name)?;
     limits::apply(conn, &settings.limits)?;
-    let baseline = Baseline {
-        synchronous_off: settings.synchronous == 0,
-        mmap_size: settings.mmap_size,
-    };
+    let baseline = Baseline { synchronous_off: settings.synchronous == 0, mmap_size: settings.mmap_size };
     authorizer::install(conn, settings.readonly, baseline)
 }
 
@@ -169,16 +132,14 @@ fn check_header(conn: &Connection, name: &str) -> Result<()> {
         Err(e) => {
             let err = Error::from(e);
             match err {
-                Error::Sqlite { code, .. } if code & 0xff == ffi::SQLITE_NOTADB => {
-                    Err(Error::Hardened {
-                        code: "HARDENED_NOT_A_DATABASE",
-                        message: format!(
-                            "{name} is not a SQLite database (its header is not \"SQLite format 3\"); it was left \
+                Error::Sqlite { code, .. } if code & 0xff == ffi::SQLITE_NOTADB => Err(Error::Hardened {
+                    code: "HARDENED_NOT_A_DATABASE",
+                    message: format!(
+                        "{name} is not a SQLite database (its header is not \"SQLite format 3\"); it was left \
                          untouched: check the path, or restore the file from a backup"
-                        ),
-                        cause: Some(Box::new(err)),
-                    })
-                }
+                    ),
+                    cause: Some(Box::new(err)),
+                }),
                 other => Err(other.context(name)),
             }
         }
@@ -193,33 +154,21 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
     use std::path::PathBuf;
 
+
     #[test]
     fn new_file_is_wal_incremental_and_0600_with_its_sidecars() {
         let dir = temp_dir("open-new");
         let path = dir.join("app.db");
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         assert!(opened.is_new);
-        let mode: String = opened
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
+        let mode: String = opened.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
-        let vacuum: i64 = opened
-            .conn
-            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
-            .unwrap();
+        let vacuum: i64 = opened.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
         assert_eq!(vacuum, 2);
-        opened
-            .conn
-            .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
-            .unwrap();
+        opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);").unwrap();
         for suffix in ["", "-wal", "-shm"] {
             let file = PathBuf::from(format!("{}{suffix}", path.display()));
-            assert_eq!(
-                fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-                0o600,
-                "{suffix}"
-            );
+            assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "{suffix}");
         }
         drop(opened);
         fs::remove_dir_all(dir).unwrap();
@@ -246,16 +195,9 @@ mod tests {
         // tested in __test__/security.spec.ts, in a process whose cwd is a temp dir).
         let opened = open(":memory:", &Settings::default()).unwrap();
         let mut stmt = opened.conn.prepare("PRAGMA compile_options").unwrap();
-        let options: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|o| o.unwrap())
-            .collect();
+        let options: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(|o| o.unwrap()).collect();
         assert!(options.iter().any(|o| o == "DQS=0"), "{options:?}");
-        assert!(
-            !options.iter().any(|o| o.starts_with("USE_URI")),
-            "{options:?}"
-        );
+        assert!(!options.iter().any(|o| o.starts_with("USE_URI")), "{options:?}");
     }
 
     #[test]
@@ -264,21 +206,8 @@ mod tests {
         let path = dir.join("app.db");
         let writer = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         writer.conn.execute_batch("CREATE TABLE t(x)").unwrap();
-        let reader = open(
-            path.to_str().unwrap(),
-            &Settings {
-                readonly: true,
-                create: false,
-                ..Settings::default()
-            },
-        )
-        .unwrap();
-        let err = Error::from(
-            reader
-                .conn
-                .execute("INSERT INTO t VALUES (1)", [])
-                .unwrap_err(),
-        );
+        let reader = open(path.to_str().unwrap(), &Settings { readonly: true, create: false, ..Settings::default() }).unwrap();
+        let err = Error::from(reader.conn.execute("INSERT INTO t VALUES (1)", []).unwrap_err());
         assert_eq!(err.code(), "SQLITE_READONLY");
         writer.conn.execute("INSERT INTO t VALUES (1)", []).unwrap();
         drop((writer, reader));

@@ -88,10 +88,7 @@ pub fn weakens(name: &str, value: &str, baseline: Baseline, is_file: bool) -> Op
         "journal_mode" => is_file && is_journal_mode(value) && value != "wal",
         "synchronous" => {
             !baseline.synchronous_off
-                && !matches!(
-                    value,
-                    "1" | "2" | "3" | "normal" | "full" | "extra" | "on" | "yes" | "true"
-                )
+                && !matches!(value, "1" | "2" | "3" | "normal" | "full" | "extra" | "on" | "yes" | "true")
         }
         "mmap_size" => integer(value).is_none_or(|bytes| bytes < 0 || bytes > baseline.mmap_size),
         "trusted_schema" => !matches!(value, "0" | "off" | "no" | "false"),
@@ -109,10 +106,7 @@ pub fn weakens(name: &str, value: &str, baseline: Baseline, is_file: bool) -> Op
 
 /// The journal modes SQLite knows; any other word only reads the mode.
 fn is_journal_mode(value: &str) -> bool {
-    matches!(
-        value,
-        "delete" | "persist" | "off" | "truncate" | "memory" | "wal"
-    )
+    matches!(value, "delete" | "persist" | "off" | "truncate" | "memory" | "wal")
 }
 
 /// A decimal or `0x` hexadecimal integer, as `PRAGMA mmap_size` reads one.
@@ -123,9 +117,7 @@ fn integer(value: &str) -> Option<i64> {
     };
     let parsed = match digits.strip_prefix("0x") {
         Some(hex) => i64::from_str_radix(hex, 16).ok()?,
-        None if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            digits.parse().ok()?
-        }
+        None if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => digits.parse().ok()?,
         None => return None,
     };
     Some(if negative { -parsed } else { parsed })
@@ -135,10 +127,7 @@ fn integer(value: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    const HARDENED: Baseline = Baseline {
-        synchronous_off: false,
-        mmap_size: 0,
-    };
+    const HARDENED: Baseline = Baseline { synchronous_off: false, mmap_size: 0 };
 
     #[test]
     fn only_values_as_strong_as_the_hardened_ones_pass() {
@@ -157,11 +146,7 @@ mod tests {
             ("foreign_keys", "off"),
             ("cache_size", "-2000"),
         ] {
-            assert_eq!(
-                weakens(name, value, HARDENED, true),
-                None,
-                "{name} = {value}"
-            );
+            assert_eq!(weakens(name, value, HARDENED, true), None, "{name} = {value}");
         }
     }
 
@@ -181,26 +166,16 @@ mod tests {
             ("trusted_schema", "2", WeakerPragma::TrustedSchema),
             ("locking_mode", "exclusive", WeakerPragma::LockingMode),
         ] {
-            assert_eq!(
-                weakens(name, value, HARDENED, true),
-                Some(refusal),
-                "{name} = {value}"
-            );
+            assert_eq!(weakens(name, value, HARDENED, true), Some(refusal), "{name} = {value}");
         }
     }
 
     #[test]
     fn the_options_of_the_open_and_memory_databases_set_the_baseline() {
-        let relaxed = Baseline {
-            synchronous_off: true,
-            mmap_size: 4096,
-        };
+        let relaxed = Baseline { synchronous_off: true, mmap_size: 4096 };
         assert_eq!(weakens("synchronous", "off", relaxed, true), None);
         assert_eq!(weakens("mmap_size", "4096", relaxed, true), None);
-        assert_eq!(
-            weakens("mmap_size", "8192", relaxed, true),
-            Some(WeakerPragma::MmapSize)
-        );
+        assert_eq!(weakens("mmap_size", "8192", relaxed, true), Some(WeakerPragma::MmapSize));
         assert_eq!(weakens("journal_mode", "delete", HARDENED, false), None);
     }
 }
