@@ -49,3 +49,4 @@ mod test_support;
 mod values;
 mod verbose;
 mod vfs;
+mod weaker_pragmas;
