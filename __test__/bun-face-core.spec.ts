@@ -321,3 +321,26 @@ describe("under Node", () => {
     }
   });
 });
+
+describe("bun.d.ts", () => {
+  it("declares every method and property of Database and Statement", () => {
+    const { readFileSync } = require("node:fs");
+    const dts: string = readFileSync(join(import.meta.dir, "..", "bun.d.ts"), "utf8");
+    const body = (head: string) => {
+      const start = dts.indexOf(head);
+      let depth = 0;
+      for (let i = dts.indexOf("{", start); i < dts.length; i++) {
+        if (dts[i] === "{") depth++;
+        else if (dts[i] === "}" && --depth === 0) return dts.slice(start, i + 1);
+      }
+      throw new Error(`unbalanced ${head}`);
+    };
+    const declares = (text: string, name: string) => new RegExp(`^\\s+(readonly |static |static readonly )?${name}[(<?:]`, "m").test(text);
+    for (const [cls, head] of [[face.Database, "export declare class Database "], [face.Statement, "export declare class Statement<"]] as const) {
+      const text = body(head);
+      const members = [...Object.getOwnPropertyNames(cls.prototype), ...Object.getOwnPropertyNames(cls).filter((m) => !["length", "name", "prototype"].includes(m))].filter((m) => m !== "constructor");
+      expect(members.length).toBeGreaterThan(10);
+      expect(members.filter((m) => !declares(text, m))).toEqual([]);
+    }
+  });
+});
