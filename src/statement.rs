@@ -41,6 +41,8 @@ pub struct Statement {
     pub bound: bool,
     /// An iterator is walking its rows (set by `begin_iteration`, cleared by `reset`).
     pub iterating: bool,
+    /// The face whose binding and BLOB rules it follows (the connection's at prepare time).
+    pub face: crate::face::Face,
     layout_id: u32,
     reprepares: i32,
     /// It is `PRAGMA busy_timeout = N`: after it ran, the fair busy handler goes back with N.
@@ -91,6 +93,7 @@ impl Statement {
             safe_integers: shared.default_safe_integers.get(),
             bound: false,
             iterating: false,
+            face: shared.face.get(),
             layout_id: 1,
             reprepares: 0,
             busy_timeout,
@@ -102,8 +105,24 @@ impl Statement {
         self.shared.ensure_idle()?;
         match self.slot.get() {
             Some(raw) if self.shared.is_open() => Ok(raw),
+            None if self.shared.is_open() => Err(Error::hardened(
+                "HARDENED_STATEMENT_FINALIZED",
+                "Statement has finalized: finalize() was called on it; prepare the SQL again",
+            )),
             _ => Err(Error::not_open()),
         }
+    }
+
+    /// Finalizes the handle now (bun:sqlite's `finalize()`); later use fails
+    /// with `HARDENED_STATEMENT_FINALIZED`.
+    pub fn finalize(&mut self) {
+        self.reset();
+        self.slot.finalize();
+    }
+
+    /// Whether `finalize()` was called (or the connection closed).
+    pub fn is_finalized(&self) -> bool {
+        self.slot.get().is_none()
     }
 
     /// Whether it was prepared on `shared`.
