@@ -98,6 +98,12 @@ export declare class NativeDatabase {
    */
   execCounting(sql: string, bigintRowid: boolean): void
   /**
+   * The length (in UTF-16 code units, as JS counts) of the first statement of
+   * `sql`, with what precedes it: `db.run(sql, ...params)` of bun:sqlite binds
+   * the parameters to the first statement of a script and runs the rest as is.
+   */
+  firstStatementLength(sql: string): number
+  /**
    * `sqlite3_error_offset`: the byte offset in the SQL of the token the last
    * error is about, or -1 (read at once after a failed prepare or step).
    */

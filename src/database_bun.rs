@@ -44,6 +44,15 @@ impl NativeDatabase {
         to_js(&env, counted)
     }
 
+    /// The length (in UTF-16 code units, as JS counts) of the first statement of
+    /// `sql`, with what precedes it: `db.run(sql, ...params)` of bun:sqlite binds
+    /// the parameters to the first statement of a script and runs the rest as is.
+    #[napi]
+    pub fn first_statement_length(&self, env: Env, sql: String) -> napi::Result<u32> {
+        let length = self.shared.prepare_slot(&sql).map(|(_slot, consumed)| sql[..consumed].encode_utf16().count() as u32);
+        to_js(&env, length)
+    }
+
     /// `sqlite3_error_offset`: the byte offset in the SQL of the token the last
     /// error is about, or -1 (read at once after a failed prepare or step).
     #[napi]

@@ -158,14 +158,12 @@ class Database {
     if (typeof sql !== 'string') {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
     }
-    if (params.length > 0 && !(params.length === 1 && params[0] === undefined)) {
-      const statement = this.prepare(sql)
-      try {
-        return statement.run(...params)
-      } finally {
-        statement.finalize()
-      }
-    }
+    if (params.length > 0 && !(params.length === 1 && params[0] === undefined)) return this.#runWithParams(sql, params)
+    return this.#runScript(sql)
+  }
+
+  /** Runs every statement of `sql`, without parameters. */
+  #runScript(sql) {
     try {
       this.#native.execCounting(this.#upgradeBegin ? upgradeScript(sql) : sql, this.#safeIntegers)
     } catch (error) {
@@ -174,6 +172,34 @@ class Database {
       this.#report?.()
     }
     return runResult()
+  }
+
+  /** Runs `sql` with `params` bound to its first statement, then the rest of it (as bun:sqlite does). */
+  #runWithParams(sql, params) {
+    let statement
+    let rest = ''
+    try {
+      statement = this.prepare(sql)
+    } catch (error) {
+      if (error?.code !== 'HARDENED_MULTIPLE_STATEMENTS') throw error
+      let length
+      try {
+        length = this.#native.firstStatementLength(sql)
+      } catch (failure) {
+        throw shapeError(failure, this.#native)
+      }
+      statement = this.prepare(sql.slice(0, length))
+      rest = sql.slice(length)
+    }
+    let first
+    try {
+      first = statement.run(...params)
+    } finally {
+      statement.finalize()
+    }
+    if (rest === '') return first
+    const after = this.#runScript(rest)
+    return { changes: first.changes + after.changes, lastInsertRowid: after.lastInsertRowid }
   }
 
   /** `db.run()`, as bun:sqlite's `exec`. */
@@ -227,6 +253,23 @@ class Database {
     } catch (error) {
       throw shapeError(error, this.#native)
     }
+  }
+
+  /**
+   * Turns SQLite's defensive mode and the refusal of weakening pragmas off
+   * (`unsafeMode(true)`) or back on (`unsafeMode(false)`), as the main face's
+   * `unsafeMode()`: for repair tools only. It never lifts `readonly`.
+   */
+  unsafeMode(unsafe = true) {
+    if (typeof unsafe !== 'boolean') {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `unsafeMode() expects a boolean, got ${describe(unsafe)}`)
+    }
+    try {
+      this.#native.setUnsafeMode(unsafe)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+    return this
   }
 
   /** Finalizes the statements `db.query()` kept. */
