@@ -28,6 +28,13 @@ describe("new Database(path, options)", () => {
     }, { value: { result: { changes: 1, lastInsertRowid: 1 }, rows: [{ a: 7 }] } });
   });
 
+  it("should keep the path it was given as filename", () => {
+    same((face) => {
+      const path = face.path("named.db");
+      return new face.Database(path).filename === path;
+    }, { value: true });
+  });
+
   it("should default to an in-memory database, with filename ':memory:'", () => {
     same((face) => {
       const db = new face.Database();
@@ -86,6 +93,16 @@ describe("new Database(path, options)", () => {
       expect(() => new face.Database(":memory:", { readOnly: true })).toThrow(TypeError);
       expect(() => new face.Database(":memory:", { readOnly: true })).toThrow(/readonly/);
     }
+  });
+});
+
+describe("constants", () => {
+  it("should have every constant of bun:sqlite, with the same value", () => {
+    const bun = peerFace().constants;
+    const hardened = ourFace().constants;
+    expect(Object.keys(bun).length).toBeGreaterThan(60);
+    expect(bun.SQLITE_OPEN_READONLY).toBe(1);
+    expect(Object.fromEntries(Object.keys(bun).map((key) => [key, hardened[key]]))).toEqual({ ...bun });
   });
 });
 

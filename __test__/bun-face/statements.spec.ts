@@ -128,6 +128,36 @@ describe("statement results", () => {
   });
 });
 
+describe("iteration", () => {
+  it("should let a statement run again after a for...of that broke early", () => {
+    same((face) => {
+      const select = fixture(face).query("SELECT id FROM t ORDER BY id");
+      for (const _ of select.iterate()) break;
+      return select.all();
+    }, { value: [{ id: 1 }, { id: 2 }] });
+  });
+
+  it("should let other statements write while an iterator is open", () => {
+    same((face) => {
+      const db = fixture(face);
+      const iterator = db.query("SELECT id FROM t ORDER BY id").iterate();
+      const first = iterator.next().value;
+      const written = db.run("INSERT INTO t(name) VALUES ('c')");
+      iterator.return?.();
+      return [first, written];
+    }, { value: [{ id: 1 }, { changes: 1, lastInsertRowid: 3 }] });
+  });
+
+  it("should let the same statement run again while its iterator is open (the iterator is reset)", () => {
+    same((face) => {
+      const select = fixture(face).query("SELECT id FROM t ORDER BY id");
+      const iterator = select.iterate();
+      const first = iterator.next().value;
+      return [first, select.values()];
+    }, { value: [{ id: 1 }, [[1], [2]]] });
+  });
+});
+
 describe("stmt.as(Class)", () => {
   class Row {
     id!: number;
