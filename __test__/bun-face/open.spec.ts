@@ -169,6 +169,25 @@ describe("serialize() and Database.deserialize()", () => {
     }, { value: { bytes: true, header: "SQLite format 3", rows: [{ x: 42, y: { Uint8Array: [0, 255] } }] } });
   });
 
+  it("should deserialize read-only with { readonly: true } or true", () => {
+    same((face) => {
+      const db = new face.Database();
+      db.run("CREATE TABLE s(x)");
+      db.run("INSERT INTO s VALUES (1)");
+      const bytes = db.serialize("main");
+      const codes = [];
+      for (const copy of [face.Database.deserialize(bytes, { readonly: true }), face.Database.deserialize(bytes, true)]) {
+        try {
+          copy.run("INSERT INTO s VALUES (2)");
+          codes.push("written");
+        } catch (error: any) {
+          codes.push([copy.query("SELECT x FROM s").values(), error.code]);
+        }
+      }
+      return codes;
+    }, { value: [[[[1]], "SQLITE_READONLY"], [[[1]], "SQLITE_READONLY"]] });
+  });
+
   it("should serialize a file database too", () => {
     same((face) => {
       const db = new face.Database(seeded(face));

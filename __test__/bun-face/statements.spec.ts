@@ -85,6 +85,45 @@ describe("db.run(sql, ...params) and db.exec", () => {
   });
 });
 
+describe("SQL with no statement", () => {
+  it("should throw for empty, blank and comment-only SQL in query, prepare and run", () => {
+    same((face) => {
+      const db = new face.Database();
+      const uses = [() => db.query(""), () => db.prepare("  "), () => db.run(""), () => db.run("-- nothing")];
+      return uses.map((use) => {
+        try {
+          use();
+          return "no error";
+        } catch (error) {
+          return error instanceof Error;
+        }
+      });
+    }, { value: [true, true, true, true] });
+  });
+});
+
+describe("transactions begun by SQL", () => {
+  it("should show in db.inTransaction", () => {
+    same((face) => {
+      const db = new face.Database();
+      db.run("BEGIN");
+      const inside = db.inTransaction;
+      db.run("COMMIT");
+      return [inside, db.inTransaction];
+    }, { value: [true, false] });
+  });
+});
+
+describe("safeIntegers", () => {
+  it("should give lastInsertRowid and values() as bigints too", () => {
+    same((face) => {
+      const db = new face.Database(":memory:", { safeIntegers: true });
+      db.run("CREATE TABLE z(a)");
+      return [db.run("INSERT INTO z VALUES (1)"), db.query("SELECT a, 'x' AS b FROM z").values()];
+    }, { value: [{ changes: 1, lastInsertRowid: { bigint: "1" } }, [[{ bigint: "1" }, "x"]]] });
+  });
+});
+
 describe("statement results", () => {
   it("should give rows as objects (get, all, iterate, for...of), arrays (values) and counts (run)", () => {
     same((face) => {
