@@ -84,24 +84,21 @@ impl WeakerPragma {
 /// whether the database the pragma names (main if none) is a file.
 pub fn weakens(name: &str, value: &str, baseline: Baseline, is_file: bool) -> Option<WeakerPragma> {
     let value = value.trim();
-    let weaker = match name {
-        "journal_mode" => is_file && is_journal_mode(value) && value != "wal",
-        "synchronous" => {
+    let (pragma, weaker) = match name {
+        "journal_mode" => (WeakerPragma::JournalMode, is_file && is_journal_mode(value) && value != "wal"),
+        "synchronous" => (
+            WeakerPragma::Synchronous,
             !baseline.synchronous_off
-                && !matches!(value, "1" | "2" | "3" | "normal" | "full" | "extra" | "on" | "yes" | "true")
+                && !matches!(value, "1" | "2" | "3" | "normal" | "full" | "extra" | "on" | "yes" | "true"),
+        ),
+        "mmap_size" => {
+            (WeakerPragma::MmapSize, integer(value).is_none_or(|bytes| bytes < 0 || bytes > baseline.mmap_size))
         }
-        "mmap_size" => integer(value).is_none_or(|bytes| bytes < 0 || bytes > baseline.mmap_size),
-        "trusted_schema" => !matches!(value, "0" | "off" | "no" | "false"),
-        "locking_mode" => value == "exclusive",
-        _ => false,
+        "trusted_schema" => (WeakerPragma::TrustedSchema, !matches!(value, "0" | "off" | "no" | "false")),
+        "locking_mode" => (WeakerPragma::LockingMode, value == "exclusive"),
+        _ => return None,
     };
-    weaker.then(|| match name {
-        "journal_mode" => WeakerPragma::JournalMode,
-        "synchronous" => WeakerPragma::Synchronous,
-        "mmap_size" => WeakerPragma::MmapSize,
-        "trusted_schema" => WeakerPragma::TrustedSchema,
-        _ => WeakerPragma::LockingMode,
-    })
+    weaker.then_some(pragma)
 }
 
 /// The journal modes SQLite knows; any other word only reads the mode.

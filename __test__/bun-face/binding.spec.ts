@@ -21,11 +21,21 @@ describe("positional parameters", () => {
     }, { value: [{ a: 1, b: "x" }, { a: 2, b: "y" }, { a: "second", b: "first" }] });
   });
 
-  it("should throw when there are more or fewer values than parameters", () => {
+  it("should throw a plain Error (not a SQLiteError, TypeError or RangeError) for more or fewer values than parameters", () => {
     for (const values of [[1, 2], [1]]) {
-      const { bun, hardened } = both((face) => plain(face).query(values.length === 2 ? "SELECT ? AS a" : "SELECT ? AS a, ? AS b").get(...values));
-      expect(bun.error).toEqual({ class: "Error" });
-      expect(hardened.error).toEqual(bun.error);
+      const { bun, hardened } = both((face) => {
+        try {
+          plain(face).query(values.length === 2 ? "SELECT ? AS a" : "SELECT ? AS a, ? AS b").get(...values);
+          return "no error";
+        } catch (error: any) {
+          const kinds = [face.SQLiteError, TypeError, RangeError].map((kind) => error instanceof kind);
+          return { isError: error instanceof Error, kinds, message: error.message };
+        }
+      });
+      const message = `SQLite query expected ${values.length === 2 ? 1 : 2} values, received ${values.length}`;
+      expect(bun.value).toEqual({ isError: true, kinds: [false, false, false], message });
+      // Ours is a HardenedDbError (code HARDENED_PARAMETER_COUNT), a subclass of Error: code catching it behaves the same.
+      expect(hardened.value).toEqual(bun.value);
     }
   });
 });

@@ -28,6 +28,13 @@ describe("new Database(path, options)", () => {
     }, { value: { result: { changes: 1, lastInsertRowid: 1 }, rows: [{ a: 7 }] } });
   });
 
+  it("should keep the path it was given as filename", () => {
+    same((face) => {
+      const path = face.path("named.db");
+      return new face.Database(path).filename === path;
+    }, { value: true });
+  });
+
   it("should default to an in-memory database, with filename ':memory:'", () => {
     same((face) => {
       const db = new face.Database();
@@ -86,6 +93,16 @@ describe("new Database(path, options)", () => {
       expect(() => new face.Database(":memory:", { readOnly: true })).toThrow(TypeError);
       expect(() => new face.Database(":memory:", { readOnly: true })).toThrow(/readonly/);
     }
+  });
+});
+
+describe("constants", () => {
+  it("should have every constant of bun:sqlite, with the same value", () => {
+    const bun = peerFace().constants;
+    const hardened = ourFace().constants;
+    expect(Object.keys(bun).length).toBeGreaterThan(60);
+    expect(bun.SQLITE_OPEN_READONLY).toBe(1);
+    expect(Object.fromEntries(Object.keys(bun).map((key) => [key, hardened[key]]))).toEqual({ ...bun });
   });
 });
 
@@ -150,6 +167,25 @@ describe("serialize() and Database.deserialize()", () => {
         rows: copy.query("SELECT * FROM s").all(),
       };
     }, { value: { bytes: true, header: "SQLite format 3", rows: [{ x: 42, y: { Uint8Array: [0, 255] } }] } });
+  });
+
+  it("should deserialize read-only with { readonly: true } or true", () => {
+    same((face) => {
+      const db = new face.Database();
+      db.run("CREATE TABLE s(x)");
+      db.run("INSERT INTO s VALUES (1)");
+      const bytes = db.serialize("main");
+      const codes = [];
+      for (const copy of [face.Database.deserialize(bytes, { readonly: true }), face.Database.deserialize(bytes, true)]) {
+        try {
+          copy.run("INSERT INTO s VALUES (2)");
+          codes.push("written");
+        } catch (error: any) {
+          codes.push([copy.query("SELECT x FROM s").values(), error.code]);
+        }
+      }
+      return codes;
+    }, { value: [[[[1]], "SQLITE_READONLY"], [[[1]], "SQLITE_READONLY"]] });
   });
 
   it("should serialize a file database too", () => {

@@ -85,6 +85,45 @@ describe("db.run(sql, ...params) and db.exec", () => {
   });
 });
 
+describe("SQL with no statement", () => {
+  it("should throw for empty, blank and comment-only SQL in query, prepare and run", () => {
+    same((face) => {
+      const db = new face.Database();
+      const uses = [() => db.query(""), () => db.prepare("  "), () => db.run(""), () => db.run("-- nothing")];
+      return uses.map((use) => {
+        try {
+          use();
+          return "no error";
+        } catch (error) {
+          return error instanceof Error;
+        }
+      });
+    }, { value: [true, true, true, true] });
+  });
+});
+
+describe("transactions begun by SQL", () => {
+  it("should show in db.inTransaction", () => {
+    same((face) => {
+      const db = new face.Database();
+      db.run("BEGIN");
+      const inside = db.inTransaction;
+      db.run("COMMIT");
+      return [inside, db.inTransaction];
+    }, { value: [true, false] });
+  });
+});
+
+describe("safeIntegers", () => {
+  it("should give lastInsertRowid and values() as bigints too", () => {
+    same((face) => {
+      const db = new face.Database(":memory:", { safeIntegers: true });
+      db.run("CREATE TABLE z(a)");
+      return [db.run("INSERT INTO z VALUES (1)"), db.query("SELECT a, 'x' AS b FROM z").values()];
+    }, { value: [{ changes: 1, lastInsertRowid: { bigint: "1" } }, [[{ bigint: "1" }, "x"]]] });
+  });
+});
+
 describe("statement results", () => {
   it("should give rows as objects (get, all, iterate, for...of), arrays (values) and counts (run)", () => {
     same((face) => {
@@ -125,6 +164,36 @@ describe("statement results", () => {
       return [Object.keys(db.query("SELECT 2 AS b, 1 AS a").get()), db.query("SELECT 1 AS a, 2 AS a").get(),
         db.query("SELECT 1 AS a, 2 AS a").values()];
     }, { value: [["b", "a"], { a: 2 }, [[1, 2]]] });
+  });
+});
+
+describe("iteration", () => {
+  it("should let a statement run again after a for...of that broke early", () => {
+    same((face) => {
+      const select = fixture(face).query("SELECT id FROM t ORDER BY id");
+      for (const _ of select.iterate()) break;
+      return select.all();
+    }, { value: [{ id: 1 }, { id: 2 }] });
+  });
+
+  it("should let other statements write while an iterator is open", () => {
+    same((face) => {
+      const db = fixture(face);
+      const iterator = db.query("SELECT id FROM t ORDER BY id").iterate();
+      const first = iterator.next().value;
+      const written = db.run("INSERT INTO t(name) VALUES ('c')");
+      iterator.return?.();
+      return [first, written];
+    }, { value: [{ id: 1 }, { changes: 1, lastInsertRowid: 3 }] });
+  });
+
+  it("should let the same statement run again while its iterator is open (the iterator is reset)", () => {
+    same((face) => {
+      const select = fixture(face).query("SELECT id FROM t ORDER BY id");
+      const iterator = select.iterate();
+      const first = iterator.next().value;
+      return [first, select.values()];
+    }, { value: [{ id: 1 }, [[1], [2]]] });
   });
 });
 
