@@ -174,6 +174,15 @@ describe("rows and statements, as bun:sqlite", () => {
       const write = db.run("CREATE TABLE beside(x)");
       return [write, q.get(), (() => { try { it.next(); return "resumed" } catch (e: any) { return e.message } })()];
     });
+    for (const again of ["all", "values", "run", "iterate"] as const) {
+      same((db) => {
+        const q = db.query("SELECT 1 a UNION SELECT 2");
+        const it = q.iterate();
+        const first = it.next().value;
+        const rerun = again === "iterate" ? [...q.iterate()] : q[again]();
+        return [first, rerun, (() => { try { it.next(); return "resumed" } catch (e: any) { return e.message } })()];
+      });
+    }
   });
 });
 
@@ -222,6 +231,8 @@ describe("database methods, as bun:sqlite", () => {
     }
     const e = thrown(() => new face.Database().prepare("SELEC 1"));
     expect([e.byteOffset, e.code, e.errno]).toEqual([0, "SQLITE_ERROR", 1]);
+    same((db) => ["SELECT 1;\nSELEC 2", "SELECT 1;   SELECT 2; SELEC", "SELECT * FROM nope"].map((sql) => thrown(() => db.run(sql)).byteOffset));
+    same((db) => ["", "-- nothing"].map((sql) => { try { return db.run(sql) } catch (e: any) { return e.message } }));
   });
 
   it("serialize() and Database.deserialize() round-trip, read-only on request", () => {
@@ -284,6 +295,13 @@ describe("options", () => {
     expect(traced).toEqual(["BEGIN IMMEDIATE", "CREATE TABLE v(x)", "COMMIT"]);
     db.close();
     verbose.close();
+  });
+
+  it("reads back PRAGMA busy_timeout as set, though the fair busy handler replaces SQLite's", () => {
+    same((db) => {
+      db.run("PRAGMA busy_timeout = 4321");
+      return [db.query("PRAGMA busy_timeout").get(), db.query("PRAGMA busy_timeout = 1234").all(), db.prepare("PRAGMA busy_timeout").values()];
+    });
   });
 
   it("refuses pragmas that weaken the hardened settings, keeps harmless ones, and unsafeMode() lifts it", () => {
