@@ -75,6 +75,8 @@ export declare class Statement<ReturnType = unknown, ParamsType extends SQLQuery
   finalize(): void;
   /** The SQL with the values bound last written in. */
   toString(): string;
+  /** What `JSON.stringify` shows. */
+  toJSON(): { sql: string; isFinalized: boolean; paramsCount: number; columnNames: string[] };
   /** Whether `finalize()` was called. */
   readonly isFinalized: boolean;
   /** The result column names. */
@@ -143,6 +145,8 @@ export declare class Database {
   loadExtension(path: string, entryPoint?: string): void;
   /** Finalizes the cached statements. */
   clearQueryCache(): void;
+  /** Turns defensive mode and the refusal of weakening pragmas off (`true`) or on (`false`): for repair tools. */
+  unsafeMode(unsafe?: boolean): this;
   /** Closes; `close(true)` refuses while an iteration is open. */
   close(throwOnError?: boolean): void;
   [Symbol.dispose](): void;

@@ -174,6 +174,15 @@ describe("rows and statements, as bun:sqlite", () => {
       const write = db.run("CREATE TABLE beside(x)");
       return [write, q.get(), (() => { try { it.next(); return "resumed" } catch (e: any) { return e.message } })()];
     });
+    for (const again of ["all", "values", "run", "iterate"] as const) {
+      same((db) => {
+        const q = db.query("SELECT 1 a UNION SELECT 2");
+        const it = q.iterate();
+        const first = it.next().value;
+        const rerun = again === "iterate" ? [...q.iterate()] : q[again]();
+        return [first, rerun, (() => { try { it.next(); return "resumed" } catch (e: any) { return e.message } })()];
+      });
+    }
   });
 });
 
@@ -222,6 +231,8 @@ describe("database methods, as bun:sqlite", () => {
     }
     const e = thrown(() => new face.Database().prepare("SELEC 1"));
     expect([e.byteOffset, e.code, e.errno]).toEqual([0, "SQLITE_ERROR", 1]);
+    same((db) => ["SELECT 1;\nSELEC 2", "SELECT 1;   SELECT 2; SELEC", "SELECT * FROM nope"].map((sql) => thrown(() => db.run(sql)).byteOffset));
+    same((db) => ["", "-- nothing"].map((sql) => { try { return db.run(sql) } catch (e: any) { return e.message } }));
   });
 
   it("serialize() and Database.deserialize() round-trip, read-only on request", () => {
@@ -286,6 +297,13 @@ describe("options", () => {
     verbose.close();
   });
 
+  it("reads back PRAGMA busy_timeout as set, though the fair busy handler replaces SQLite's", () => {
+    same((db) => {
+      db.run("PRAGMA busy_timeout = 4321");
+      return [db.query("PRAGMA busy_timeout").get(), db.query("PRAGMA busy_timeout = 1234").all(), db.prepare("PRAGMA busy_timeout").values()];
+    });
+  });
+
   it("refuses pragmas that weaken the hardened settings, keeps harmless ones, and unsafeMode() lifts it", () => {
     const db = new face.Database(tmp.path("pragmas.db"));
     db.run("PRAGMA journal_mode = WAL");
@@ -318,6 +336,29 @@ describe("under Node", () => {
       const out = spawnSync(node, ["-e", code], { cwd: join(import.meta.dir, ".."), encoding: "utf8", timeout: 60_000 });
       expect(out.stderr).toBe("");
       expect(JSON.parse(out.stdout)).toEqual([1, "Uint8Array", [7], null, true, 1, true]);
+    }
+  });
+});
+
+describe("bun.d.ts", () => {
+  it("declares every method and property of Database and Statement", () => {
+    const { readFileSync } = require("node:fs");
+    const dts: string = readFileSync(join(import.meta.dir, "..", "bun.d.ts"), "utf8");
+    const body = (head: string) => {
+      const start = dts.indexOf(head);
+      let depth = 0;
+      for (let i = dts.indexOf("{", start); i < dts.length; i++) {
+        if (dts[i] === "{") depth++;
+        else if (dts[i] === "}" && --depth === 0) return dts.slice(start, i + 1);
+      }
+      throw new Error(`unbalanced ${head}`);
+    };
+    const declares = (text: string, name: string) => new RegExp(`^\\s+(readonly |static |static readonly )?${name}[(<?:]`, "m").test(text);
+    for (const [cls, head] of [[face.Database, "export declare class Database "], [face.Statement, "export declare class Statement<"]] as const) {
+      const text = body(head);
+      const members = [...Object.getOwnPropertyNames(cls.prototype), ...Object.getOwnPropertyNames(cls).filter((m) => !["length", "name", "prototype"].includes(m))].filter((m) => m !== "constructor");
+      expect(members.length).toBeGreaterThan(10);
+      expect(members.filter((m) => !declares(text, m))).toEqual([]);
     }
   });
 });

@@ -33,6 +33,15 @@ impl NativeDatabase {
     pub fn exec_counting(&self, env: Env, sql: String, bigint_rowid: bool) -> napi::Result<()> {
         let counted = (|| -> Result<()> {
             let db = self.shared.handle()?;
+            if crate::statement::only_comments(&sql) {
+                // As bun:sqlite: a script with nothing to run is a mistake, not a no-op.
+                let message = if sql.trim().is_empty() {
+                    "SQL string mustn't be blank"
+                } else {
+                    "Query contained no valid SQL statement; likely empty query."
+                };
+                return Err(Error::range("HARDENED_NO_STATEMENT", message));
+            }
             // SAFETY: `db` is open.
             let before = unsafe { ffi::sqlite3_total_changes64(db) };
             exec(&self.shared, &sql)?;

@@ -50,7 +50,7 @@ pub struct Statement {
 }
 
 /// Skips white space and SQL comments; true when nothing else is left.
-fn only_comments(mut rest: &str) -> bool {
+pub fn only_comments(mut rest: &str) -> bool {
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
         if let Some(after) = rest.strip_prefix("--") {

@@ -100,7 +100,11 @@ impl NativeStatement {
     /// Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`).
     #[napi]
     pub fn finalize(&self, env: Env) -> napi::Result<()> {
-        to_js(&env, self.with_statement(|stmt| Ok(stmt.finalize())))
+        let finalized = self.with_statement(|stmt| {
+            stmt.finalize();
+            Ok(())
+        });
+        to_js(&env, finalized)
     }
 
     /// Whether `finalize()` was called (or the connection closed).

@@ -15,7 +15,7 @@ const { openConnection, closeConnection } = require('../lifecycle')
 const { installHardenedMethods } = require('../hardened-methods')
 const io = require('../io')
 const { traceStatement } = require('../verbose')
-const { Statement } = require('./statement')
+const { statementClassFor } = require('./statement')
 const { shapeError } = require('./errors')
 const { bunOptions } = require('./options')
 
@@ -143,7 +143,8 @@ class Database {
   #prepare(sql) {
     let statement
     try {
-      statement = new Statement(this.#native.prepare(sql), this, this.#native)
+      const StatementClass = statementClassFor(sql)
+      statement = new StatementClass(this.#native.prepare(sql), this, this.#native)
     } catch (error) {
       throw shapeError(error, this.#native)
     }
@@ -167,11 +168,35 @@ class Database {
     try {
       this.#native.execCounting(this.#upgradeBegin ? upgradeScript(sql) : sql, this.#safeIntegers)
     } catch (error) {
-      throw shapeError(error, this.#native)
+      shapeError(error, this.#native)
+      if (error?.byteOffset >= 0) error.byteOffset = this.#scriptOffset(sql, error.byteOffset)
+      throw error
     } finally {
       this.#report?.()
     }
     return runResult()
+  }
+
+  /**
+   * Where in the whole script the token of a prepare error is: SQLite gives
+   * `offset` within the failing statement, bun:sqlite within the script. The
+   * statements before it ran, so preparing them again finds where it starts.
+   */
+  #scriptOffset(sql, offset) {
+    let start = 0
+    for (let guard = 0; guard < 10000 && start < sql.length; guard++) {
+      let length
+      try {
+        length = this.#native.firstStatementLength(sql.slice(start))
+      } catch (failure) {
+        // The failing statement, prepared alone: its own offset counts from `start`.
+        const own = shapeError(failure, this.#native).byteOffset
+        return own >= 0 ? Buffer.byteLength(sql.slice(0, start)) + own : offset
+      }
+      if (length === 0) break
+      start += length
+    }
+    return offset
   }
 
   /** Runs `sql` with `params` bound to its first statement, then the rest of it (as bun:sqlite does). */

@@ -34,8 +34,6 @@ class Statement {
   get(...params) {
     let row
     if (this.#iterator !== null) this.#invalidate()
-    if (this.#iterator !== null) this.#invalidate()
-    if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, null)
       row = this.#core.get(...params)
@@ -49,6 +47,7 @@ class Statement {
   /** Every row. */
   all(...params) {
     let rows
+    if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, [])
       rows = this.#core.all(...params)
@@ -60,6 +59,7 @@ class Statement {
 
   /** Every row as an array of its values. */
   values(...params) {
+    if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, [])
       return this.#core.values(...params)
@@ -290,4 +290,52 @@ class RowIterator {
   }
 }
 
-module.exports = { Statement }
+/**
+ * `PRAGMA busy_timeout` (read, or set as in `PRAGMA busy_timeout = 5000`):
+ * SQLite answers 0 once the fair busy handler is installed, so its rows give
+ * the handler's timeout instead, as bun:sqlite's (with SQLite's own handler) do.
+ */
+class BusyTimeoutStatement extends Statement {
+  #connection
+
+  /** @internal Use `db.query(sql)` or `db.prepare(sql)`. */
+  constructor(native, database, connection) {
+    super(native, database, connection)
+    this.#connection = connection
+  }
+
+  /** The row `{ timeout }` with the busy handler's timeout. */
+  get(...params) {
+    return this.#patch(super.get(...params))
+  }
+
+  /** `[{ timeout }]`. */
+  all(...params) {
+    return super.all(...params).map((row) => this.#patch(row))
+  }
+
+  /** `[[timeout]]`. */
+  values(...params) {
+    return super.values(...params).map(() => [this.#connection.busyTimeout])
+  }
+
+  /** The rows of `all()`, one at a time. */
+  iterate(...params) {
+    return this.all(...params)[Symbol.iterator]()
+  }
+
+  #patch(row) {
+    if (row !== null && typeof row === 'object' && 'timeout' in row) row.timeout = this.#connection.busyTimeout
+    return row
+  }
+}
+
+/** `PRAGMA busy_timeout`, optionally `schema.`, with or without a value. */
+const BUSY_TIMEOUT_PRAGMA = /^\s*PRAGMA\s+(?:\w+\s*\.\s*)?busy_timeout\s*(?:=\s*[^;]*?|\(\s*[^;]*?\s*\))?\s*;?\s*$/is
+
+/** The statement class for `sql`: the busy_timeout pragma's own, else `Statement`. */
+function statementClassFor(sql) {
+  return BUSY_TIMEOUT_PRAGMA.test(sql) ? BusyTimeoutStatement : Statement
+}
+
+module.exports = { Statement, statementClassFor }
