@@ -57,13 +57,13 @@ export function describeError(error: any, face: Face) {
 }
 
 /** A value as data that keeps its type: Uint8Array vs Buffer, bigint vs number, class instances. */
-export function describe(value: unknown): unknown {
+export function describeValue(value: unknown): unknown {
   if (value instanceof Uint8Array) return { [value.constructor.name]: Array.from(value) };
   if (typeof value === "bigint") return { bigint: value.toString() };
-  if (Array.isArray(value)) return value.map(describe);
+  if (Array.isArray(value)) return value.map(describeValue);
   if (value && typeof value === "object") {
     const proto = Object.getPrototypeOf(value);
-    const entries = Object.entries(value).map(([key, v]) => [key, describe(v)]);
+    const entries = Object.entries(value).map(([key, v]) => [key, describeValue(v)]);
     const plain = proto === Object.prototype || proto === null;
     return plain ? Object.fromEntries(entries) : { class: value.constructor?.name, ...Object.fromEntries(entries) };
   }
@@ -73,7 +73,7 @@ export function describe(value: unknown): unknown {
 /** Runs `scenario` and returns its value or its error, described. */
 export function outcome(face: Face, scenario: (face: Face) => unknown) {
   try {
-    return { value: describe(scenario(face)) };
+    return { value: describeValue(scenario(face)) };
   } catch (error) {
     return { error: describeError(error, face) };
   }

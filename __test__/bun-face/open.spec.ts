@@ -3,7 +3,7 @@
 // Every scenario runs on bun:sqlite (asserting the expected value) and on
 // hardened-sqlite/bun (asserting the same outcome); see faces.ts.
 import { describe, it, expect } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { same, both, peerFace, ourFace, type Face } from "./faces";
 
 /** A file database with table t(a, b) holding (1, 'one'), closed again. */
@@ -199,7 +199,6 @@ describe("serialize() and Database.deserialize()", () => {
 
 describe("what hardened-sqlite/bun does on purpose differently", () => {
   it("should create files 0600 in WAL mode, where bun:sqlite follows the umask and keeps rollback journals", () => {
-    const { statSync } = require("node:fs");
     const { bun, hardened } = both((face) => {
       const path = face.path("mode.db");
       const db = new face.Database(path);
@@ -216,11 +215,16 @@ describe("what hardened-sqlite/bun does on purpose differently", () => {
     const { bun, hardened } = both((face) => {
       const path = face.path("junk.db");
       writeFileSync(path, "this is not a database, just some text that is long enough to have a header".repeat(3));
-      const db = new face.Database(path);
+      let db;
+      try {
+        db = new face.Database(path);
+      } catch (error: any) {
+        return { atOpen: [error.name, error.code] };
+      }
       return db.query("SELECT * FROM sqlite_master").all();
     });
     expect(bun.error).toEqual({ class: "SQLiteError", code: "SQLITE_NOTADB", errno: 26 });
     // Ours checks the header while opening: a HardenedDbError, not SQLite's error on first use.
-    expect(hardened.error).toEqual({ class: "HardenedDbError" });
+    expect(hardened.value).toEqual({ atOpen: ["HardenedDbError", "HARDENED_NOT_A_DATABASE"] });
   });
 });
