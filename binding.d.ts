@@ -82,6 +82,33 @@ export declare class NativeDatabase {
    * tenant column, `shared` the tables every tenant may read.
    */
   openTenant(id: string, integer: boolean, column: string, shared: Array<string>): NativeTenantDb
+  /**
+   * Makes statements prepared from now on follow `face`'s rules
+   * (`"better-sqlite3"`, `"bun"`, `"bun-strict"`).
+   */
+  setFace(face: string): void
+  /**
+   * Runs every statement of `sql` and leaves `{ changes, lastInsertRowid }`
+   * in the scratch buffer: the rows changed by the whole script, and the
+   * connection's last rowid (a bigint when `bigint_rowid`).
+   */
+  execCounting(sql: string, bigintRowid: boolean): void
+  /**
+   * The length (in UTF-16 code units, as JS counts) of the first statement of
+   * `sql`, with what precedes it: `db.run(sql, ...params)` of bun:sqlite binds
+   * the parameters to the first statement of a script and runs the rest as is.
+   */
+  firstStatementLength(sql: string): number
+  /**
+   * `sqlite3_error_offset`: the byte offset in the SQL of the token the last
+   * error is about, or -1 (read at once after a failed prepare or step).
+   */
+  errorOffset(): number
+  /**
+   * `sqlite3_file_control(db, schema, op, &value)` for the integer opcodes;
+   * returns SQLite's result code, as bun:sqlite's `fileControl` does.
+   */
+  fileControl(schema: string, op: number, value: number): number
   /** Opens an in-memory database made from a copy of `image` (what `serialize()` returned). */
   static fromSerialized(image: Buffer, options?: OpenOptions | undefined | null): NativeDatabase
   /** The pages of schema `attached` as one database image. */
@@ -132,6 +159,29 @@ export declare class NativeDatabase {
 
 /** A prepared statement (internal: use `Statement` from the package). */
 export declare class NativeStatement {
+  /**
+   * The SQL with its bound values written in (`sqlite3_expanded_sql`), as
+   * bun:sqlite's `toString()`.
+   */
+  expandedSql(): string
+  /**
+   * bun:sqlite's `columnTypes`: runs a read-only statement to its first row
+   * with the values bound last and names each column's storage class there
+   * (`INTEGER`, `FLOAT`, `TEXT`, `BLOB`, or `NULL`, also for every column
+   * when there is no row), then resets it.
+   */
+  columnTypes(): Array<string>
+  /** The number of parameters (`?`, `?NNN`, `$name`, ...: the highest index). */
+  get paramsCount(): number
+  /**
+   * Binds the array `args` now without running the statement (bun:sqlite's
+   * `db.prepare(sql, params)`): calls without parameters run with them.
+   */
+  bindValues(args: JsAny): void
+  /** Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`). */
+  finalize(): void
+  /** Whether `finalize()` was called (or the connection closed). */
+  get isFinalized(): boolean
   /** The scratch `ArrayBuffer` shared with JS (one per environment). */
   static scratch(): ArrayBuffer
   /** Byte offsets of the fields in the scratch buffer, and the cell tags. */
@@ -522,6 +572,8 @@ export interface ScratchLayout {
   tagAscii: number
   /** Tag of a UTF-8 string (i32 byte offset and length in the slot). */
   tagUtf8: number
+  /** Tag of a BLOB that becomes a `Uint8Array` (i32 byte offset and length in the slot). */
+  tagBytes: number
 }
 
 /** The version of the bundled SQLite library (`"3.54.1"`). */

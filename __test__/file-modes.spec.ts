@@ -25,7 +25,9 @@ function everyFileScript(dir: string, fileMode: number, umask: number): string {
     db.exec('CREATE TABLE t(x); INSERT INTO t VALUES (1)');
     Object.assign(out, { db: mode('main.db'), wal: mode('main.db-wal'), shm: mode('main.db-shm') });
     db.prepare('ATTACH ? AS aux').run(dir + '/attached.db');
+    db.unsafeMode(); // a rollback journal on a file is refused (HARDENED_WEAKER_PRAGMA) without it
     db.pragma('aux.journal_mode = PERSIST');
+    db.unsafeMode(false);
     db.exec('CREATE TABLE aux.u(y); INSERT INTO aux.u VALUES (2)');
     Object.assign(out, { attached: mode('attached.db'), journal: mode('attached.db-journal') });
     db.prepare('VACUUM INTO ?').run(dir + '/copy.db');

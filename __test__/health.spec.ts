@@ -114,7 +114,10 @@ describe("db.health()", () => {
 
   it("should report a database taken out of WAL mode as unhealthy", () => {
     const db = new HardenedDb(tmp.path("app.db"));
+    // journal_mode = DELETE is refused (HARDENED_WEAKER_PRAGMA) unless unsafeMode() is on.
+    db.unsafeMode();
     db.pragma("journal_mode = DELETE");
+    db.unsafeMode(false);
     db.pragma("synchronous = FULL");
     const report = db.health();
     expect(report.status).toBe("unhealthy");

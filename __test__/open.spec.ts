@@ -71,6 +71,8 @@ describe("new HardenedDb(path)", () => {
   it("should keep auto_vacuum of an existing database and switch an old rollback-journal file to WAL", () => {
     const path = tmp.path("old.db");
     const first = new HardenedDb(path, { autoVacuum: "NONE" });
+    // A file from an older app in rollback-journal mode; a hardened connection refuses that pragma without unsafeMode().
+    first.unsafeMode();
     first.exec("CREATE TABLE t(x); PRAGMA journal_mode=DELETE");
     first.close();
     const db = new HardenedDb(path);

@@ -91,7 +91,8 @@ describe("trusted_schema", () => {
     expect(db.prepare("SELECT count(*) FROM t").pluck().get()).toBe(0);
     // Used directly by the application, the same table is fine.
     expect(db.prepare("SELECT file FROM pragma_database_list").pluck().get()).toBe(tmp.path("app.db"));
-    // The control: it is trusted_schema that refused them.
+    // The control: it is trusted_schema that refused them (turning it on needs unsafeMode()).
+    db.unsafeMode();
     db.pragma("trusted_schema = ON");
     expect(db.prepare("SELECT * FROM files").all()).toHaveLength(1);
     db.close();
@@ -100,7 +101,9 @@ describe("trusted_schema", () => {
   it("should be reported by health() when SQL turned it back on", () => {
     const db = new HardenedDb(tmp.path("app.db"));
     expect(db.health().status).toBe("healthy");
+    db.unsafeMode();
     db.pragma("trusted_schema = ON");
+    db.unsafeMode(false);
     const report = db.health();
     expect(report.status).not.toBe("healthy");
     expect(JSON.stringify(report.checks)).toContain("trusted_schema");

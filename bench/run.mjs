@@ -76,6 +76,7 @@ const ALL_DRIVERS = [
   { id: 'better-sqlite3', library: 'better-sqlite3', runtime: 'node', module: 'better-sqlite3', label: `better-sqlite3 (${major(versions.node)})` },
   { id: 'hardened-bun', library: 'hardened-sqlite', runtime: 'bun', module: 'hardened', label: 'hardened (Bun)' },
   { id: 'bun-sqlite', library: 'bun:sqlite', runtime: 'bun', module: 'bun-sqlite', label: 'bun:sqlite' },
+  { id: 'hardened-bun-face', library: 'hardened-sqlite/bun', runtime: 'bun', module: 'hardened-bun-face', label: 'hardened/bun (Bun)' },
   { id: 'hardened-node22', library: 'hardened-sqlite', runtime: 'node22', module: 'hardened', label: `hardened (${major(versions.node22)})` },
   { id: 'node-sqlite', library: 'node:sqlite', runtime: 'node22', module: 'node-sqlite', label: `node:sqlite (${major(versions.node22)})` },
 ]
@@ -86,6 +87,7 @@ const drivers = ALL_DRIVERS.filter((d) => (wanted ? wanted.has(d.id) : true) && 
 const TARGETS = [
   ['hardened-node', 'better-sqlite3', { get: 1.0, all: 1.5, iterate: 1.5, insert: 1.0, insert100: 1.0, open: 0.8 }],
   ['hardened-bun', 'bun-sqlite', { get: 0.8, all: 0.8, iterate: 0.8, insert: 0.8, insert100: 0.8, open: 0.8 }],
+  ['hardened-bun-face', 'bun-sqlite', { get: 0.9, all: 0.9, iterate: 0.9, insert: 0.9, insert100: 0.9 }],
   ['hardened-node22', 'node-sqlite', {}],
 ]
 

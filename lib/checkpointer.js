@@ -6,33 +6,41 @@
  * with no busy wait, so `-wal` shrinks to zero bytes whenever no reader pins it.
  */
 
+const maintenance = require('./maintenance')
+
 const BUSY = /^SQLITE_BUSY/
 
-/** One round: PASSIVE, then TRUNCATE if nothing is left behind. Returns what happened. */
-function checkpointOnce(db) {
-  if (!db.open || db.inTransaction) return 'skipped'
-  const passive = db.checkpoint('PASSIVE')
+/**
+ * One round on the native connection: PASSIVE, then TRUNCATE if nothing is
+ * left behind. Returns what happened.
+ */
+function checkpointOnce(native) {
+  if (!native.open || native.inTransaction) return 'skipped'
+  const passive = maintenance.checkpoint(native, 'PASSIVE')
   if (passive.busy || passive.walFrames === 0 || passive.checkpointedFrames < passive.walFrames) return 'passive'
-  const timeout = db.pragma('busy_timeout', { simple: true })
-  db.pragma('busy_timeout = 0') // a reader still reading the WAL must not stall this event loop
+  const timeout = native.busyTimeout
+  native.setBusyTimeout(0) // a reader still reading the WAL must not stall this event loop
   try {
-    return db.checkpoint('TRUNCATE').busy ? 'passive' : 'truncated'
+    return maintenance.checkpoint(native, 'TRUNCATE').busy ? 'passive' : 'truncated'
   } finally {
-    db.pragma(`busy_timeout = ${timeout}`)
+    native.setBusyTimeout(timeout)
   }
 }
 
-/** Starts the timer; returns the function that stops it. The timer never keeps the process alive. */
-function startCheckpointer(db, intervalMs) {
+/**
+ * Starts the timer on the native connection (of either face); returns the
+ * function that stops it. The timer never keeps the process alive.
+ */
+function startCheckpointer(native, intervalMs) {
   let warned = false
   const timer = setInterval(() => {
     try {
-      if (!db.open) return clearInterval(timer)
-      checkpointOnce(db)
+      if (!native.open) return clearInterval(timer)
+      checkpointOnce(native)
     } catch (error) {
       if (BUSY.test(error.code) || warned) return
       warned = true
-      process.emitWarning(`Periodic checkpoint of ${db.name} failed: ${error.message}`, { code: 'HARDENED_CHECKPOINT' })
+      process.emitWarning(`Periodic checkpoint of ${native.name} failed: ${error.message}`, { code: 'HARDENED_CHECKPOINT' })
     }
   }, intervalMs)
   timer.unref?.()

@@ -63,7 +63,7 @@ const JS_ONLY = new Set([
   'defaultTransaction', 'timeout', 'create', 'upgradeDeferredBegin',
   'migrations', 'allowChangedMigrations', 'allowSchemaAhead', 'allowPendingMigrations',
   'healthCheck', 'closeOnSignal',
-  // `verbose` is installed by lib/database.js; `nativeBinding` (better-sqlite3's path to its
+  // `verbose` is installed by lib/better-sqlite3/database.js; `nativeBinding` (better-sqlite3's path to its
   // addon file) is accepted and ignored: the addon here is loaded by binding.js.
   'verbose', 'nativeBinding',
 ])
@@ -153,17 +153,19 @@ function nearest(name, names) {
 
 /**
  * Validates `options` and splits it into what the native side takes and the
- * transaction behaviour the JS side keeps.
+ * transaction behaviour the JS side keeps. `faceOptions` (name to type) are a
+ * face's own options: checked here, handled by the face.
  */
-function normalizeOptions(options) {
+function normalizeOptions(options, faceOptions = undefined) {
   if (options === undefined || options === null) options = {}
   if (!isOptionsObject(options)) {
     throw typeError('HARDENED_INVALID_OPTION', `Expected the options argument to be an object, got ${typeof options}`)
   }
-  const names = Object.keys(OPTION_TYPES)
+  const types = faceOptions === undefined ? OPTION_TYPES : { ...OPTION_TYPES, ...faceOptions }
+  const names = Object.keys(types)
   const native = {}
   for (const [key, value] of Object.entries(options)) {
-    const type = OPTION_TYPES[key]
+    const type = Object.hasOwn(types, key) ? types[key] : undefined
     if (type === undefined) {
       const hint = nearest(key, names)
       throw typeError(
@@ -178,7 +180,7 @@ function normalizeOptions(options) {
     if (!hasType(value, type)) {
       throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" must be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, got ${value === null ? 'null' : typeof value}`)
     }
-    if (!JS_ONLY.has(key)) native[key] = key === 'limits' ? checkLimits(value) : value
+    if (!JS_ONLY.has(key) && !Object.hasOwn(faceOptions ?? {}, key)) native[key] = key === 'limits' ? checkLimits(value) : value
   }
   if (options.timeout !== undefined) {
     // better-sqlite3's checks of its alias: a whole number (TypeError), at most 2^31 - 1 (RangeError).

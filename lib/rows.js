@@ -26,7 +26,7 @@ const LAST = at.last >> 2
 const CALLBACK_DEPTH = at.callbackDepth >> 2
 const TAGS = at.tags
 const SLOTS = at.slots >> 3
-const { tagNull: NULL, tagNumber: NUMBER, tagBigint: BIGINT, tagBlob: BLOB, tagAscii: ASCII, tagUtf8: UTF8 } = at
+const { tagNull: NULL, tagNumber: NUMBER, tagBigint: BIGINT, tagBlob: BLOB, tagAscii: ASCII, tagUtf8: UTF8, tagBytes: BYTES } = at
 const CHANGES = at.changes >> 3
 const ROWID_NUMBER = at.rowidNumber >> 3
 const ROWID_BIGINT = at.rowidBigint >> 3
@@ -70,6 +70,8 @@ function cell(k, values) {
   if (tag === BLOB) return takeBlob(ints[i], ints[i + 1])
   if (tag === BIGINT) return bigints[SLOTS + k]
   if (tag === UTF8) return bytesAsBuffer.utf8Slice(ints[i], ints[i] + ints[i + 1])
+  // A BLOB of a bun-face statement: a Uint8Array of its own (bun:sqlite's type).
+  if (tag === BYTES) return bytes.slice(ints[i], ints[i] + ints[i + 1])
   return values[ints[i]]
 }
 

@@ -61,8 +61,10 @@ function isThenable(value) {
 /**
  * Wraps `fn` so that each call runs inside a transaction (or a savepoint
  * when one is already open), committing on return and rolling back on throw.
+ * `shapeError` gives a thrown native error its face's class (lib/errors.js's
+ * `translate` for the main face).
  */
-function makeTransaction(db, fn, statements, defaultBehaviour, options = {}) {
+function makeTransaction(db, fn, statements, defaultBehaviour, options = {}, shapeError = translate) {
   const retries = retryCount(options)
   if (typeof fn !== 'function') {
     throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the first argument of transaction() to be a function, got ${describe(fn)}`)
@@ -97,7 +99,7 @@ function makeTransaction(db, fn, statements, defaultBehaviour, options = {}) {
           rollback.run()
           if (nested) control.release.run()
         }
-        throw translate(error)
+        throw shapeError(error)
       }
       return result
     }

@@ -7,6 +7,10 @@
 //!   reader must not switch other processes' database out of WAL.
 //! - While a migration runs, the statements that would silently break the
 //!   transaction around it (see [`Refusal`]).
+//! - On every connection unless `db.unsafeMode()` is on, the pragma writes that
+//!   would silently undo the hardened open (`journal_mode` other than WAL on a
+//!   file, `synchronous = OFF`, `mmap_size` above the option, `trusted_schema = ON`,
+//!   `locking_mode = EXCLUSIVE`; see [`crate::weaker_pragmas`]).
 //! - On every connection, the encryption pragmas of SQLCipher and SEE (`key`,
 //!   `rekey`, `hexkey`, ...): this build has no encryption at rest, and SQLite
 //!   ignores pragmas it does not know, so without this an ORM's `key` option
@@ -25,6 +29,7 @@ use once_cell::sync::Lazy;
 use rusqlite::{Connection, ffi};
 
 use crate::errors::{Error, Result};
+use crate::weaker_pragmas::{Baseline, WeakerPragma, weakens};
 
 /// Why a statement was refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +50,8 @@ pub enum Refusal {
     BusyTimeoutRange,
     /// Something a tenant handle may not do (see [`crate::tenant::rules`]).
     Tenant(crate::tenant::rules::Denial),
+    /// A pragma write that would undo the hardened open (see [`crate::weaker_pragmas`]).
+    WeakerPragma(WeakerPragma),
 }
 
 /// The pragmas that set or change an encryption key in SQLCipher and SEE.
@@ -85,6 +92,7 @@ impl Refusal {
                  option (SQLite would silently wrap a larger one, to 0 for 4294967296: no waiting at all)"
             }
             Refusal::Tenant(_) => "a tenant handle reaches tenant tables through their unqualified names only",
+            Refusal::WeakerPragma(pragma) => pragma.explain(),
         }
     }
 
@@ -98,6 +106,15 @@ impl Refusal {
                 "HARDENED_NO_ENCRYPTION",
                 format!("PRAGMA key (and rekey, hexkey, hexrekey, textkey, textrekey) is refused: {}", self.explain()),
             ),
+            Refusal::WeakerPragma(pragma) => Error::hardened(
+                "HARDENED_WEAKER_PRAGMA",
+                format!(
+                    "PRAGMA {} with this value is refused because it would weaken the hardened connection: {}; \
+                     if you really mean it, call db.unsafeMode() first",
+                    pragma.name(),
+                    pragma.explain()
+                ),
+            ),
             _ => Error::Sqlite { code: ffi::SQLITE_AUTH, message: format!("not authorized: {}", self.explain()) },
         }
     }
@@ -107,6 +124,12 @@ impl Refusal {
 #[derive(Default)]
 struct Policy {
     readonly: bool,
+    /// The connection's handle, to tell file databases from in-memory ones.
+    db: usize,
+    /// What the open set, for [`weakens`].
+    baseline: Baseline,
+    /// `db.unsafeMode()` is on: weaker pragmas are allowed.
+    unsafe_mode: Cell<bool>,
     migrating: Cell<bool>,
     refused: Cell<Option<Refusal>>,
     /// The value of the last `PRAGMA busy_timeout = N` prepared (see [`take_busy_timeout`]).
@@ -116,8 +139,9 @@ struct Policy {
 }
 
 impl Policy {
-    fn decide(&self, action: c_int, first: Option<&str>, value: Option<&str>) -> Option<Refusal> {
+    fn decide(&self, action: c_int, first: Option<&str>, value: Option<&str>, schema: Option<&str>) -> Option<Refusal> {
         let has_value = value.is_some();
+        let migration = self.migrating.get();
         match (action, first) {
             (ffi::SQLITE_PRAGMA, Some(name)) if KEY_PRAGMAS.contains(&name) => Some(Refusal::NoEncryption),
             (ffi::SQLITE_PRAGMA, Some("busy_timeout")) if has_value => match value.and_then(busy_timeout_ms) {
@@ -130,13 +154,25 @@ impl Policy {
             (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode")) if self.readonly && has_value => {
                 Some(Refusal::ReadonlySwitch)
             }
-            _ if !self.migrating.get() => None,
-            (ffi::SQLITE_TRANSACTION, _) => Some(Refusal::Transaction),
-            (ffi::SQLITE_PRAGMA, Some("foreign_keys")) if has_value => Some(Refusal::ForeignKeys),
-            (ffi::SQLITE_PRAGMA, Some("journal_mode")) if has_value => Some(Refusal::JournalMode),
-            (ffi::SQLITE_PRAGMA, Some("user_version")) if has_value => Some(Refusal::UserVersion),
+            (ffi::SQLITE_TRANSACTION, _) if migration => Some(Refusal::Transaction),
+            (ffi::SQLITE_PRAGMA, Some("foreign_keys")) if migration && has_value => Some(Refusal::ForeignKeys),
+            (ffi::SQLITE_PRAGMA, Some("journal_mode")) if migration && has_value => Some(Refusal::JournalMode),
+            (ffi::SQLITE_PRAGMA, Some("user_version")) if migration && has_value => Some(Refusal::UserVersion),
+            (ffi::SQLITE_PRAGMA, Some(name)) if !self.unsafe_mode.get() => value
+                .and_then(|value| weakens(name, value, self.baseline, self.is_file(schema)))
+                .map(Refusal::WeakerPragma),
             _ => None,
         }
+    }
+
+    /// Whether `schema` (main when `None`) is a database file rather than in memory.
+    fn is_file(&self, schema: Option<&str>) -> bool {
+        let Ok(schema) = std::ffi::CString::new(schema.unwrap_or("main")) else { return false };
+        // SAFETY: `db` is the open connection whose authorizer is running (the policy
+        // is forgotten after it closes); `sqlite3_db_filename` only reads its schema list.
+        let name = unsafe { ffi::sqlite3_db_filename(self.db as *mut ffi::sqlite3, schema.as_ptr()) };
+        // SAFETY: a non-null result is a NUL-terminated string owned by SQLite.
+        !name.is_null() && !unsafe { CStr::from_ptr(name) }.to_bytes().is_empty()
     }
 }
 
@@ -167,17 +203,18 @@ unsafe extern "C" fn authorize(
     // connection is used by one thread at a time, so the `Cell`s are not shared.
     let policy = unsafe { &*data.cast::<Policy>() };
     // SAFETY: SQLite passes the strings it documents for `action`, valid for this call.
-    let (first, value) = unsafe { (arg(first), arg(second)) };
+    let (first, value, schema) = unsafe { (arg(first), arg(second), arg(database)) };
     let tenant = match policy.tenant.try_borrow() {
         // SAFETY: as above, for the third to sixth arguments.
         Ok(rules) => rules.as_ref().and_then(|rules| unsafe {
-            let (database, trigger) = (arg(database), arg(trigger));
-            rules.decide(action, first.as_deref(), value.as_deref(), database.as_deref(), trigger.as_deref())
+            let trigger = arg(trigger);
+            rules.decide(action, first.as_deref(), value.as_deref(), schema.as_deref(), trigger.as_deref())
         }),
         // Never reached (the rules are replaced between prepares): refuse rather than guess.
         Err(_) => Some(crate::tenant::rules::Denial::busy()),
     };
-    match tenant.map(Refusal::Tenant).or_else(|| policy.decide(action, first.as_deref(), value.as_deref())) {
+    let own = || policy.decide(action, first.as_deref(), value.as_deref(), schema.as_deref());
+    match tenant.map(Refusal::Tenant).or_else(own) {
         Some(refusal) => {
             policy.refused.set(Some(refusal));
             ffi::SQLITE_DENY
@@ -190,11 +227,12 @@ fn registry() -> Result<std::sync::MutexGuard<'static, HashMap<usize, Box<Policy
     POLICIES.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "authorizer registry poisoned"))
 }
 
-/// Installs the hardened authorizer on `conn` (`readonly` connections keep `query_only`).
-pub fn install(conn: &Connection, readonly: bool) -> Result<()> {
+/// Installs the hardened authorizer on `conn` (`readonly` connections keep
+/// `query_only`; `baseline` is what the open set, see [`weakens`]).
+pub fn install(conn: &Connection, readonly: bool, baseline: Baseline) -> Result<()> {
     // SAFETY: only the address is used, as the registry key and for the call below.
     let db = unsafe { conn.handle() };
-    let policy = Box::new(Policy { readonly, ..Policy::default() });
+    let policy = Box::new(Policy { readonly, db: db as usize, baseline, ..Policy::default() });
     let data = std::ptr::from_ref::<Policy>(&policy).cast_mut().cast::<c_void>();
     // Registered before SQLite can call it; a stale entry of a closed connection
     // at the same address is replaced (SQLite no longer calls that one).
@@ -221,6 +259,16 @@ fn busy_timeout_ms(value: &str) -> Option<u32> {
 pub fn take_busy_timeout(db: *mut ffi::sqlite3) -> Option<u32> {
     let policies = POLICIES.lock().ok()?;
     policies.get(&(db as usize)).and_then(|policy| policy.busy_timeout.take())
+}
+
+/// Allows (`true`) or again refuses the weaker pragmas on `conn`: `db.unsafeMode()`.
+pub fn set_unsafe_mode(conn: &Connection, on: bool) -> Result<()> {
+    // SAFETY: only the address is used, as the registry key.
+    let db = unsafe { conn.handle() };
+    if let Some(policy) = registry()?.get(&(db as usize)) {
+        policy.unsafe_mode.set(on);
+    }
+    Ok(())
 }
 
 /// Drops the policy of a closed connection.
@@ -278,7 +326,7 @@ impl MigrationScope {
         let db = unsafe { conn.handle() };
         let temporary = !registry()?.contains_key(&(db as usize));
         if temporary {
-            install(conn, false)?;
+            install(conn, false, Baseline::default())?;
         }
         set_migrating(db, true);
         Ok(MigrationScope { db, temporary })
@@ -317,7 +365,7 @@ mod tests {
     #[test]
     fn readonly_connections_keep_query_only_and_journal_mode() {
         let conn = Connection::open_in_memory().unwrap();
-        install(&conn, true).unwrap();
+        install(&conn, true, Baseline::default()).unwrap();
         conn.execute_batch("PRAGMA query_only = ON").unwrap_err();
         for sql in ["PRAGMA query_only = 0", "PRAGMA main.QUERY_ONLY=false", "PRAGMA journal_mode = DELETE"] {
             let err = Error::from(conn.prepare(sql).unwrap_err());
@@ -334,7 +382,7 @@ mod tests {
     #[test]
     fn key_pragmas_are_refused_with_or_without_a_value_in_any_case() {
         let conn = Connection::open_in_memory().unwrap();
-        install(&conn, false).unwrap();
+        install(&conn, false, Baseline::default()).unwrap();
         for sql in [
             "PRAGMA key = 'secret'",
             "PRAGMA KEY",
@@ -370,9 +418,34 @@ mod tests {
     }
 
     #[test]
+    fn weaker_pragmas_are_refused_on_files_until_unsafe_mode() {
+        let dir = crate::test_support::temp_dir("authorizer-weaker");
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = Connection::open(dir.join("app.db")).unwrap();
+        install(&conn, false, Baseline::default()).unwrap();
+        for sql in ["PRAGMA journal_mode = DELETE", "PRAGMA main.synchronous = OFF", "PRAGMA mmap_size = 65536"] {
+            let err = Error::from(conn.prepare(sql).unwrap_err());
+            assert_eq!(err.code(), "SQLITE_AUTH", "{sql}");
+            // SAFETY: only the address is used.
+            let refusal = take_refusal(unsafe { conn.handle() }).unwrap();
+            assert_eq!(refusal.error().code(), "HARDENED_WEAKER_PRAGMA", "{sql}");
+        }
+        conn.prepare("PRAGMA journal_mode = WAL").unwrap();
+        conn.prepare("PRAGMA synchronous = FULL").unwrap();
+        // In memory there is no file to protect: temp's journal mode may change.
+        conn.prepare("PRAGMA temp.journal_mode = MEMORY").unwrap();
+        set_unsafe_mode(&conn, true).unwrap();
+        conn.prepare("PRAGMA synchronous = OFF").unwrap();
+        set_unsafe_mode(&conn, false).unwrap();
+        conn.prepare("PRAGMA synchronous = OFF").unwrap_err();
+        // SAFETY: only the address is used.
+        forget(unsafe { conn.handle() } as usize);
+    }
+
+    #[test]
     fn migration_refusals_apply_only_inside_the_scope() {
         let conn = Connection::open_in_memory().unwrap();
-        install(&conn, false).unwrap();
+        install(&conn, false, Baseline::default()).unwrap();
         {
             let scope = MigrationScope::enter(&conn).unwrap();
             conn.prepare("COMMIT").unwrap_err();

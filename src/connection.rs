@@ -26,7 +26,8 @@ impl StmtSlot {
         (!raw.is_null()).then_some(raw)
     }
 
-    fn finalize(&self) {
+    /// Finalizes the handle now (idempotent); `get` returns `None` after.
+    pub(crate) fn finalize(&self) {
         let raw = self.raw.replace(ptr::null_mut());
         if !raw.is_null() {
             // Finalizing may end an aggregate midway; its JS is not called from here
@@ -74,6 +75,8 @@ pub struct Shared {
     pub open_iterators: Cell<u32>,
     /// `db.unsafeMode()` is on: writes may run while an iterator is open (see `idle.rs`).
     pub unsafe_mode: Cell<bool>,
+    /// The JS face whose rules new statements follow (see `face.rs`).
+    pub face: Cell<crate::face::Face>,
     /// Backups reading from this connection; finished before it closes (SQLite
     /// refuses to close a connection with an unfinished backup).
     backups: RefCell<Vec<Weak<crate::backup::BackupSlot>>>,
@@ -130,6 +133,7 @@ impl Shared {
             tenant_counts: OnceCell::new(),
             open_iterators: Cell::new(0),
             unsafe_mode: Cell::new(false),
+            face: Cell::new(crate::face::Face::default()),
             backups: RefCell::new(Vec::new()),
             callbacks: Cell::new(0),
         })

@@ -27,7 +27,9 @@ impl NativeDatabase {
     /// The pages of schema `attached` as one database image.
     #[napi]
     pub fn serialize(&self, env: Env, attached: String) -> napi::Result<Buffer> {
-        let image = crate::idle::require_idle(&self.shared).and_then(|()| self.shared.with(|conn| serialize::serialize(conn, &attached)));
+        // bun:sqlite serializes beside an open iteration; better-sqlite3 refuses.
+        let idle = if self.shared.face.get().is_bun() { Ok(()) } else { crate::idle::require_idle(&self.shared) };
+        let image = idle.and_then(|()| self.shared.with(|conn| serialize::serialize(conn, &attached)));
         to_js(&env, image).map(Buffer::from)
     }
 

@@ -3,7 +3,8 @@
 //!
 //! - `SQLITE_DBCONFIG_DEFENSIVE`: SQL cannot corrupt the file on purpose
 //!   (`PRAGMA writable_schema`, `journal_mode=OFF`, `schema_version = N`,
-//!   writes to shadow tables); `db.unsafeMode()` turns it off.
+//!   writes to shadow tables); `db.unsafeMode()` turns it off, and with it the
+//!   authorizer's refusal of weaker pragmas (`crate::weaker_pragmas`).
 //! - `SQLITE_DBCONFIG_DQS_DML` and `DQS_DDL` off: a double-quoted word is
 //!   always an identifier, so a misspelled column is an error rather than a
 //!   string (the build also sets `SQLITE_DQS=0`, see `.cargo/config.toml`).
@@ -35,9 +36,10 @@ pub fn apply(conn: &Connection, name: &str) -> Result<()> {
 }
 
 /// Turns defensive mode off (`unsafe`) or back on: `db.unsafeMode(unsafe)`.
+/// Unsafe mode also lets the authorizer allow the weaker pragmas.
 pub fn set_unsafe_mode(conn: &Connection, unsafe_mode: bool) -> Result<()> {
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, !unsafe_mode)?;
-    Ok(())
+    crate::authorizer::set_unsafe_mode(conn, unsafe_mode)
 }
 
 #[cfg(test)]

@@ -168,6 +168,23 @@ unsafe fn create_js_error(env: sys::napi_env, err: &Error) -> sys::napi_value {
             Error::Range { .. } => sys::napi_create_range_error(env, code, message, &mut value),
             _ => sys::napi_create_error(env, code, message, &mut value),
         };
+        if let Error::Sqlite { code: errno, .. } = err {
+            // The numeric extended code as a non-enumerable `errno` (bun:sqlite's
+            // SQLiteError shows it; the main face's errors keep their own keys).
+            let mut number = ptr::null_mut();
+            sys::napi_create_int32(env, *errno, &mut number);
+            let property = sys::napi_property_descriptor {
+                utf8name: c"errno".as_ptr(),
+                name: ptr::null_mut(),
+                method: None,
+                getter: None,
+                setter: None,
+                value: number,
+                attributes: sys::PropertyAttributes::writable | sys::PropertyAttributes::configurable,
+                data: ptr::null_mut(),
+            };
+            sys::napi_define_properties(env, value, 1, &property);
+        }
         if let Error::Hardened { cause: Some(cause), .. } = err {
             let cause_value = create_js_error(env, cause);
             sys::napi_set_named_property(env, value, c"cause".as_ptr(), cause_value);

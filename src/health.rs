@@ -378,6 +378,8 @@ mod tests {
         assert_eq!((degraded.status.as_str(), failed(&degraded)), ("degraded", vec!["file_mode.db"]));
         let fix = degraded.checks.iter().find(|c| !c.ok).and_then(|c| c.fix.clone()).unwrap();
         assert!(fix.contains("chmod 600"), "{fix}");
+        // journal_mode = DELETE is a weaker pragma: only unsafe mode lets it through.
+        crate::defensive::set_unsafe_mode(&opened.conn, true).unwrap();
         opened.conn.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = DELETE").unwrap();
         let unhealthy = report(subject, Integrity::Skip, None).unwrap();
         assert_eq!(unhealthy.status, "unhealthy");

@@ -45,7 +45,7 @@ pub fn require_idle(shared: &Shared) -> Result<()> {
 /// rows under the iterator), unless `unsafeMode()` is on, as in better-sqlite3.
 #[inline]
 pub fn require_no_iterators(shared: &Shared) -> Result<()> {
-    if shared.open_iterators.get() > 0 && !shared.unsafe_mode.get() {
+    if iterators_block_writes(shared) {
         return Err(busy());
     }
     Ok(())
@@ -55,7 +55,8 @@ pub fn require_no_iterators(shared: &Shared) -> Result<()> {
 /// asks this first, so that it reads `sqlite3_stmt_readonly` only then.
 #[inline]
 pub fn iterators_block_writes(shared: &Shared) -> bool {
-    shared.open_iterators.get() > 0 && !shared.unsafe_mode.get()
+    // bun:sqlite has no such rule: its face lets any statement run beside an iterator.
+    shared.open_iterators.get() > 0 && !shared.unsafe_mode.get() && !shared.face.get().is_bun()
 }
 
 /// better-sqlite3's "busy" `TypeError`, with the way out.

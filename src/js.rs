@@ -180,6 +180,66 @@ impl Js {
         Ok(Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }))
     }
 
+    /// The bytes of any `TypedArray`, `DataView` or `ArrayBuffer` (what bun:sqlite
+    /// binds as a BLOB), or `None` for any other value.
+    pub fn view_bytes(self, value: sys::napi_value) -> Result<Option<&'static [u8]>> {
+        let (mut len, mut data) = (0usize, ptr::null_mut());
+        let (mut typed, mut view, mut buffer) = (false, false, false);
+        // SAFETY (every call below): `value` is a live JS value of this call; the out
+        // pointers are valid locals.
+        check(unsafe { sys::napi_is_typedarray(self.env, value, &mut typed) })?;
+        if typed {
+            let (mut kind, mut count, mut backing, mut offset) = (0, 0usize, ptr::null_mut(), 0usize);
+            check(unsafe {
+                sys::napi_get_typedarray_info(self.env, value, &mut kind, &mut count, &mut data, &mut backing, &mut offset)
+            })?;
+            len = count * typed_array_element_size(kind);
+        } else {
+            check(unsafe { sys::napi_is_dataview(self.env, value, &mut view) })?;
+            if view {
+                let (mut backing, mut offset) = (ptr::null_mut(), 0usize);
+                check(unsafe { sys::napi_get_dataview_info(self.env, value, &mut len, &mut data, &mut backing, &mut offset) })?;
+            } else {
+                check(unsafe { sys::napi_is_arraybuffer(self.env, value, &mut buffer) })?;
+                if !buffer {
+                    return Ok(None);
+                }
+                check(unsafe { sys::napi_get_arraybuffer_info(self.env, value, &mut data, &mut len) })?;
+            }
+        }
+        if len == 0 || data.is_null() {
+            return Ok(Some(&[]));
+        }
+        // SAFETY: the engine reported `len` bytes at `data`; the slice is only read
+        // while the JS value is alive (within this call).
+        Ok(Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }))
+    }
+
+    /// `String(value)` for a primitive (a bigint's digits), for messages.
+    pub fn display(self, value: sys::napi_value) -> Result<String> {
+        let mut text = ptr::null_mut();
+        // SAFETY: `value` is a live JS value of this call; `text` is a valid out pointer.
+        check(unsafe { sys::napi_coerce_to_string(self.env, value, &mut text) })?;
+        let mut bytes = Vec::new();
+        self.string_into(text, &mut bytes)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// A new `Uint8Array` holding a copy of `bytes` (a bun:sqlite BLOB).
+    pub fn uint8_array(self, bytes: &[u8]) -> Result<sys::napi_value> {
+        let (mut buffer, mut data, mut value) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+        // SAFETY: the out pointers are valid; `data` points at `bytes.len()` fresh
+        // bytes owned by the new ArrayBuffer, disjoint from `bytes`.
+        unsafe {
+            check(sys::napi_create_arraybuffer(self.env, bytes.len(), &mut data, &mut buffer))?;
+            if !bytes.is_empty() {
+                ptr::copy_nonoverlapping(bytes.as_ptr(), data.cast::<u8>(), bytes.len());
+            }
+            check(sys::napi_create_typedarray(self.env, sys::TypedarrayType::uint8_array, bytes.len(), buffer, 0, &mut value))?;
+        }
+        Ok(value)
+    }
+
     /// A boolean's value.
     pub fn boolean(self, value: sys::napi_value) -> Result<bool> {
         let mut b = false;
@@ -416,5 +476,17 @@ impl Drop for EscapableScope {
         // SAFETY: scopes are dropped in reverse order of opening (they live on the
         // Rust stack of one call), so this is the innermost open scope of `env`.
         unsafe { sys::napi_close_escapable_handle_scope(self.env, self.scope) };
+    }
+}
+
+/// Bytes per element of a `TypedArray` kind.
+fn typed_array_element_size(kind: sys::napi_typedarray_type) -> usize {
+    match kind {
+        sys::TypedarrayType::int16_array | sys::TypedarrayType::uint16_array => 2,
+        sys::TypedarrayType::int32_array | sys::TypedarrayType::uint32_array | sys::TypedarrayType::float32_array => 4,
+        sys::TypedarrayType::float64_array | sys::TypedarrayType::bigint64_array | sys::TypedarrayType::biguint64_array => 8,
+        // Float16Array (not yet named by napi-sys).
+        11 => 2,
+        _ => 1,
     }
 }

@@ -17,6 +17,7 @@ use crate::pragmas;
 use crate::preflight;
 use crate::statement_timeout::StatementTimeout;
 use crate::vfs;
+use crate::weaker_pragmas::Baseline;
 
 /// A connection that went through the whole open sequence.
 #[derive(Debug)]
@@ -118,7 +119,8 @@ pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, 
     pragmas::ensure(conn, &connection, name)?;
     defensive::apply(conn, name)?;
     limits::apply(conn, &settings.limits)?;
-    authorizer::install(conn, settings.readonly)
+    let baseline = Baseline { synchronous_off: settings.synchronous == 0, mmap_size: settings.mmap_size };
+    authorizer::install(conn, settings.readonly, baseline)
 }
 
 /// Reads the schema cookie, which makes SQLite validate the header, before anything writes.

@@ -1,5 +1,6 @@
 //! Binding a call's arguments to a statement, with better-sqlite3's rules:
 //! each argument is a value, an array of values, or one object of named values.
+//! Statements of the bun face bind with bun:sqlite's rules (`params_bun.rs`).
 
 use std::cell::Cell;
 
@@ -45,6 +46,9 @@ fn collect(js: Js, args: &[napi_value], positional: &mut Vec<(napi_value, Kind)>
 
 /// Binds `args` (a call's arguments) to every parameter of `stmt`.
 pub fn bind_args(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, args: &[napi_value]) -> Result<()> {
+    if stmt.face.is_bun() {
+        return crate::params_bun::bind_args(js, stmt, raw, args);
+    }
     let mut positional = POSITIONAL.take();
     positional.clear();
     let bound = collect(js, args, &mut positional).and_then(|named| bind_all(js, stmt, raw, &positional, named));

@@ -44,6 +44,8 @@ pub struct Statement {
     /// Its steps may run the generator of a `db.table()` table: an iterator then
     /// steps one row per `next()`, as better-sqlite3's does (see `js_table_plans`).
     pub reads_js_table: bool,
+    /// The face whose binding and BLOB rules it follows (the connection's at prepare time).
+    pub face: crate::face::Face,
     layout_id: u32,
     reprepares: i32,
     /// It is `PRAGMA busy_timeout = N`: after it ran, the fair busy handler goes back with N.
@@ -51,7 +53,7 @@ pub struct Statement {
 }
 
 /// Skips white space and SQL comments; true when nothing else is left.
-fn only_comments(mut rest: &str) -> bool {
+pub fn only_comments(mut rest: &str) -> bool {
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
         if let Some(after) = rest.strip_prefix("--") {
@@ -110,6 +112,7 @@ impl Statement {
             bound: false,
             iterating: false,
             reads_js_table,
+            face: shared.face.get(),
             layout_id: 1,
             reprepares: 0,
             busy_timeout,
@@ -140,8 +143,24 @@ impl Statement {
         self.shared.ensure_idle()?;
         match self.slot.get() {
             Some(raw) if self.shared.is_open() => Ok(raw),
+            None if self.shared.is_open() => Err(Error::hardened(
+                "HARDENED_STATEMENT_FINALIZED",
+                "Statement has finalized: finalize() was called on it; prepare the SQL again",
+            )),
             _ => Err(Error::not_open()),
         }
+    }
+
+    /// Finalizes the handle now (bun:sqlite's `finalize()`); later use fails
+    /// with `HARDENED_STATEMENT_FINALIZED`.
+    pub fn finalize(&mut self) {
+        self.reset();
+        self.slot.finalize();
+    }
+
+    /// Whether `finalize()` was called (or the connection closed).
+    pub fn is_finalized(&self) -> bool {
+        self.slot.get().is_none()
     }
 
     /// Whether it was prepared on `shared`.

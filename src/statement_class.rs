@@ -58,6 +58,8 @@ pub struct ScratchLayout {
     pub tag_ascii: u32,
     /// Tag of a UTF-8 string (i32 byte offset and length in the slot).
     pub tag_utf8: u32,
+    /// Tag of a BLOB that becomes a `Uint8Array` (i32 byte offset and length in the slot).
+    pub tag_bytes: u32,
 }
 
 /// A prepared statement (internal: use `Statement` from the package).
@@ -117,6 +119,11 @@ impl NativeStatement {
     pub(crate) fn state(&self) -> Result<std::cell::RefMut<'_, State>> {
         self.state.try_borrow_mut().map_err(|_| busy())
     }
+
+    /// Runs `f` on the prepared statement (refused while a call on it runs).
+    pub(crate) fn with_statement<T>(&self, f: impl FnOnce(&mut Statement) -> Result<T>) -> Result<T> {
+        f(&mut self.state()?.inner)
+    }
 }
 
 impl Drop for NativeStatement {
@@ -164,7 +171,7 @@ impl State {
         let raw = self.start_reader(js, args)?;
         let result = match self.inner.step(raw) {
             Ok(true) => (|| {
-                let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
+                let mut rows = RowWriter::new(js, collect, &self.inner)?;
                 rows.number(self.inner.layout_id(raw).into())?;
                 rows.row(raw, self.inner.column_count(raw), None)?;
                 rows.finish()
@@ -186,7 +193,7 @@ impl State {
     /// Steps to the end, in chunks of rows. One chunk comes back as is (see
     /// `RowWriter::finish`); several as an array of `collect`ed chunks.
     fn read_all(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<napi_value> {
-        let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
+        let mut rows = RowWriter::new(js, collect, &self.inner)?;
         rows.number(0.0)?; // the layout id, known after the first step
         // The column count, known after the first step (which may re-prepare).
         let mut width = None;
@@ -268,7 +275,7 @@ impl State {
     fn read_batch(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<bool> {
         // A step that re-prepares the statement (after a schema change) plans its tables again.
         let plans = crate::functions::js_table_plans();
-        let mut rows = RowWriter::new(js, collect, self.inner.safe_integers)?;
+        let mut rows = RowWriter::new(js, collect, &self.inner)?;
         rows.number(0.0)?; // the layout id, known after the first step
         // The column count, read after each step (the first may re-prepare).
         let mut width = None;
@@ -360,6 +367,7 @@ impl NativeStatement {
             tag_argument: layout::TAG_ARGUMENT.into(),
             tag_ascii: layout::TAG_ASCII.into(),
             tag_utf8: layout::TAG_UTF8.into(),
+            tag_bytes: layout::TAG_BYTES.into(),
         }
     }
 

@@ -148,6 +148,8 @@ pub mod layout {
     pub const TAG_ASCII: u8 = 5;
     /// A UTF-8 string in the data area (i32 byte offset and length in the slot).
     pub const TAG_UTF8: u8 = 6;
+    /// A BLOB in the data area that becomes a `Uint8Array` (the bun face's).
+    pub const TAG_BYTES: u8 = 7;
     const _: () = assert!(TAGS + MAX_CELLS <= SLOTS && DATA + 2 * MAX_SHARED <= BYTES);
     // SQLite's column limit (SQLITE_MAX_COLUMN, 2000 in the bundled build) keeps
     // one row, plus the layout id, within a chunk.
@@ -278,6 +280,8 @@ pub struct RowWriter {
     data_bytes: usize,
     safe_integers: bool,
     strings_as_bytes: bool,
+    /// BLOBs become `Uint8Array`s (bun:sqlite's) rather than `Buffer`s.
+    uint8_blobs: bool,
 }
 
 /// Where a row started, to drop it again if reading it fails.
@@ -289,14 +293,16 @@ pub struct Mark {
 }
 
 impl RowWriter {
-    /// A writer calling `collect`; INTEGERs become bigints when `safe_integers`.
-    pub fn new(js: Js, collect: napi_value, safe_integers: bool) -> Result<RowWriter> {
+    /// A writer calling `collect` for the rows of `stmt` (INTEGERs become bigints
+    /// when it reads safe integers; BLOBs follow its face).
+    pub fn new(js: Js, collect: napi_value, stmt: &crate::statement::Statement) -> Result<RowWriter> {
+        let (safe_integers, uint8_blobs) = (stmt.safe_integers, stmt.face.is_bun());
         let data = scratch_bytes(js)?;
         let mut arguments = VALUES.take();
         arguments.clear();
         arguments.push(std::ptr::null_mut()); // `keep`, set when calling
         let strings_as_bytes = STRINGS_AS_BYTES.get();
-        Ok(RowWriter { js, collect, data, arguments, cells: 0, data_bytes: 0, safe_integers, strings_as_bytes })
+        Ok(RowWriter { js, collect, data, arguments, cells: 0, data_bytes: 0, safe_integers, strings_as_bytes, uint8_blobs })
     }
 
     /// Whether another row of `width` columns should go to the next chunk.
@@ -435,10 +441,10 @@ impl RowWriter {
     /// `Buffer`), else a `Buffer` made here.
     fn blob(&mut self, bytes: &[u8]) -> Result<()> {
         if !self.fits(bytes) {
-            let buffer = self.js.buffer(bytes)?;
+            let buffer = if self.uint8_blobs { self.js.uint8_array(bytes)? } else { self.js.buffer(bytes)? };
             return self.argument(buffer);
         }
-        self.bytes(layout::TAG_BLOB, bytes)
+        self.bytes(if self.uint8_blobs { layout::TAG_BYTES } else { layout::TAG_BLOB }, bytes)
     }
 
     /// Whether `bytes` fit in the rest of the data area.

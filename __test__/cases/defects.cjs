@@ -200,7 +200,8 @@ const cases = {
       assert.equal(thrown(corrupt).code, 'SQLITE_ERROR')
       db.exec('PRAGMA writable_schema = OFF; PRAGMA schema_version = 999')
       assert.equal(db.pragma('schema_version', { simple: true }), version)
-      db.exec('PRAGMA journal_mode = OFF')
+      // Refused before defensive mode would ignore it: journal_mode = OFF weakens the hardened open.
+      assert.equal(thrown(() => db.exec('PRAGMA journal_mode = OFF')).code, 'HARDENED_WEAKER_PRAGMA')
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
       assert.equal(db.unsafeMode(), db)
       db.exec('PRAGMA schema_version = 999')

@@ -3,25 +3,19 @@
  * `HardenedDb`: a SQLite connection opened through the hardened open sequence
  * with better-sqlite3's API.
  */
-const { NativeDatabase } = require('../binding.js')
-const { translate, typeError } = require('./errors')
-const { describe, rangeError, checkOptions } = require('./arguments')
-const { normalizeOptions, checkMigrationSource } = require('./options')
-const { Statement, wrap } = require('./statement')
-const { makeTransaction, controlStatements } = require('./transaction')
-const { track, forget, FORCE_CLOSE } = require('./shutdown')
-const { upgradeStatement, upgradeScript } = require('./begin')
-const { emitFileModeWarnings } = require('./permissions')
-const signals = require('./signals')
-const { health, assertHealthy } = require('./health')
-const maintenance = require('./maintenance')
-const { backup } = require('./backup')
-const io = require('./io')
-const { startCheckpointer } = require('./checkpointer')
+const { translate, typeError } = require('../errors')
+const { describe, rangeError, checkOptions } = require('../arguments')
+const { normalizeOptions } = require('../options')
+const { Statement, wrap } = require('../statement')
+const { makeTransaction, controlStatements } = require('../transaction')
+const { FORCE_CLOSE } = require('../shutdown')
+const { upgradeStatement, upgradeScript } = require('../begin')
+const { openConnection, closeConnection } = require('../lifecycle')
+const { installHardenedMethods } = require('../hardened-methods')
+const io = require('../io')
 const { openTenant } = require('./tenant')
-const { startVerbose } = require('./verbose')
-const { defineFunction, defineAggregate } = require('./functions')
-const { defineTable } = require('./table')
+const { defineFunction, defineAggregate } = require('../functions')
+const { defineTable } = require('../table')
 
 /**
  * `busy_timeout`, `busy_timeout = N` or `busy_timeout(N)` (optionally `schema.`), as given to
@@ -34,15 +28,19 @@ const BUSY_TIMEOUT_PRAGMA = /^\s*(?:\w+\s*\.\s*)?busy_timeout\s*(?:=\s*(.*?)|\(\
 const BUSY_TIMEOUT_VALUE = /^(['"]?)([+-]?\d+)\1$/
 
 class HardenedDb {
+  /** The connection state of `openConnection` (lib/lifecycle.js). */
+  #state
   #native
   #defaultTransaction
   #control = null
-  #tracked
-  #migrations
   #upgradeBegin
-  #stopCheckpointer = null
   /** With the `verbose` option: logs each statement before it runs (lib/verbose.js). */
   #verbose = null
+
+  static {
+    // health, checkpoint, backup, migrate, ...: shared with the bun face.
+    installHardenedMethods(HardenedDb.prototype, (db) => db.#state)
+  }
 
   /**
    * Opens (and if needed creates) the database at `path`: a file path, a
@@ -56,54 +54,15 @@ class HardenedDb {
     if (image === undefined && typeof path !== 'string') {
       throw typeError('HARDENED_INVALID_PATH', `Expected the database path to be a string, got ${describe(path)}`)
     }
-    const { native, defaultTransaction, upgradeDeferredBegin, migrations } = normalizeOptions(options)
-    this.#native = wrap(() => (image ? NativeDatabase.fromSerialized(image, native) : new NativeDatabase(path, native)))
-    emitFileModeWarnings(this.#native.takeModeWarnings())
-    this.#defaultTransaction = defaultTransaction
-    this.#upgradeBegin = upgradeDeferredBegin
-    this.#migrations = migrations
-    if (migrations.source !== undefined) {
-      try {
-        this.#native.migrate(migrations.source, migrations.flags)
-      } catch (error) {
-        try {
-          this.#native.close()
-        } catch {
-          // The migration error is the one to report.
-        }
-        throw translate(error)
-      }
-    }
-    if (typeof options?.verbose === 'function') this.#verbose = startVerbose(this.#native, options.verbose)
-    this.#tracked = track(this)
-    if (options?.healthCheck === true) this.#checkHealthAtOpen()
-    if (options?.closeOnSignal === true) signals.register(this)
-    if (options?.checkpointInterval > 0) this.#stopCheckpointer = startCheckpointer(this, options.checkpointInterval)
-  }
-
-  /**
-   * Checks every promise of the open sequence and the files; returns
-   * `{ status, checks, sqliteVersion, journalMode, walBytes, userVersion,
-   * pendingMigrations, files }`. `{ integrity: "quick" | "full" }` adds
-   * `quick_check` or `integrity_check`.
-   */
-  health(options = undefined) {
-    const status = this.#migrations.source === undefined ? null : () => this.migrationStatus()
-    return health(this.#native, options, status)
-  }
-
-  /** Runs `PRAGMA wal_checkpoint(mode)`; returns `{ busy, walFrames, checkpointedFrames }`. */
-  checkpoint(mode = undefined) {
-    return maintenance.checkpoint(this.#native, mode)
-  }
-
-  /**
-   * Copies the database to `destination` a few pages per event-loop turn
-   * (`{ attached, progress, overwrite }`), then verifies the copy and renames it
-   * into place (mode `fileMode`); resolves to `{ totalPages, remainingPages }`.
-   */
-  backup(destination, options = undefined) {
-    return backup(this.#native, destination, options)
+    const checked = normalizeOptions(options)
+    this.#defaultTransaction = checked.defaultTransaction
+    this.#upgradeBegin = checked.upgradeDeferredBegin
+    // Adopted as soon as it opens: the health check at open reads it through health() and name.
+    openConnection(this, path, image, options, checked, undefined, (state) => {
+      this.#state = state
+      this.#native = state.native
+    })
+    this.#verbose = this.#state.verbose
   }
 
   /** The database (or `{ attached }` schema) as a Buffer that `new HardenedDb(buffer)` opens. */
@@ -115,36 +74,6 @@ class HardenedDb {
   loadExtension(path, entryPoint = undefined) {
     io.loadExtension(this.#native, path, entryPoint)
     return this
-  }
-
-  /** `quick_check` (`{ quick: true }`) or `integrity_check`: the problems, empty when sound. */
-  integrityCheck(options = undefined) {
-    return maintenance.integrityCheck(this.#native, options)
-  }
-
-  /** Releases up to `pages` free pages (all by default); returns how many. */
-  incrementalVacuum(pages = undefined) {
-    return maintenance.incrementalVacuum(this.#native, pages)
-  }
-
-  /** Runs `PRAGMA optimize`. */
-  optimize() {
-    maintenance.optimize(this.#native)
-    return this
-  }
-
-  /** Size of the `-wal` file in bytes. */
-  walSize() {
-    return maintenance.walSize(this.#native)
-  }
-
-  #checkHealthAtOpen() {
-    try {
-      assertHealthy(this.health(), this.name)
-    } catch (error) {
-      this.close()
-      throw error
-    }
   }
 
   /** Prepares one SQL statement (a deferred `BEGIN` begins IMMEDIATE: option `upgradeDeferredBegin`). */
@@ -213,36 +142,6 @@ class HardenedDb {
   transaction(fn, options) {
     if (!this.open) throw typeError('HARDENED_NOT_OPEN', 'The database connection is not open')
     return makeTransaction(this, fn, () => this.#controlStatements(), this.#defaultTransaction, options)
-  }
-
-  /**
-   * Applies every pending migration of `source` (default: the `migrations`
-   * option), each in its own `BEGIN IMMEDIATE` transaction; returns
-   * `{ from, to, applied: [{ version, name, ms }] }`.
-   */
-  migrate(source = undefined) {
-    const checked = this.#migrationSource(source)
-    return wrap(() => this.#native.migrate(checked, this.#migrations.flags))
-  }
-
-  /**
-   * Where the schema stands against `source` (default: the `migrations`
-   * option): `{ current, latest, pending: [{ version, name }] }`. Changes nothing.
-   */
-  migrationStatus(source = undefined) {
-    const checked = this.#migrationSource(source)
-    return wrap(() => this.#native.migrationStatus(checked, this.#migrations.flags))
-  }
-
-  #migrationSource(source) {
-    if (source === undefined) source = this.#migrations.source
-    if (source === undefined) {
-      throw typeError(
-        'HARDENED_INVALID_ARGUMENT',
-        'No migrations given: pass a directory path or an array of { version, name, sql }, or open the database with the "migrations" option',
-      )
-    }
-    return checkMigrationSource(source, 'The migrations argument', 'HARDENED_INVALID_ARGUMENT')
   }
 
   /**
@@ -324,11 +223,8 @@ class HardenedDb {
   }
 
   #close(force) {
-    wrap(() => this.#native.close(force))
-    this.#stopCheckpointer?.()
+    closeConnection(this, this.#state, force)
     this.#control = null
-    forget(this.#tracked)
-    signals.unregister(this)
     return this
   }
 

@@ -1,0 +1,372 @@
+'use strict'
+/**
+ * `Database` of the bun:sqlite face (`require("hardened-sqlite/bun")`):
+ * bun:sqlite's API over the hardened open sequence (busy timeout first, WAL
+ * verified, 0600 files, pragmas read back, IMMEDIATE default transactions,
+ * migrations, health checks...). See docs/bun.md for what differs and why.
+ */
+const { typeError } = require('../errors')
+const { describe } = require('../arguments')
+const { runResult } = require('../rows')
+const { makeTransaction, controlStatements } = require('../transaction')
+const { FORCE_CLOSE } = require('../shutdown')
+const { upgradeStatement, upgradeScript } = require('../begin')
+const { openConnection, closeConnection } = require('../lifecycle')
+const { installHardenedMethods } = require('../hardened-methods')
+const io = require('../io')
+const { defineFunction, defineAggregate } = require('../functions')
+const { statementClassFor } = require('./statement')
+const { shapeError } = require('./errors')
+const { bunOptions } = require('./options')
+
+/** Most statements `db.query()` keeps (bun:sqlite's `Database.MAX_QUERY_CACHE_SIZE`). */
+const MAX_QUERY_CACHE_SIZE = 20
+
+class Database {
+  /** The connection state of `openConnection` (lib/lifecycle.js). */
+  #state
+  #native
+  #defaultTransaction
+  #upgradeBegin
+  /** The `safeIntegers` option: `lastInsertRowid` of `db.run()` is a bigint. */
+  #safeIntegers
+  #control = null
+  #verbose = null
+  /** `db.query()`'s statements by SQL, oldest first. */
+  #queries = new Map()
+
+  static {
+    // health, checkpoint, backup, migrate, ...: shared with the main face.
+    installHardenedMethods(Database.prototype, (db) => db.#state)
+  }
+
+  /**
+   * Opens (and by default creates) the database at `path` (`":memory:"`,
+   * the default, for a private in-memory one) with bun:sqlite's options
+   * (`readonly`, `create`, `readwrite`, `strict`, `safeIntegers`) or
+   * `SQLITE_OPEN_*` flags, and any hardened option (docs/options.md).
+   */
+  constructor(path = ':memory:', options = undefined) {
+    if (path === null || path === undefined) path = ':memory:'
+    const image = options?.[DESERIALIZE]
+    if (image === undefined && typeof path !== 'string') {
+      throw typeError('HARDENED_INVALID_PATH', `Expected 'filename' to be a string, got ${describe(path)}`)
+    }
+    const given = image === undefined ? options : options.options
+    const { options: hardened, checked, face } = bunOptions(given)
+    this.#defaultTransaction = checked.defaultTransaction
+    this.#upgradeBegin = checked.upgradeDeferredBegin
+    this.#safeIntegers = hardened.safeIntegers === true
+    try {
+      openConnection(this, path, image, hardened, checked, face, (state) => {
+        this.#state = state
+        this.#native = state.native
+      })
+    } catch (error) {
+      throw shapeError(error)
+    }
+    this.#verbose = this.#state.verbose
+  }
+
+  /** `new Database(path, flags)`. */
+  static open(path, flags = undefined) {
+    return new this(path, flags)
+  }
+
+  /**
+   * Opens an in-memory copy of `bytes` (what `serialize()` returns); the
+   * second argument is `true` for read-only, or the options of the constructor.
+   */
+  static deserialize(bytes, options = undefined) {
+    if (!(bytes instanceof Uint8Array)) {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the serialized database to be a Uint8Array or Buffer, got ${describe(bytes)}`)
+    }
+    const image = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const given = typeof options === 'boolean' ? { readonly: options } : options
+    return new this(':memory:', { [DESERIALIZE]: image, options: given })
+  }
+
+  /** bun:sqlite's way to load another SQLite library: not offered (see docs/bun.md). */
+  static setCustomSQLite() {
+    throw typeError(
+      'HARDENED_UNSUPPORTED',
+      'setCustomSQLite() is not supported: hardened-sqlite links its own SQLite build, whose settings its hardening relies on',
+    )
+  }
+
+  /** The path the database was opened with (`":memory:"` for an in-memory one). */
+  get filename() {
+    return this.#native.name
+  }
+
+  /** Whether the connection is open. */
+  get open() {
+    return this.#native.open
+  }
+
+  /** Whether a transaction is active. */
+  get inTransaction() {
+    return this.#native.inTransaction
+  }
+
+  /**
+   * Prepares `sql` once per connection and returns the same statement for the
+   * same SQL (a finalized one is replaced); keeps up to 20.
+   */
+  query(sql) {
+    const cached = this.#queries.get(sql)
+    if (cached !== undefined && !cached.isFinalized) return cached
+    const statement = this.prepare(sql)
+    this.#queries.delete(sql)
+    if (this.#queries.size >= MAX_QUERY_CACHE_SIZE) this.#queries.delete(this.#queries.keys().next().value)
+    this.#queries.set(sql, statement)
+    return statement
+  }
+
+  /** Prepares one SQL statement; `params`, if given, are bound now (and kept for calls without any). */
+  prepare(sql, ...params) {
+    if (typeof sql !== 'string') {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
+    }
+    const statement = this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql)
+    if (params.length > 0 && !(params.length === 1 && params[0] === undefined)) {
+      // Bound now, not run: calls without parameters run with these (bun:sqlite's rule).
+      try {
+        statement.native.bindValues(params)
+      } catch (error) {
+        throw shapeError(error, this.#native)
+      }
+    }
+    return statement
+  }
+
+  #prepare(sql) {
+    let statement
+    try {
+      const StatementClass = statementClassFor(sql)
+      const native = this.#native.prepare(sql)
+      statement = new StatementClass(native, this, this.#native)
+      if (this.#verbose !== null) statement = this.#verbose.statement(statement, native)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+    return statement
+  }
+
+  /**
+   * Runs `sql`: several statements without parameters, or one with them;
+   * returns `{ changes, lastInsertRowid }`.
+   */
+  run(sql, ...params) {
+    if (typeof sql !== 'string') {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
+    }
+    if (params.length > 0 && !(params.length === 1 && params[0] === undefined)) return this.#runWithParams(sql, params)
+    return this.#runScript(sql)
+  }
+
+  /** Runs every statement of `sql`, without parameters. */
+  #runScript(sql) {
+    const script = this.#upgradeBegin ? upgradeScript(sql) : sql
+    try {
+      // With `verbose`, one statement at a time, each logged before it runs (lib/verbose.js).
+      if (this.#verbose === null) this.#native.execCounting(script, this.#safeIntegers)
+      else this.#verbose.exec(script, this)
+    } catch (error) {
+      shapeError(error, this.#native)
+      if (error?.byteOffset >= 0) error.byteOffset = this.#scriptOffset(sql, error.byteOffset)
+      throw error
+    }
+    return runResult()
+  }
+
+  /**
+   * Where in the whole script the token of a prepare error is: SQLite gives
+   * `offset` within the failing statement, bun:sqlite within the script. The
+   * statements before it ran, so preparing them again finds where it starts.
+   */
+  #scriptOffset(sql, offset) {
+    let start = 0
+    for (let guard = 0; guard < 10000 && start < sql.length; guard++) {
+      let length
+      try {
+        length = this.#native.firstStatementLength(sql.slice(start))
+      } catch (failure) {
+        // The failing statement, prepared alone: its own offset counts from `start`.
+        const own = shapeError(failure, this.#native).byteOffset
+        return own >= 0 ? Buffer.byteLength(sql.slice(0, start)) + own : offset
+      }
+      if (length === 0) break
+      start += length
+    }
+    return offset
+  }
+
+  /** Runs `sql` with `params` bound to its first statement, then the rest of it (as bun:sqlite does). */
+  #runWithParams(sql, params) {
+    let statement
+    let rest = ''
+    try {
+      statement = this.prepare(sql)
+    } catch (error) {
+      if (error?.code !== 'HARDENED_MULTIPLE_STATEMENTS') throw error
+      let length
+      try {
+        length = this.#native.firstStatementLength(sql)
+      } catch (failure) {
+        throw shapeError(failure, this.#native)
+      }
+      statement = this.prepare(sql.slice(0, length))
+      rest = sql.slice(length)
+    }
+    let first
+    try {
+      first = statement.run(...params)
+    } finally {
+      statement.finalize()
+    }
+    if (rest === '') return first
+    const after = this.#runScript(rest)
+    return { changes: first.changes + after.changes, lastInsertRowid: after.lastInsertRowid }
+  }
+
+  /** `db.run()`, as bun:sqlite's `exec`. */
+  exec(sql, ...params) {
+    return this.run(sql, ...params)
+  }
+
+  /**
+   * Wraps `fn` in a transaction function: IMMEDIATE by default (see the
+   * `defaultTransaction` option), with `.deferred`, `.immediate` and
+   * `.exclusive`; nested calls use savepoints.
+   */
+  transaction(fn, options = undefined) {
+    if (!this.open) throw typeError('HARDENED_NOT_OPEN', 'The database connection is not open')
+    return makeTransaction(this, fn, () => this.#controlStatements(), this.#defaultTransaction, options ?? {}, shapeError)
+  }
+
+  /** The database (or attached schema `name`) as bytes that `Database.deserialize()` opens. */
+  serialize(name = undefined) {
+    try {
+      return io.serialize(this.#native, name === undefined ? undefined : { attached: name })
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+  }
+
+  /**
+   * `sqlite3_file_control` with an integer argument: `fileControl(op, value)`
+   * or `fileControl(schema, op, value)`; returns SQLite's result code.
+   */
+  fileControl(...args) {
+    const [schema, op, value] = typeof args[0] === 'string' ? args : ['main', ...args]
+    if (!Number.isInteger(op)) {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the file control opcode to be an integer (constants.SQLITE_FCNTL_*), got ${describe(op)}`)
+    }
+    const number = value === undefined ? 0 : Number(value)
+    if (!Number.isInteger(number)) {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `fileControl() takes an integer value, got ${describe(value)}`)
+    }
+    try {
+      return this.#native.fileControl(schema, op, number)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+  }
+
+  /** Loads the native SQLite extension at `path`: it runs with this process's rights. */
+  loadExtension(path, entryPoint = undefined) {
+    try {
+      io.loadExtension(this.#native, path, entryPoint)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+  }
+
+  /**
+   * Registers the SQL function `name` calling `fn`: `function(name, fn)` or
+   * `function(name, { varargs, deterministic, directOnly, safeIntegers }, fn)`.
+   */
+  function(name, options, fn = undefined) {
+    try {
+      defineFunction(this.#native, name, options, fn)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+    return this
+  }
+
+  /**
+   * Registers the SQL aggregate `name`: `{ start, step, inverse, result }` and
+   * the options of `function()`; with `inverse` it is a window function too.
+   */
+  aggregate(name, options) {
+    try {
+      defineAggregate(this.#native, name, options)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+    return this
+  }
+
+  /**
+   * Turns SQLite's defensive mode and the refusal of weakening pragmas off
+   * (`unsafeMode(true)`) or back on (`unsafeMode(false)`), as the main face's
+   * `unsafeMode()`: for repair tools only. It never lifts `readonly`.
+   */
+  unsafeMode(unsafe = true) {
+    if (typeof unsafe !== 'boolean') {
+      throw typeError('HARDENED_INVALID_ARGUMENT', `unsafeMode() expects a boolean, got ${describe(unsafe)}`)
+    }
+    try {
+      this.#native.setUnsafeMode(unsafe)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+    return this
+  }
+
+  /** Finalizes the statements `db.query()` kept. */
+  clearQueryCache() {
+    for (const statement of this.#queries.values()) {
+      if (!statement.isFinalized) statement.finalize()
+    }
+    this.#queries.clear()
+  }
+
+  /**
+   * Closes the connection (idempotent). `close(true)` refuses
+   * (`HARDENED_DATABASE_BUSY`) while an iteration is open; `close()` ends it.
+   */
+  close(throwOnError = false) {
+    this.#queries.clear()
+    this.#control = null
+    try {
+      closeConnection(this, this.#state, throwOnError !== true)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+  }
+
+  /** @internal Closes even with an iterator open: the process is exiting or was signalled. */
+  [FORCE_CLOSE]() {
+    this.close(false)
+  }
+
+  /** `using db = new Database(...)` closes it at the end of the scope. */
+  [Symbol.dispose]() {
+    this.close(false)
+  }
+
+  #controlStatements() {
+    if (this.#control === null) this.#control = controlStatements((sql) => this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql))
+    return this.#control
+  }
+}
+
+/** Marks the options of `Database.deserialize` (not an option a caller can pass). */
+const DESERIALIZE = Symbol('hardened-sqlite.deserialize')
+
+Database.MAX_QUERY_CACHE_SIZE = MAX_QUERY_CACHE_SIZE
+
+module.exports = { Database }

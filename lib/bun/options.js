@@ -1,0 +1,55 @@
+'use strict'
+/**
+ * The second argument of the bun face's `new Database(path, options | flags)`:
+ * bun:sqlite's options (`readonly`, `create`, `readwrite`, `strict`,
+ * `safeIntegers`) and the hardened ones (lib/options.js) in one object, every
+ * key checked (an unknown one names the nearest valid key), or bun:sqlite's
+ * `SQLITE_OPEN_*` flags.
+ */
+const { typeError } = require('../errors')
+const { normalizeOptions } = require('../options')
+const { isOptionsObject } = require('../arguments')
+const { constants } = require('./constants')
+
+/** The bun face's own options, checked with the hardened ones. */
+const BUN_OPTIONS = { strict: 'boolean', readwrite: 'boolean' }
+
+const { SQLITE_OPEN_READONLY: READONLY, SQLITE_OPEN_READWRITE: READWRITE, SQLITE_OPEN_CREATE: CREATE } = constants
+
+/** `SQLITE_OPEN_*` flags as options: READONLY, READWRITE (must exist), READWRITE | CREATE. */
+function flagOptions(flags) {
+  if (!Number.isInteger(flags) || flags < 0) {
+    throw typeError('HARDENED_INVALID_OPTION', `Expected the flags to be SQLITE_OPEN_* constants combined with |, got ${flags}`)
+  }
+  if (flags === 0 || (flags & (READONLY | READWRITE | CREATE)) === 0) return {}
+  if (flags & READONLY && !(flags & READWRITE)) return { readonly: true }
+  return flags & CREATE ? {} : { create: false }
+}
+
+/**
+ * Checks the options (or flags) and returns `{ options, checked, face }`:
+ * the hardened options, what `normalizeOptions` made of them, and the native
+ * binding rules (`"bun"`, or `"bun-strict"` with `strict: true`).
+ */
+function bunOptions(given) {
+  if (given === undefined || given === null) given = {}
+  if (typeof given === 'number') given = flagOptions(given)
+  if (!isOptionsObject(given)) {
+    throw typeError('HARDENED_INVALID_OPTION', `Expected the options to be an object such as { strict: true } or SQLITE_OPEN_* flags, got ${typeof given}`)
+  }
+  const options = { ...given }
+  const checked = normalizeOptions(options, BUN_OPTIONS)
+  const { strict, readwrite } = options
+  delete options.strict
+  delete options.readwrite
+  const readonly = options.readonly === true || readwrite === false
+  if (readonly && (options.create === true || readwrite === true)) {
+    throw typeError('HARDENED_INVALID_OPTION', 'A read-only database ("readonly: true" or "readwrite: false") cannot have "create: true" or "readwrite: true"')
+  }
+  // As in bun:sqlite: `readwrite: false` opens read-only, `readwrite: true` alone does not create the file.
+  if (readwrite === false) options.readonly = true
+  else if (readwrite === true && options.create !== true) options.create = false
+  return { options, checked: normalizeOptions(options), face: strict === true ? 'bun-strict' : 'bun' }
+}
+
+module.exports = { bunOptions }

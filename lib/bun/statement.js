@@ -1,0 +1,341 @@
+'use strict'
+/**
+ * `Statement` of the bun:sqlite face: bun:sqlite's statement API over the
+ * shared statement core (lib/statement.js, which runs the hot native calls and
+ * decodes rows). The native side binds with bun:sqlite's rules and hands BLOBs
+ * out as `Uint8Array` for this face's statements; this class shapes results
+ * (`null` for no row, `as(Class)`) and errors (`SQLiteError`).
+ */
+const { Statement: CoreStatement } = require('../statement')
+const { typeError, HardenedDbError } = require('../errors')
+const { shapeError } = require('./errors')
+
+const EMPTY_ITERATOR = [][Symbol.iterator]()
+
+class Statement {
+  #core
+  #native
+  #database
+  #reader
+  #class = null
+  /** The iterator of the open `iterate()`, if any: running the statement again invalidates it. */
+  #iterator = null
+  #ended = null
+
+  /** @internal Use `db.query(sql)` or `db.prepare(sql)`. */
+  constructor(native, database, connection) {
+    this.#core = new CoreStatement(native, database)
+    this.#native = native
+    this.#database = connection
+    this.#reader = native.reader
+  }
+
+  /** The first row (an instance of the `as()` class, if any), or `null` when there is none. */
+  get(...params) {
+    let row
+    if (this.#iterator !== null) this.#invalidate()
+    try {
+      if (!this.#reader) return this.#runDiscarding(params, null)
+      row = this.#core.get(...params)
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+    if (row === undefined) return null
+    return this.#class === null ? row : Object.setPrototypeOf(row, this.#class.prototype)
+  }
+
+  /** Every row. */
+  all(...params) {
+    let rows
+    if (this.#iterator !== null) this.#invalidate()
+    try {
+      if (!this.#reader) return this.#runDiscarding(params, [])
+      rows = this.#core.all(...params)
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+    return this.#class === null ? rows : this.#adopt(rows)
+  }
+
+  /** Every row as an array of its values. */
+  values(...params) {
+    if (this.#iterator !== null) this.#invalidate()
+    try {
+      if (!this.#reader) return this.#runDiscarding(params, [])
+      return this.#core.values(...params)
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+  }
+
+  /** Runs the statement to its end; returns `{ changes, lastInsertRowid }`. */
+  run(...params) {
+    if (this.#iterator !== null) this.#invalidate()
+    try {
+      return this.#core.run(...params)
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+  }
+
+  /**
+   * The rows one at a time (`for (const row of stmt.iterate())`); leaving the
+   * loop early (`break`) resets the statement.
+   */
+  iterate(...params) {
+    if (this.#iterator !== null) this.#invalidate()
+    if (!this.#reader) {
+      this.run(...params)
+      return EMPTY_ITERATOR
+    }
+    let inner
+    try {
+      inner = this.#core.iterate(...params)
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+    this.#ended ??= (iterator) => {
+      if (this.#iterator === iterator) this.#iterator = null
+    }
+    this.#iterator = new RowIterator(inner, this.#class, this.#database, this.#ended)
+    return this.#iterator
+  }
+
+  /** Ends the open iteration (as bun:sqlite does when the statement runs again); its iterator throws after. */
+  #invalidate() {
+    const iterator = this.#iterator
+    this.#iterator = null
+    iterator.invalidate()
+  }
+
+  /** `for (const row of stmt)`: iterates with the values bound last. */
+  [Symbol.iterator]() {
+    return this.iterate()
+  }
+
+  /**
+   * Rows come back as instances of `Class` (its prototype, its getters and
+   * methods; the constructor is not called); `as(undefined)` goes back to plain objects.
+   */
+  as(Class) {
+    if (Class !== undefined && typeof Class !== 'function') {
+      throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected class to be a constructor or undefined')
+    }
+    this.#class = Class === undefined ? null : Class
+    return this
+  }
+
+  /**
+   * `safeIntegers(true)`: INTEGER columns (and `lastInsertRowid`) come back as
+   * bigint; without an argument, whether they do.
+   */
+  safeIntegers(toggle = undefined) {
+    if (toggle === undefined) return this.#native.safeIntegers
+    try {
+      this.#core.safeIntegers(Boolean(toggle))
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+    return this
+  }
+
+  /** Frees the statement now; later calls throw. */
+  finalize() {
+    if (this.#iterator !== null) this.#invalidate()
+    try {
+      this.#native.finalize()
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+  }
+
+  /** Whether `finalize()` was called (or the database closed). */
+  get isFinalized() {
+    try {
+      return this.#native.isFinalized
+    } catch {
+      return true
+    }
+  }
+
+  /** The SQL with the values bound last written in (`sqlite3_expanded_sql`). */
+  toString() {
+    try {
+      return this.#native.expandedSql()
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+  }
+
+  /** What `JSON.stringify` shows: `{ sql, isFinalized, paramsCount, columnNames }`. */
+  toJSON() {
+    return { sql: this.toString(), isFinalized: this.isFinalized, paramsCount: this.paramsCount, columnNames: this.columnNames }
+  }
+
+  /** The result column names. */
+  get columnNames() {
+    return this.#call(() => this.#native.columnNames())
+  }
+
+  /**
+   * Each column's storage class in the first row the statement returns with
+   * the values bound last (`INTEGER`, `FLOAT`, `TEXT`, `BLOB`, `NULL`); it runs
+   * the statement to get them, so only read-only statements have them.
+   */
+  get columnTypes() {
+    return this.#call(() => this.#native.columnTypes())
+  }
+
+  /** Each column's declared type (`CREATE TABLE`), or `null` for an expression. */
+  get declaredTypes() {
+    return this.#call(() => this.#native.columns().map((column) => column.type))
+  }
+
+  /** How many parameters the statement takes. */
+  get paramsCount() {
+    return this.#call(() => this.#native.paramsCount)
+  }
+
+  /** The native statement. */
+  get native() {
+    return this.#native
+  }
+
+  /** Whether the statement returns rows. */
+  get reader() {
+    return this.#reader
+  }
+
+  /** Whether the statement never writes. */
+  get readonly() {
+    return this.#call(() => this.#native.readonly)
+  }
+
+  /** `using stmt = db.prepare(...)` finalizes it at the end of the scope. */
+  [Symbol.dispose]() {
+    if (!this.isFinalized) this.finalize()
+  }
+
+  #call(fn) {
+    try {
+      return fn()
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
+  }
+
+  /** Runs a statement that returns no rows where rows were asked for (as bun:sqlite does). */
+  #runDiscarding(params, empty) {
+    this.#core.run(...params)
+    return empty
+  }
+
+  #adopt(rows) {
+    const prototype = this.#class.prototype
+    for (let i = 0; i < rows.length; i++) Object.setPrototypeOf(rows[i], prototype)
+    return rows
+  }
+}
+
+/** The iterator of `stmt.iterate()`: the core's, with rows of the `as()` class and bun's errors. */
+class RowIterator {
+  #inner
+  #class
+  #database
+  #ended
+  #invalidated = false
+
+  /** @internal `ended(iterator)` is called once it has no more rows. */
+  constructor(inner, Class, database, ended) {
+    this.#inner = inner
+    this.#class = Class
+    this.#database = database
+    this.#ended = ended
+  }
+
+  /** The next row as `{ value, done }`. */
+  next() {
+    if (this.#invalidated) {
+      throw new HardenedDbError(
+        'This iterator was invalidated: its statement was run again. Use db.prepare() to get a statement with a cursor of its own.',
+        'HARDENED_ITERATOR_INVALIDATED',
+      )
+    }
+    let step
+    try {
+      step = this.#inner.next()
+    } catch (error) {
+      this.#ended(this)
+      throw shapeError(error, this.#database)
+    }
+    if (step.done) this.#ended(this)
+    else if (this.#class !== null) Object.setPrototypeOf(step.value, this.#class.prototype)
+    return step
+  }
+
+  /** Ends the iteration early (what `break` calls). */
+  return() {
+    this.#ended(this)
+    return this.#inner.return()
+  }
+
+  /** @internal The statement ran again: the iteration ends, `next()` throws from now on. */
+  invalidate() {
+    this.#invalidated = true
+    this.#inner.return()
+  }
+
+  [Symbol.iterator]() {
+    return this
+  }
+}
+
+/**
+ * `PRAGMA busy_timeout` (read, or set as in `PRAGMA busy_timeout = 5000`):
+ * SQLite answers 0 once the fair busy handler is installed, so its rows give
+ * the handler's timeout instead, as bun:sqlite's (with SQLite's own handler) do.
+ */
+class BusyTimeoutStatement extends Statement {
+  #connection
+
+  /** @internal Use `db.query(sql)` or `db.prepare(sql)`. */
+  constructor(native, database, connection) {
+    super(native, database, connection)
+    this.#connection = connection
+  }
+
+  /** The row `{ timeout }` with the busy handler's timeout. */
+  get(...params) {
+    return this.#patch(super.get(...params))
+  }
+
+  /** `[{ timeout }]`. */
+  all(...params) {
+    return super.all(...params).map((row) => this.#patch(row))
+  }
+
+  /** `[[timeout]]`. */
+  values(...params) {
+    return super.values(...params).map(() => [this.#connection.busyTimeout])
+  }
+
+  /** The rows of `all()`, one at a time. */
+  iterate(...params) {
+    return this.all(...params)[Symbol.iterator]()
+  }
+
+  #patch(row) {
+    if (row !== null && typeof row === 'object' && 'timeout' in row) row.timeout = this.#connection.busyTimeout
+    return row
+  }
+}
+
+/** `PRAGMA busy_timeout`, optionally `schema.`, with or without a value. */
+const BUSY_TIMEOUT_PRAGMA = /^\s*PRAGMA\s+(?:\w+\s*\.\s*)?busy_timeout\s*(?:=\s*[^;]*?|\(\s*[^;]*?\s*\))?\s*;?\s*$/is
+
+/** The statement class for `sql`: the busy_timeout pragma's own, else `Statement`. */
+function statementClassFor(sql) {
+  return BUSY_TIMEOUT_PRAGMA.test(sql) ? BusyTimeoutStatement : Statement
+}
+
+module.exports = { Statement, statementClassFor }

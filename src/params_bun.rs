@@ -1,0 +1,144 @@
+//! Binding a call's arguments with bun:sqlite's rules (the `hardened-sqlite/bun`
+//! face): the arguments are the values of `?1..?N` in order, or one array of
+//! them, or one object of named values (keys with their `$`, `:` or `@` prefix,
+//! or bare under `strict: true`). No argument at all keeps the previous bindings.
+
+use std::ffi::CString;
+
+use napi::sys::napi_value;
+use rusqlite::ffi;
+
+use crate::errors::{Error, Result};
+use crate::face::Face;
+use crate::js::{Js, Kind};
+use crate::statement::{Param, Statement};
+use crate::values;
+
+/// Binds `args` to `stmt` as bun:sqlite does.
+pub fn bind_args(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, args: &[napi_value]) -> Result<()> {
+    let Some(&first) = args.first() else {
+        // As in bun:sqlite: `stmt.get()` runs again with the values bound last time.
+        return Ok(());
+    };
+    // SAFETY: `raw` is the live handle of `stmt`; clearing bindings needs nothing else.
+    unsafe { ffi::sqlite3_clear_bindings(raw) };
+    let kind = js.kind(first)?;
+    if kind == Kind::Object && js.is_array(first)? {
+        let len = js.array_len(first)?;
+        let values = (0..len).map(|i| js.element(first, i)).collect::<Result<Vec<_>>>()?;
+        return bind_positional(js, stmt, raw, &values);
+    }
+    if kind == Kind::Object && js.view_bytes(first)?.is_none() && js.is_plain_object(first)? {
+        return bind_named(js, stmt, raw, first);
+    }
+    bind_positional(js, stmt, raw, args)
+}
+
+/// Binds `values` to parameters 1..N: there must be exactly N of them.
+fn bind_positional(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, values: &[napi_value]) -> Result<()> {
+    if values.len() != stmt.params.len() {
+        return Err(Error::hardened(
+            "HARDENED_PARAMETER_COUNT",
+            format!("SQLite query expected {} values, received {}", stmt.params.len(), values.len()),
+        ));
+    }
+    for (i, &value) in values.iter().enumerate() {
+        let index = i as i32 + 1;
+        bind_value(js, raw, index, value, &|| format!("Parameter {index}"))?;
+    }
+    Ok(())
+}
+
+/// Binds each parameter from `object` (by its name as written, else its bare
+/// name; under `strict: true` by its bare name, else as written): a parameter
+/// it lacks stays NULL, or under `strict: true` is an error naming it.
+fn bind_named(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, object: napi_value) -> Result<()> {
+    let strict = stmt.face == Face::BunStrict;
+    for (i, param) in stmt.params.iter().enumerate() {
+        let index = i as i32 + 1;
+        let positional;
+        // The keys to look up, in order.
+        let (keys, shown): ([&std::ffi::CStr; 2], String) = match param {
+            Param::Named { bare, full } if strict => ([bare, full], bare.to_string_lossy().into_owned()),
+            Param::Named { bare, full } => ([full, bare], full.to_string_lossy().into_owned()),
+            Param::Positional => {
+                positional = CString::new(format!("?{index}")).unwrap_or_default();
+                ([&positional, &positional], format!("?{index}"))
+            }
+        };
+        let mut found = None;
+        for key in keys {
+            let value = js.get(object, key)?;
+            if js.kind(value)? != Kind::Undefined || js.has(object, key)? {
+                found = Some(value);
+                break;
+            }
+        }
+        match found {
+            Some(value) => bind_value(js, raw, index, value, &|| format!("Parameter \"{shown}\""))?,
+            None if strict => {
+                return Err(Error::hardened(
+                    "HARDENED_MISSING_PARAMETER",
+                    format!("Missing parameter \"{shown}\": pass an object with a \"{shown}\" key"),
+                ));
+            }
+            None => {} // left NULL, as bun:sqlite does without `strict: true`
+        }
+    }
+    Ok(())
+}
+
+/// Binds one value with bun:sqlite's types: a whole number within ±(2^53 - 1)
+/// (but not -0) is an INTEGER, any other number a REAL; every TypedArray,
+/// DataView or ArrayBuffer is a BLOB of its bytes.
+fn bind_value(js: Js, raw: *mut ffi::sqlite3_stmt, index: i32, value: napi_value, what: &dyn Fn() -> String) -> Result<()> {
+    let kind = js.kind(value)?;
+    match kind {
+        Kind::Number => {
+            let n = js.number(value)?;
+            let whole = n.fract() == 0.0 && n.abs() <= values::MAX_SAFE_INTEGER as f64 && !(n == 0.0 && n.is_sign_negative());
+            // SAFETY: `raw` is live and `index` within its parameter count.
+            let rc = unsafe {
+                if whole { ffi::sqlite3_bind_int64(raw, index, n as i64) } else { ffi::sqlite3_bind_double(raw, index, n) }
+            };
+            check(raw, rc)
+        }
+        Kind::Object => match js.view_bytes(value)? {
+            Some(bytes) => {
+                // SAFETY: `raw` is live, `index` within range; SQLite copies the bytes (SQLITE_TRANSIENT).
+                let rc = unsafe {
+                    ffi::sqlite3_bind_blob64(raw, index, bytes.as_ptr().cast(), bytes.len() as u64, ffi::SQLITE_TRANSIENT())
+                };
+                check(raw, rc)
+            }
+            None => Err(unbindable(what())),
+        },
+        Kind::BigInt if js.bigint(value)?.is_none() => Err(Error::range(
+            "HARDENED_INTEGER_OVERFLOW",
+            format!(
+                "BigInt value '{}' is out of range: SQLite stores integers from -2^63 to 2^63 - 1; store it as TEXT instead",
+                js.display(value)?
+            ),
+        )),
+        Kind::Other => Err(unbindable(what())),
+        _ => values::bind(js, raw, index, value, kind, what),
+    }
+}
+
+fn check(raw: *mut ffi::sqlite3_stmt, rc: i32) -> Result<()> {
+    if rc == ffi::SQLITE_OK {
+        return Ok(());
+    }
+    // SAFETY: the connection of a live statement is open.
+    Err(crate::connection::last_error(unsafe { ffi::sqlite3_db_handle(raw) }, rc))
+}
+
+fn unbindable(what: String) -> Error {
+    Error::type_error(
+        "HARDENED_INVALID_ARGUMENT",
+        format!(
+            "Binding expected string, TypedArray, boolean, number, bigint or null ({what}); convert dates with \
+             .toISOString() or .getTime(), and other objects with JSON.stringify()"
+        ),
+    )
+}

@@ -1,0 +1,115 @@
+//! What the bun:sqlite face needs of a statement beyond the main face:
+//! `toString()` (the SQL with its bound values), `columnTypes`, `paramsCount`
+//! and `finalize()`.
+
+use napi::Env;
+use napi_derive::napi;
+use rusqlite::ffi;
+
+use crate::errors::{Error, Result, to_js};
+use crate::js::{Js, JsAny};
+use crate::params;
+use crate::statement_class::NativeStatement;
+
+#[napi]
+impl NativeStatement {
+    /// The SQL with its bound values written in (`sqlite3_expanded_sql`), as
+    /// bun:sqlite's `toString()`.
+    #[napi]
+    pub fn expanded_sql(&self, env: Env) -> napi::Result<String> {
+        let expanded = self.with_statement(|stmt| {
+            let raw = stmt.raw()?;
+            // SAFETY: `raw` is live; the returned string is ours to free, copied first.
+            unsafe {
+                let text = ffi::sqlite3_expanded_sql(raw);
+                if text.is_null() {
+                    return Err(Error::hardened("HARDENED_OUT_OF_MEMORY", "SQLite could not expand the statement's SQL"));
+                }
+                let owned = std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned();
+                ffi::sqlite3_free(text.cast());
+                Ok(owned)
+            }
+        });
+        to_js(&env, expanded)
+    }
+
+    /// bun:sqlite's `columnTypes`: runs a read-only statement to its first row
+    /// with the values bound last and names each column's storage class there
+    /// (`INTEGER`, `FLOAT`, `TEXT`, `BLOB`, or `NULL`, also for every column
+    /// when there is no row), then resets it.
+    #[napi]
+    pub fn column_types(&self, env: Env) -> napi::Result<Vec<&'static str>> {
+        let types = self.with_statement(|stmt| {
+            stmt.ensure_idle()?;
+            if !stmt.readonly()? {
+                return Err(Error::hardened(
+                    "HARDENED_NOT_A_READER",
+                    "columnTypes is not available for non-read-only statements (INSERT, UPDATE, DELETE, etc.)",
+                ));
+            }
+            let raw = stmt.raw()?;
+            let call = stmt.active_call();
+            let row = call.timed(|| stmt.step(raw));
+            drop(call);
+            let row = row?;
+            let width = stmt.column_count(raw);
+            let types = (0..width as i32)
+                .map(|col| {
+                    if !row {
+                        return "NULL";
+                    }
+                    // SAFETY: `raw` is positioned on a row and `col` below its column count.
+                    match unsafe { ffi::sqlite3_column_type(raw, col) } {
+                        ffi::SQLITE_INTEGER => "INTEGER",
+                        ffi::SQLITE_FLOAT => "FLOAT",
+                        ffi::SQLITE_TEXT => "TEXT",
+                        ffi::SQLITE_BLOB => "BLOB",
+                        _ => "NULL",
+                    }
+                })
+                .collect();
+            stmt.reset();
+            Ok(types)
+        });
+        to_js(&env, types)
+    }
+
+    /// The number of parameters (`?`, `?NNN`, `$name`, ...: the highest index).
+    #[napi(getter)]
+    pub fn params_count(&self, env: Env) -> napi::Result<u32> {
+        to_js(&env, self.with_statement(|stmt| Ok(stmt.params.len() as u32)))
+    }
+
+    /// Binds the array `args` now without running the statement (bun:sqlite's
+    /// `db.prepare(sql, params)`): calls without parameters run with them.
+    #[napi]
+    pub fn bind_values(&self, env: Env, args: JsAny) -> napi::Result<()> {
+        let js = Js::new(&env);
+        let bound = (|| -> Result<()> {
+            let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
+            self.with_statement(|stmt| {
+                stmt.ensure_idle()?;
+                let raw = stmt.raw()?;
+                let _call = stmt.active_call();
+                params::bind_args(js, stmt, raw, &args)
+            })
+        })();
+        to_js(&env, bound)
+    }
+
+    /// Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`).
+    #[napi]
+    pub fn finalize(&self, env: Env) -> napi::Result<()> {
+        let finalized = self.with_statement(|stmt| {
+            stmt.finalize();
+            Ok(())
+        });
+        to_js(&env, finalized)
+    }
+
+    /// Whether `finalize()` was called (or the connection closed).
+    #[napi(getter)]
+    pub fn is_finalized(&self, env: Env) -> napi::Result<bool> {
+        to_js(&env, self.with_statement(|stmt| Ok(stmt.is_finalized())))
+    }
+}
