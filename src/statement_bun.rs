@@ -1,6 +1,6 @@
 //! What the bun:sqlite face needs of a statement beyond the main face:
-//! `toString()` (the SQL with its bound values), `columnTypes`, `paramsCount`
-//! and `finalize()`.
+//! `columnTypes`, `paramsCount` and `finalize()` (`toString()` uses
+//! `expandedSql()`, shared with the `verbose` logger in src/verbose.rs).
 
 use napi::Env;
 use napi_derive::napi;
@@ -13,26 +13,6 @@ use crate::statement_class::NativeStatement;
 
 #[napi]
 impl NativeStatement {
-    /// The SQL with its bound values written in (`sqlite3_expanded_sql`), as
-    /// bun:sqlite's `toString()`.
-    #[napi]
-    pub fn expanded_sql(&self, env: Env) -> napi::Result<String> {
-        let expanded = self.with_statement(|stmt| {
-            let raw = stmt.raw()?;
-            // SAFETY: `raw` is live; the returned string is ours to free, copied first.
-            unsafe {
-                let text = ffi::sqlite3_expanded_sql(raw);
-                if text.is_null() {
-                    return Err(Error::hardened("HARDENED_OUT_OF_MEMORY", "SQLite could not expand the statement's SQL"));
-                }
-                let owned = std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned();
-                ffi::sqlite3_free(text.cast());
-                Ok(owned)
-            }
-        });
-        to_js(&env, expanded)
-    }
-
     /// bun:sqlite's `columnTypes`: runs a read-only statement to its first row
     /// with the values bound last and names each column's storage class there
     /// (`INTEGER`, `FLOAT`, `TEXT`, `BLOB`, or `NULL`, also for every column

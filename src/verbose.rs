@@ -95,7 +95,8 @@ impl NativeStatement {
         to_js(&env, ended)
     }
 
-    /// The SQL with the values bound now written in (an iteration, before its first row).
+    /// The SQL with the values bound now written in: the `verbose` logger's text
+    /// (an iteration, before its first row) and the bun face's `toString()`.
     #[napi]
     pub fn expanded_sql(&self, env: Env) -> napi::Result<String> {
         to_js(&env, self.state().and_then(|state| state.inner.expanded_sql()))
