@@ -83,7 +83,7 @@ export interface HardenedDbOptions {
    * alive. Default `0` (off).
    */
   checkpointInterval?: number;
-  /** `PRAGMA auto_vacuum` of a brand-new database (case-insensitive). Default `"INCREMENTAL"`. */
+  /** `PRAGMA auto_vacuum` of a brand-new database (case-insensitive). Default `"NONE"`, as in SQLite and better-sqlite3; `"INCREMENTAL"` lets `db.incrementalVacuum()` return free pages to the file system. */
   autoVacuum?: "NONE" | "FULL" | "INCREMENTAL" | "none" | "full" | "incremental";
   /** Read INTEGER columns as `bigint` in every statement. Default `false`. */
   safeIntegers?: boolean;

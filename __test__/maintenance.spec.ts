@@ -364,7 +364,7 @@ describe("db.integrityCheck() on a file with garbage pages", () => {
 
 describe("db.incrementalVacuum(pages), db.optimize(), db.walSize()", () => {
   it("should release free pages a few at a time or all at once", () => {
-    const db = new HardenedDb(tmp.path("app.db"));
+    const db = new HardenedDb(tmp.path("app.db"), { autoVacuum: "INCREMENTAL" });
     db.exec("CREATE TABLE t(x)");
     const insert = db.prepare("INSERT INTO t VALUES (randomblob(4000))");
     for (let i = 0; i < 30; i++) insert.run();

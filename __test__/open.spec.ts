@@ -48,7 +48,7 @@ describe("new HardenedDb(path)", () => {
       ]),
     ).toEqual({
       journal_mode: "wal", busy_timeout: 5000, synchronous: 1, mmap_size: 0, foreign_keys: 1, temp_store: 2,
-      cache_size: -16000, journal_size_limit: 67108864, wal_autocheckpoint: 1000, auto_vacuum: 2, query_only: 0,
+      cache_size: -16000, journal_size_limit: 67108864, wal_autocheckpoint: 1000, auto_vacuum: 0, query_only: 0,
     });
     db.close();
   });
@@ -56,27 +56,27 @@ describe("new HardenedDb(path)", () => {
   it("should apply every pragma option and the timeout alias", () => {
     const db = new HardenedDb(tmp.path("app.db"), {
       timeout: 1234, synchronous: "full", mmapSize: 4096, foreignKeys: false, tempStore: "FILE",
-      cacheSize: 500, journalSizeLimit: 1048576, walAutocheckpoint: 50, autoVacuum: "NONE",
+      cacheSize: 500, journalSizeLimit: 1048576, walAutocheckpoint: 50, autoVacuum: "INCREMENTAL",
     });
     expect(
       pragmas(db, ["busy_timeout", "synchronous", "mmap_size", "foreign_keys", "temp_store", "cache_size",
         "journal_size_limit", "wal_autocheckpoint", "auto_vacuum"]),
     ).toEqual({
       busy_timeout: 1234, synchronous: 2, mmap_size: 4096, foreign_keys: 0, temp_store: 1, cache_size: 500,
-      journal_size_limit: 1048576, wal_autocheckpoint: 50, auto_vacuum: 0,
+      journal_size_limit: 1048576, wal_autocheckpoint: 50, auto_vacuum: 2,
     });
     db.close();
   });
 
   it("should keep auto_vacuum of an existing database and switch an old rollback-journal file to WAL", () => {
     const path = tmp.path("old.db");
-    const first = new HardenedDb(path, { autoVacuum: "NONE" });
+    const first = new HardenedDb(path, { autoVacuum: "FULL" });
     // A file from an older app in rollback-journal mode; a hardened connection refuses that pragma without unsafeMode().
     first.unsafeMode();
     first.exec("CREATE TABLE t(x); PRAGMA journal_mode=DELETE");
     first.close();
-    const db = new HardenedDb(path);
-    expect(pragmas(db, ["journal_mode", "auto_vacuum"])).toEqual({ journal_mode: "wal", auto_vacuum: 0 });
+    const db = new HardenedDb(path, { autoVacuum: "INCREMENTAL" });
+    expect(pragmas(db, ["journal_mode", "auto_vacuum"])).toEqual({ journal_mode: "wal", auto_vacuum: 1 });
     db.close();
   });
 

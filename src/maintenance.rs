@@ -148,7 +148,8 @@ mod tests {
     fn integrity_vacuum_and_optimize_run_on_a_sound_database() {
         let dir = temp_dir("maint-vacuum");
         let path = dir.join("app.db");
-        let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
+        let settings = Settings { auto_vacuum: 2, ..Settings::default() };
+        let opened = open(path.to_str().unwrap(), &settings).unwrap();
         let conn = &opened.conn;
         conn.execute_batch(
             "CREATE TABLE t(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \

@@ -37,7 +37,7 @@ pub struct OpenOptions {
     pub journal_size_limit: Option<f64>,
     /// `PRAGMA wal_autocheckpoint` in pages. Default `1000`.
     pub wal_autocheckpoint: Option<f64>,
-    /// `PRAGMA auto_vacuum` for a brand-new file: `"NONE"`, `"FULL"` or `"INCREMENTAL"`. Default `"INCREMENTAL"`.
+    /// `PRAGMA auto_vacuum` for a brand-new file: `"NONE"`, `"FULL"` or `"INCREMENTAL"`. Default `"NONE"`, SQLite's and better-sqlite3's: `"INCREMENTAL"` lets `db.incrementalVacuum()` give free pages back to the file system.
     pub auto_vacuum: Option<String>,
     /// Read INTEGER columns as `bigint` in every statement by default. Default `false`.
     pub safe_integers: Option<bool>,
@@ -110,7 +110,7 @@ impl Default for Settings {
             cache_size: -16000,
             journal_size_limit: 64 * 1024 * 1024,
             wal_autocheckpoint: 1000,
-            auto_vacuum: 2,
+            auto_vacuum: 0,
             safe_integers: false,
             permissions: Policy::Warn,
             limits: Vec::new(),
@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(s, Settings::default());
         assert_eq!(SYNCHRONOUS[s.synchronous as usize], "NORMAL");
         assert_eq!(TEMP_STORE[s.temp_store as usize], "MEMORY");
-        assert_eq!(AUTO_VACUUM[s.auto_vacuum as usize], "INCREMENTAL");
+        assert_eq!(AUTO_VACUUM[s.auto_vacuum as usize], "NONE");
         assert_eq!((s.busy_timeout_ms, s.file_mode, s.mmap_size), (5000, 0o600, 0));
     }
 
