@@ -160,11 +160,6 @@ export declare class NativeDatabase {
 /** A prepared statement (internal: use `Statement` from the package). */
 export declare class NativeStatement {
   /**
-   * The SQL with its bound values written in (`sqlite3_expanded_sql`), as
-   * bun:sqlite's `toString()`.
-   */
-  expandedSql(): string
-  /**
    * bun:sqlite's `columnTypes`: runs a read-only statement to its first row
    * with the values bound last and names each column's storage class there
    * (`INTEGER`, `FLOAT`, `TEXT`, `BLOB`, or `NULL`, also for every column
@@ -230,7 +225,10 @@ export declare class NativeStatement {
   bindForLog(forRun: boolean, args: unknown[]): string
   /** Ends the call `bindForLog()` bound values for: the next call binds its own again. */
   endLoggedCall(): void
-  /** The SQL with the values bound now written in (an iteration, before its first row). */
+  /**
+   * The SQL with the values bound now written in: the `verbose` logger's text
+   * (an iteration, before its first row) and the bun face's `toString()`.
+   */
   expandedSql(): string
 }
 
@@ -508,7 +506,7 @@ export interface OpenOptions {
   journalSizeLimit?: number
   /** `PRAGMA wal_autocheckpoint` in pages. Default `1000`. */
   walAutocheckpoint?: number
-  /** `PRAGMA auto_vacuum` for a brand-new file: `"NONE"`, `"FULL"` or `"INCREMENTAL"`. Default `"INCREMENTAL"`. */
+  /** `PRAGMA auto_vacuum` for a brand-new file: `"NONE"`, `"FULL"` or `"INCREMENTAL"`. Default `"NONE"`, SQLite's and better-sqlite3's: `"INCREMENTAL"` lets `db.incrementalVacuum()` give free pages back to the file system. */
   autoVacuum?: string
   /** Read INTEGER columns as `bigint` in every statement by default. Default `false`. */
   safeIntegers?: boolean

@@ -31,6 +31,7 @@ class Database {
   /** The `safeIntegers` option: `lastInsertRowid` of `db.run()` is a bigint. */
   #safeIntegers
   #control = null
+  /** With the `verbose` option: logs each statement before it runs (lib/verbose.js). */
   #verbose = null
   /** `db.query()`'s statements by SQL, oldest first. */
   #queries = new Map()
