@@ -120,7 +120,7 @@ describe("readonly connections", () => {
   it("should keep their own refusals and codes for journal_mode and query_only", () => {
     new Database(tmp.path("app.db")).close();
     const reader = new Database(tmp.path("app.db"), { readonly: true });
-    for (const body of ["journal_mode = DELETE", "journal_mode = WAL", "query_only = OFF"]) {
+    for (const body of ["journal_mode = DELETE", "journal_mode = 'truncate'", "query_only = OFF"]) {
       const error = thrown(() => reader.pragma(body));
       expect(error).toBeInstanceOf(SqliteError);
       expect(error.code).toBe("SQLITE_READONLY");
@@ -128,6 +128,16 @@ describe("readonly connections", () => {
     expect(thrown(() => reader.pragma("synchronous = OFF")).code).toBe("HARDENED_WEAKER_PRAGMA");
     reader.pragma("synchronous = NORMAL");
     expect(reader.pragma("journal_mode", { simple: true })).toBe("wal");
+    reader.close();
+  });
+
+  it("should let a reader of a WAL file ask for WAL (a no-op, as in bun:sqlite), and nothing else", () => {
+    new Database(tmp.path("app.db")).close();
+    const reader = new Database(tmp.path("app.db"), { readonly: true });
+    expect(reader.pragma("journal_mode = WAL", { simple: true })).toBe("wal");
+    expect(reader.pragma("main.journal_mode = wal", { simple: true })).toBe("wal");
+    expect(thrown(() => reader.pragma("journal_mode = MEMORY")).code).toBe("SQLITE_READONLY");
+    expect(thrown(() => reader.exec("CREATE TABLE x(a)")).code).toBe("SQLITE_READONLY");
     reader.close();
   });
 });
