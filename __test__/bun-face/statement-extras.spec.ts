@@ -81,3 +81,71 @@ describe("database members", () => {
     }, { value: [true, 2, 3] });
   });
 });
+
+describe("getters that run JS in the middle of binding", () => {
+  it("should store a blob as it was when bound, even if a later getter changes and detaches its buffer", () => {
+    same((face) => {
+      const db = new face.Database();
+      db.run("CREATE TABLE t (a BLOB, b INT)");
+      const buffer = new ArrayBuffer(256);
+      const bytes = new Uint8Array(buffer).fill(0xab);
+      db.run("INSERT INTO t VALUES ($a, $b)", {
+        get $a() {
+          return bytes;
+        },
+        get $b() {
+          bytes.fill(0xee);
+          buffer.transfer();
+          return 1;
+        },
+      });
+      const row = db.query("SELECT a, b FROM t").get();
+      return [row.a.length, row.a.every((byte: number) => byte === 0xab), row.b];
+    }, { value: [256, true, 1] });
+  });
+
+  it("should throw, not crash, when a getter finalizes the statement or closes the database, and keep the rest working", () => {
+    same((face) => {
+      const db = new face.Database();
+      const select = db.query("SELECT $x AS x");
+      const outcomes = [];
+      try {
+        select.get({
+          get $x() {
+            select.finalize();
+            return 1;
+          },
+        });
+        outcomes.push("no error");
+      } catch (error) {
+        outcomes.push(error instanceof Error);
+      }
+      outcomes.push(db.query("SELECT 123 AS y").get());
+      const other = new face.Database();
+      const query = other.query("SELECT $x AS x");
+      try {
+        query.get({
+          get $x() {
+            other.close();
+            return 1;
+          },
+        });
+        outcomes.push("no error");
+      } catch (error) {
+        outcomes.push(error instanceof Error);
+      }
+      return outcomes;
+    }, { value: [true, { y: 123 }, true] });
+  });
+});
+
+describe("changes of a multi-row insert", () => {
+  it("should be counted the same by db.run, prepare().run() and query().run()", () => {
+    same((face) => {
+      const db = new face.Database();
+      db.run("CREATE TABLE cats (id INTEGER PRIMARY KEY, name TEXT)");
+      const sql = "INSERT INTO cats (name) VALUES ('Fluffy'), ('Furry')";
+      return [db.run(sql).changes, db.prepare(sql).run().changes, db.query(sql).run().changes];
+    }, { value: [2, 2, 2] });
+  });
+});
