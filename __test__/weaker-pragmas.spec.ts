@@ -50,6 +50,16 @@ describe("weaker pragmas on a writable file database", () => {
     });
   }
 
+  it("should not be reachable through the table-valued pragma functions (they take no value)", () => {
+    const db = new Database(tmp.path("app.db"));
+    for (const sql of ["SELECT * FROM pragma_synchronous(0)", "SELECT * FROM pragma_journal_mode('delete')", "SELECT * FROM pragma_trusted_schema(1)"]) {
+      expect(thrown(() => db.prepare(sql).all())).toBeInstanceOf(SqliteError);
+    }
+    expect([db.pragma("synchronous", { simple: true }), db.pragma("journal_mode", { simple: true }), db.pragma("trusted_schema", { simple: true })])
+      .toEqual([1, "wal", 0]);
+    db.close();
+  });
+
   it("should say what the hardened value is and why", () => {
     const db = new Database(tmp.path("app.db"));
     expect(thrown(() => db.pragma("synchronous = OFF")).message).toMatch(/hardened value is NORMAL.*power loss/);

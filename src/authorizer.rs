@@ -415,6 +415,8 @@ mod tests {
         other.prepare("PRAGMA journal_mode = WAL").unwrap_err();
         // SAFETY: only the address is used.
         forget(unsafe { other.handle() } as usize);
+        drop((conn, other));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
@@ -478,6 +480,8 @@ mod tests {
         conn.prepare("PRAGMA synchronous = OFF").unwrap_err();
         // SAFETY: only the address is used.
         forget(unsafe { conn.handle() } as usize);
+        drop(conn);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
