@@ -145,6 +145,11 @@ export declare class Database {
   loadExtension(path: string, entryPoint?: string): void;
   /** Finalizes the cached statements. */
   clearQueryCache(): void;
+  /** Registers a SQL function. */
+  function(name: string, fn: (...args: any[]) => unknown): this;
+  function(name: string, options: { varargs?: boolean; deterministic?: boolean; directOnly?: boolean; safeIntegers?: boolean }, fn: (...args: any[]) => unknown): this;
+  /** Registers a SQL aggregate (a window function with `inverse`). */
+  aggregate<T = unknown>(name: string, options: { start?: T | (() => T); step: (total: T, ...args: any[]) => T | void; inverse?: (total: T, ...args: any[]) => T | void; result?: (total: T) => unknown; varargs?: boolean; deterministic?: boolean; directOnly?: boolean; safeIntegers?: boolean }): this;
   /** Turns defensive mode and the refusal of weakening pragmas off (`true`) or on (`false`): for repair tools. */
   unsafeMode(unsafe?: boolean): this;
   /** Closes; `close(true)` refuses while an iteration is open. */

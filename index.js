@@ -8,7 +8,7 @@
  * carries every other export as a property (`const { HardenedDb, SqliteError } = ...`).
  */
 const { sqliteVersion } = require('./binding.js')
-const { HardenedDb } = require('./lib/callable')
+const { HardenedDb } = require('./lib/better-sqlite3/callable')
 const { Statement } = require('./lib/statement')
 const { SqliteError, HardenedDbError } = require('./lib/errors')
 

@@ -218,6 +218,16 @@ describe("database methods, as bun:sqlite", () => {
     });
   });
 
+  it("function() and aggregate() register SQL functions", () => {
+    same((db) => {
+      db.function("twice", (x: number) => x * 2);
+      db.function("joined", { varargs: true, deterministic: true }, (...parts: unknown[]) => parts.join("-"));
+      db.aggregate("total", { start: 0, step: (sum: number, x: number) => sum + x });
+      db.run("CREATE TABLE n(x); INSERT INTO n VALUES (1), (2), (3)");
+      return [db.query("SELECT twice(21) a, joined('a', 1, 'b') b").get(), db.query("SELECT total(x) t FROM n").get()];
+    });
+  });
+
   it("errors are SQLiteError with code, errno and byteOffset", () => {
     for (const sql of ["SELEC 1", "SELECT * FROM nope", "INSERT INTO u VALUES (1)"]) {
       const errors = [real, face as unknown as typeof real].map((lib) => {

@@ -1,7 +1,7 @@
 'use strict'
 /**
  * The open sequence and the close of a connection, shared by both faces
- * (lib/database.js and lib/bun/database.js): the native hardened open, file
+ * (lib/better-sqlite3/database.js and lib/bun/database.js): the native hardened open, file
  * mode warnings, migrations at open, `verbose`, exit tracking, `healthCheck`,
  * `closeOnSignal` and `checkpointInterval`.
  */

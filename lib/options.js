@@ -63,7 +63,7 @@ const JS_ONLY = new Set([
   'defaultTransaction', 'timeout', 'create', 'upgradeDeferredBegin',
   'migrations', 'allowChangedMigrations', 'allowSchemaAhead', 'allowPendingMigrations',
   'healthCheck', 'closeOnSignal',
-  // `verbose` is installed by lib/database.js; `nativeBinding` (better-sqlite3's path to its
+  // `verbose` is installed by lib/better-sqlite3/database.js; `nativeBinding` (better-sqlite3's path to its
   // addon file) is accepted and ignored: the addon here is loaded by binding.js.
   'verbose', 'nativeBinding',
 ])

@@ -15,6 +15,7 @@ const { openConnection, closeConnection } = require('../lifecycle')
 const { installHardenedMethods } = require('../hardened-methods')
 const io = require('../io')
 const { traceStatement } = require('../verbose')
+const { defineFunction, defineAggregate } = require('../functions')
 const { statementClassFor } = require('./statement')
 const { shapeError } = require('./errors')
 const { bunOptions } = require('./options')
@@ -278,6 +279,32 @@ class Database {
     } catch (error) {
       throw shapeError(error, this.#native)
     }
+  }
+
+  /**
+   * Registers the SQL function `name` calling `fn`: `function(name, fn)` or
+   * `function(name, { varargs, deterministic, directOnly, safeIntegers }, fn)`.
+   */
+  function(name, options, fn = undefined) {
+    try {
+      defineFunction(this.#native, name, options, fn)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+    return this
+  }
+
+  /**
+   * Registers the SQL aggregate `name`: `{ start, step, inverse, result }` and
+   * the options of `function()`; with `inverse` it is a window function too.
+   */
+  aggregate(name, options) {
+    try {
+      defineAggregate(this.#native, name, options)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
+    return this
   }
 
   /**

@@ -3,7 +3,7 @@
  * The commands of `hardened-sqlite`. Each has its usage text, its argument
  * spec and a `run` that returns `{ json, text, exitCode }`.
  */
-const { HardenedDb } = require('../database')
+const { HardenedDb } = require('../better-sqlite3/database')
 const { EXIT_CODES, openFailureReport, formatReport } = require('./report')
 const { UsageError } = require('./args')
 

@@ -4,11 +4,11 @@
  * to the parent's file on which every table having the tenant column shows,
  * and lets SQL write, only this tenant's rows (see docs/security.md).
  */
-const { translate, typeError } = require('./errors')
-const { describe, isArray, checkOptions } = require('./arguments')
-const { Statement, wrap } = require('./statement')
-const { makeTransaction, controlStatements } = require('./transaction')
-const { upgradeStatement, upgradeScript } = require('./begin')
+const { translate, typeError } = require('../errors')
+const { describe, isArray, checkOptions } = require('../arguments')
+const { Statement, wrap } = require('../statement')
+const { makeTransaction, controlStatements } = require('../transaction')
+const { upgradeStatement, upgradeScript } = require('../begin')
 
 /** An identifier SQLite accepts unquoted or quoted: any non-empty text without NUL. */
 function checkName(value, what) {

@@ -3,20 +3,20 @@
  * `HardenedDb`: a SQLite connection opened through the hardened open sequence
  * with better-sqlite3's API.
  */
-const { translate, typeError } = require('./errors')
-const { describe, rangeError, checkOptions } = require('./arguments')
-const { normalizeOptions } = require('./options')
-const { Statement, wrap } = require('./statement')
-const { makeTransaction, controlStatements } = require('./transaction')
-const { FORCE_CLOSE } = require('./shutdown')
-const { upgradeStatement, upgradeScript } = require('./begin')
-const { openConnection, closeConnection } = require('./lifecycle')
-const { installHardenedMethods } = require('./hardened-methods')
-const io = require('./io')
+const { translate, typeError } = require('../errors')
+const { describe, rangeError, checkOptions } = require('../arguments')
+const { normalizeOptions } = require('../options')
+const { Statement, wrap } = require('../statement')
+const { makeTransaction, controlStatements } = require('../transaction')
+const { FORCE_CLOSE } = require('../shutdown')
+const { upgradeStatement, upgradeScript } = require('../begin')
+const { openConnection, closeConnection } = require('../lifecycle')
+const { installHardenedMethods } = require('../hardened-methods')
+const io = require('../io')
 const { openTenant } = require('./tenant')
-const { traceStatement } = require('./verbose')
-const { defineFunction, defineAggregate } = require('./functions')
-const { defineTable } = require('./table')
+const { traceStatement } = require('../verbose')
+const { defineFunction, defineAggregate } = require('../functions')
+const { defineTable } = require('../table')
 
 /**
  * `busy_timeout`, `busy_timeout = N` or `busy_timeout(N)` (optionally `schema.`), as given to

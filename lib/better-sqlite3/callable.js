@@ -3,13 +3,13 @@
  * `HardenedDb` as better-sqlite3's `Database` function: what
  * `require("hardened-sqlite")` is. It may be called with or without `new`,
  * subclassed (`class MyDb extends Database`), and shares its prototype with the
- * class in lib/database.js, so `db instanceof Database`, `db.constructor` and
+ * class in lib/better-sqlite3/database.js, so `db instanceof Database`, `db.constructor` and
  * `Database.prototype.close` are what better-sqlite3's are.
  */
 const { HardenedDb: HardenedDbClass } = require('./database')
 
 /**
- * Opens (and if needed creates) the database at `path` (see lib/database.js);
+ * Opens (and if needed creates) the database at `path` (see lib/better-sqlite3/database.js);
  * `new` is optional.
  */
 function HardenedDb(path, options) {
