@@ -50,6 +50,16 @@ describe("weaker pragmas on a writable file database", () => {
     });
   }
 
+  it("should not be reachable through the table-valued pragma functions (they take no value)", () => {
+    const db = new Database(tmp.path("app.db"));
+    for (const sql of ["SELECT * FROM pragma_synchronous(0)", "SELECT * FROM pragma_journal_mode('delete')", "SELECT * FROM pragma_trusted_schema(1)"]) {
+      expect(thrown(() => db.prepare(sql).all())).toBeInstanceOf(SqliteError);
+    }
+    expect([db.pragma("synchronous", { simple: true }), db.pragma("journal_mode", { simple: true }), db.pragma("trusted_schema", { simple: true })])
+      .toEqual([1, "wal", 0]);
+    db.close();
+  });
+
   it("should say what the hardened value is and why", () => {
     const db = new Database(tmp.path("app.db"));
     expect(thrown(() => db.pragma("synchronous = OFF")).message).toMatch(/hardened value is NORMAL.*power loss/);
@@ -120,7 +130,7 @@ describe("readonly connections", () => {
   it("should keep their own refusals and codes for journal_mode and query_only", () => {
     new Database(tmp.path("app.db")).close();
     const reader = new Database(tmp.path("app.db"), { readonly: true });
-    for (const body of ["journal_mode = DELETE", "journal_mode = WAL", "query_only = OFF"]) {
+    for (const body of ["journal_mode = DELETE", "journal_mode = 'truncate'", "query_only = OFF"]) {
       const error = thrown(() => reader.pragma(body));
       expect(error).toBeInstanceOf(SqliteError);
       expect(error.code).toBe("SQLITE_READONLY");
@@ -128,6 +138,16 @@ describe("readonly connections", () => {
     expect(thrown(() => reader.pragma("synchronous = OFF")).code).toBe("HARDENED_WEAKER_PRAGMA");
     reader.pragma("synchronous = NORMAL");
     expect(reader.pragma("journal_mode", { simple: true })).toBe("wal");
+    reader.close();
+  });
+
+  it("should let a reader of a WAL file ask for WAL (a no-op, as in bun:sqlite), and nothing else", () => {
+    new Database(tmp.path("app.db")).close();
+    const reader = new Database(tmp.path("app.db"), { readonly: true });
+    expect(reader.pragma("journal_mode = WAL", { simple: true })).toBe("wal");
+    expect(reader.pragma("main.journal_mode = wal", { simple: true })).toBe("wal");
+    expect(thrown(() => reader.pragma("journal_mode = MEMORY")).code).toBe("SQLITE_READONLY");
+    expect(thrown(() => reader.exec("CREATE TABLE x(a)")).code).toBe("SQLITE_READONLY");
     reader.close();
   });
 });

@@ -151,6 +151,12 @@ impl Policy {
                 }
                 None => Some(Refusal::BusyTimeoutRange),
             },
+            // What a Bun reader's `db.run("PRAGMA journal_mode = WAL")` asks for is already so: a no-op.
+            (ffi::SQLITE_PRAGMA, Some("journal_mode"))
+                if self.readonly && value == Some("wal") && self.baseline.wal_at_open && self.main_only(schema) =>
+            {
+                None
+            }
             (ffi::SQLITE_PRAGMA, Some("query_only" | "journal_mode")) if self.readonly && has_value => {
                 Some(Refusal::ReadonlySwitch)
             }
@@ -162,6 +168,16 @@ impl Policy {
                 .and_then(|value| weakens(name, value, self.baseline, self.is_file(schema)))
                 .map(Refusal::WeakerPragma),
             _ => None,
+        }
+    }
+
+    /// Whether a pragma on `schema` reaches the main database only: `main` named, or
+    /// no schema named and nothing attached (it would then apply to every database).
+    fn main_only(&self, schema: Option<&str>) -> bool {
+        match schema {
+            Some(name) => name == "main",
+            // SAFETY: as in `is_file`; index 2 is the first attached database, null when there is none.
+            None => unsafe { ffi::sqlite3_db_name(self.db as *mut ffi::sqlite3, 2) }.is_null(),
         }
     }
 
@@ -380,6 +396,30 @@ mod tests {
     }
 
     #[test]
+    fn a_reader_of_a_wal_file_may_ask_for_wal_on_main_only() {
+        let dir = crate::test_support::temp_dir("authorizer-reader-wal");
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = Connection::open(dir.join("app.db")).unwrap();
+        install(&conn, true, Baseline { wal_at_open: true, ..Baseline::default() }).unwrap();
+        conn.prepare("PRAGMA journal_mode = WAL").unwrap();
+        conn.prepare("PRAGMA main.journal_mode = 'wal'").unwrap();
+        conn.prepare("PRAGMA journal_mode = DELETE").unwrap_err();
+        conn.execute_batch("ATTACH ':memory:' AS other").unwrap();
+        // Unqualified, it would apply to the attached database too.
+        conn.prepare("PRAGMA journal_mode = WAL").unwrap_err();
+        conn.prepare("PRAGMA main.journal_mode = WAL").unwrap();
+        // SAFETY: only the address is used.
+        forget(unsafe { conn.handle() } as usize);
+        let other = Connection::open(dir.join("app.db")).unwrap();
+        install(&other, true, Baseline::default()).unwrap();
+        other.prepare("PRAGMA journal_mode = WAL").unwrap_err();
+        // SAFETY: only the address is used.
+        forget(unsafe { other.handle() } as usize);
+        drop((conn, other));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn key_pragmas_are_refused_with_or_without_a_value_in_any_case() {
         let conn = Connection::open_in_memory().unwrap();
         install(&conn, false, Baseline::default()).unwrap();
@@ -440,6 +480,8 @@ mod tests {
         conn.prepare("PRAGMA synchronous = OFF").unwrap_err();
         // SAFETY: only the address is used.
         forget(unsafe { conn.handle() } as usize);
+        drop(conn);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

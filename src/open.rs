@@ -13,7 +13,7 @@ use crate::limits;
 use crate::location::{self, Location};
 use crate::options::Settings;
 use crate::permissions::{self, Policy};
-use crate::pragmas;
+use crate::pragmas::{self, PragmaValue};
 use crate::preflight;
 use crate::statement_timeout::StatementTimeout;
 use crate::vfs;
@@ -119,7 +119,9 @@ pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, 
     pragmas::ensure(conn, &connection, name)?;
     defensive::apply(conn, name)?;
     limits::apply(conn, &settings.limits)?;
-    let baseline = Baseline { synchronous_off: settings.synchronous == 0, mmap_size: settings.mmap_size };
+    let wal_at_open =
+        settings.readonly && !memory && pragmas::query(conn, "journal_mode")? == Some(PragmaValue::Text("wal".into()));
+    let baseline = Baseline { synchronous_off: settings.synchronous == 0, mmap_size: settings.mmap_size, wal_at_open };
     authorizer::install(conn, settings.readonly, baseline)
 }
 

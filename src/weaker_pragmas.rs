@@ -18,6 +18,9 @@ pub struct Baseline {
     pub synchronous_off: bool,
     /// The `mmapSize` option in bytes (0 by default): a larger `mmap_size` is refused.
     pub mmap_size: i64,
+    /// A `readonly` connection found its file in WAL mode at open, so `journal_mode = WAL`
+    /// (a Bun reader's usual line) changes nothing and is allowed there (see `crate::authorizer`).
+    pub wal_at_open: bool,
 }
 
 /// A pragma write that weakens the hardened open.
@@ -124,7 +127,7 @@ fn integer(value: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    const HARDENED: Baseline = Baseline { synchronous_off: false, mmap_size: 0 };
+    const HARDENED: Baseline = Baseline { synchronous_off: false, mmap_size: 0, wal_at_open: false };
 
     #[test]
     fn only_values_as_strong_as_the_hardened_ones_pass() {
@@ -169,7 +172,7 @@ mod tests {
 
     #[test]
     fn the_options_of_the_open_and_memory_databases_set_the_baseline() {
-        let relaxed = Baseline { synchronous_off: true, mmap_size: 4096 };
+        let relaxed = Baseline { synchronous_off: true, mmap_size: 4096, wal_at_open: false };
         assert_eq!(weakens("synchronous", "off", relaxed, true), None);
         assert_eq!(weakens("mmap_size", "4096", relaxed, true), None);
         assert_eq!(weakens("mmap_size", "8192", relaxed, true), Some(WeakerPragma::MmapSize));

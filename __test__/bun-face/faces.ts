@@ -15,6 +15,8 @@ export interface Face {
   Database: any;
   Statement: any;
   SQLiteError: any;
+  /** Our face's error class for the hardened checks (undefined on bun:sqlite). */
+  HardenedDbError: any;
   constants: any;
   /** A path in this scenario's own temp dir. */
   path: (name: string) => string;
@@ -33,8 +35,8 @@ afterEach(() => {
 function make(name: string, api: any, isOurs: boolean): Face {
   const dir = tempDir(isOurs ? "bunface-ours" : "bunface-peer");
   dirs.push(dir);
-  const { Database, Statement, SQLiteError, constants } = api;
-  return { name, ours: isOurs, Database, Statement, SQLiteError, constants, path: dir.path };
+  const { Database, Statement, SQLiteError, HardenedDbError, constants } = api;
+  return { name, ours: isOurs, Database, Statement, SQLiteError, HardenedDbError, constants, path: dir.path };
 }
 
 /** bun:sqlite, with a fresh temp dir. */

@@ -38,19 +38,19 @@ const opening = (path: string, options: string, pragmas: string[]) => `
   ${pragmas.map((p) => `db.run(${JSON.stringify(`PRAGMA ${p}`)});`).join("\n  ")}
 `;
 
-const WRITER_PRAGMAS = ["journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 5000", "foreign_keys = ON"];
-const READER_PRAGMAS = ["busy_timeout = 5000", "foreign_keys = ON"];
+/** The pragma lines of a typical Bun app, run by the writer and by every reader alike. */
+const APP_PRAGMAS = ["journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 5000", "foreign_keys = ON"];
 
 describe("a writer and three readonly readers, each a Bun process", () => {
   it("should show every acknowledged write to every reader, surface no SQLITE_BUSY, and keep the file 0600", async () => {
     const path = tmp.path("app.db");
-    const setup = await runBun(`${opening(path, "{ create: true }", WRITER_PRAGMAS)}
+    const setup = await runBun(`${opening(path, "{ create: true }", APP_PRAGMAS)}
       db.run("CREATE TABLE batches (id INTEGER PRIMARY KEY, done INTEGER NOT NULL DEFAULT 0)");
       db.run("CREATE TABLE events (id INTEGER PRIMARY KEY, batch INTEGER NOT NULL REFERENCES batches(id), body TEXT NOT NULL)");
       db.close();`);
     expect({ status: setup.status, stderr: setup.stderr }).toEqual({ status: 0, stderr: "" });
 
-    const writer = runBun(`${opening(path, "{ strict: true }", WRITER_PRAGMAS)}
+    const writer = runBun(`${opening(path, "{ strict: true }", APP_PRAGMAS)}
       const newBatch = db.query("INSERT INTO batches (id) VALUES ($id)");
       const insert = db.query("INSERT INTO events (batch, body) VALUES ($batch, $body)");
       const acknowledged = [];
@@ -65,7 +65,7 @@ describe("a writer and three readonly readers, each a Bun process", () => {
       console.log(JSON.stringify({ acknowledged }));
       db.close();`);
 
-    const reader = () => runBun(`${opening(path, "{ readonly: true, strict: true }", READER_PRAGMAS)}
+    const reader = () => runBun(`${opening(path, "{ readonly: true, strict: true }", APP_PRAGMAS)}
       const count = db.query("SELECT count(*) AS n, count(DISTINCT batch) AS b FROM events");
       const finished = db.query("SELECT done FROM batches WHERE id = 0");
       let reads = 0, torn = 0;
@@ -98,7 +98,7 @@ describe("a writer and three readonly readers, each a Bun process", () => {
 
   it("should refuse a weaker pragma run by the app with HARDENED_WEAKER_PRAGMA, and keep the hardened value", async () => {
     const path = tmp.path("weaker.db");
-    const app = await runBun(`${opening(path, "{}", WRITER_PRAGMAS)}
+    const app = await runBun(`${opening(path, "{}", APP_PRAGMAS)}
       const outcomes = {};
       for (const pragma of ["synchronous = OFF", "journal_mode = DELETE", "mmap_size = 268435456"]) {
         try {
