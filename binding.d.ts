@@ -160,11 +160,6 @@ export declare class NativeDatabase {
 /** A prepared statement (internal: use `Statement` from the package). */
 export declare class NativeStatement {
   /**
-   * The SQL with its bound values written in (`sqlite3_expanded_sql`), as
-   * bun:sqlite's `toString()`.
-   */
-  expandedSql(): string
-  /**
    * bun:sqlite's `columnTypes`: runs a read-only statement to its first row
    * with the values bound last and names each column's storage class there
    * (`INTEGER`, `FLOAT`, `TEXT`, `BLOB`, or `NULL`, also for every column
@@ -230,7 +225,10 @@ export declare class NativeStatement {
   bindForLog(forRun: boolean, args: unknown[]): string
   /** Ends the call `bindForLog()` bound values for: the next call binds its own again. */
   endLoggedCall(): void
-  /** The SQL with the values bound now written in (an iteration, before its first row). */
+  /**
+   * The SQL with the values bound now written in: the `verbose` logger's text
+   * (an iteration, before its first row) and the bun face's `toString()`.
+   */
   expandedSql(): string
 }
 

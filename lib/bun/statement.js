@@ -17,7 +17,8 @@ class Statement {
   #native
   #database
   #reader
-  #class = null
+  /** The prototype of the `as()` class, which rows get; `null` for plain objects. */
+  #prototype = null
   /** The iterator of the open `iterate()`, if any: running the statement again invalidates it. */
   #iterator = null
   #ended = null
@@ -41,7 +42,7 @@ class Statement {
       throw shapeError(error, this.#database)
     }
     if (row === undefined) return null
-    return this.#class === null ? row : Object.setPrototypeOf(row, this.#class.prototype)
+    return this.#prototype === null ? row : Object.setPrototypeOf(row, this.#prototype)
   }
 
   /** Every row. */
@@ -54,7 +55,7 @@ class Statement {
     } catch (error) {
       throw shapeError(error, this.#database)
     }
-    return this.#class === null ? rows : this.#adopt(rows)
+    return this.#prototype === null ? rows : this.#adopt(rows)
   }
 
   /** Every row as an array of its values. */
@@ -97,7 +98,7 @@ class Statement {
     this.#ended ??= (iterator) => {
       if (this.#iterator === iterator) this.#iterator = null
     }
-    this.#iterator = new RowIterator(inner, this.#class, this.#database, this.#ended)
+    this.#iterator = new RowIterator(inner, this.#prototype, this.#database, this.#ended)
     return this.#iterator
   }
 
@@ -118,10 +119,7 @@ class Statement {
    * methods; the constructor is not called); `as(undefined)` goes back to plain objects.
    */
   as(Class) {
-    if (Class !== undefined && typeof Class !== 'function') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected class to be a constructor or undefined')
-    }
-    this.#class = Class === undefined ? null : Class
+    this.#prototype = Class === undefined ? null : classPrototype(Class)
     return this
   }
 
@@ -231,24 +229,56 @@ class Statement {
   }
 
   #adopt(rows) {
-    const prototype = this.#class.prototype
+    const prototype = this.#prototype
     for (let i = 0; i < rows.length; i++) Object.setPrototypeOf(rows[i], prototype)
     return rows
+  }
+}
+
+/**
+ * The prototype rows of `as(Class)` get, read once as bun:sqlite does; throws
+ * bun:sqlite's TypeError when `Class` is not a constructor (an arrow, async or
+ * generator function, a method) or its `prototype` is not an object.
+ */
+function classPrototype(Class) {
+  if (Class === null || (typeof Class !== 'object' && typeof Class !== 'function')) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected class to be a constructor or undefined')
+  }
+  if (!isConstructor(Class)) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected a constructor: pass a class (or a function declared with `function`), not an arrow function, method or object')
+  }
+  const prototype = Class.prototype
+  if (prototype === undefined) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected constructor to have a prototype: a bound function has none, pass the class itself')
+  }
+  if (prototype === null || (typeof prototype !== 'object' && typeof prototype !== 'function')) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected a constructor prototype to be an object: its prototype is ${prototype === null ? 'null' : `a ${typeof prototype}`}; leave a class's prototype as it is`)
+  }
+  return prototype
+}
+
+/** Whether `fn` can be called with `new` (checked without calling it). */
+function isConstructor(fn) {
+  try {
+    Reflect.construct(String, [], fn)
+    return true
+  } catch {
+    return false
   }
 }
 
 /** The iterator of `stmt.iterate()`: the core's, with rows of the `as()` class and bun's errors. */
 class RowIterator {
   #inner
-  #class
+  #prototype
   #database
   #ended
   #invalidated = false
 
   /** @internal `ended(iterator)` is called once it has no more rows. */
-  constructor(inner, Class, database, ended) {
+  constructor(inner, prototype, database, ended) {
     this.#inner = inner
-    this.#class = Class
+    this.#prototype = prototype
     this.#database = database
     this.#ended = ended
   }
@@ -269,7 +299,7 @@ class RowIterator {
       throw shapeError(error, this.#database)
     }
     if (step.done) this.#ended(this)
-    else if (this.#class !== null) Object.setPrototypeOf(step.value, this.#class.prototype)
+    else if (this.#prototype !== null) Object.setPrototypeOf(step.value, this.#prototype)
     return step
   }
 
