@@ -22,7 +22,7 @@ const CASES: Array<[string, unknown, unknown, unknown]> = [
   ["SELECT ?1 AS a, ?2 AS b", { 0: "x", 1: "y" }, [{ a: "x", b: "y" }], [{ a: "x", b: "y" }]],
   ["SELECT ?2 AS a, ?1 AS b", { 0: "x", 1: "y" }, [{ a: "y", b: "x" }], [{ a: "y", b: "x" }]],
   ["SELECT ? AS a, ? AS b", { 0: "x", 1: "y" }, [{ a: "x", b: "y" }], [{ a: "x", b: "y" }]],
-  ["SELECT ?1 AS a, ?2 AS b", { 1: "x", 2: "y" }, [{ a: null, b: "x" }], ["Error", 'Missing parameter "toString"']],
+  ["SELECT ?1 AS a, ?2 AS b", { 1: "x", 2: "y" }, [{ a: null, b: "x" }], ["Error", 'Missing parameter "?1"']],
   ["SELECT ?5 AS a", { 4: "x" }, [{ a: "x" }], ["Error", 'Missing parameter "?1"']],
   ["SELECT ?3 AS a, ?1 AS b", { 0: "x", 2: "z" }, [{ a: "z", b: "x" }], ["Error", 'Missing parameter "?2"']],
   ["SELECT ?1 AS a", { "?1": "name", 0: "index" }, [{ a: "name" }], [{ a: "index" }]],
