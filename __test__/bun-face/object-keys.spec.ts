@@ -39,7 +39,7 @@ const CASES: Array<[string, unknown, unknown, unknown]> = [
   ["SELECT ?1 AS a, ?2 AS b", { 0: "x", 1: undefined }, [{ a: "x", b: null }], [{ a: "x", b: null }]],
   ["SELECT ?1 AS a, ?1 AS b", { 0: "x" }, [{ a: "x", b: "x" }], [{ a: "x", b: "x" }]],
   ["SELECT ?1 AS a", { get 0() { return "getter"; } }, [{ a: "getter" }], [{ a: "getter" }]],
-  ["SELECT $toString AS a, ?1 AS b", Object.assign(Object.create(null), { 0: "x" }), [{ a: null, b: "x" }], ["Error", 'Missing parameter "toString"']],
+  ["SELECT ?1 AS b, $toString AS a", Object.assign(Object.create(null), { 0: "x" }), [{ b: "x", a: null }], ["Error", 'Missing parameter "toString"']],
 ];
 
 describe("an object of bindings", () => {
