@@ -82,9 +82,9 @@ fn bind_named(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, object: nap
             }
         };
         match found {
-            Some(value) => bind_value(js, raw, index, value, &|| format!("Parameter \"{}\"", shown(param, index)))?,
+            Some(value) => bind_value(js, raw, index, value, &|| format!("Parameter \"{}\"", shown(param, index, false)))?,
             None if strict => {
-                let name = shown(param, index);
+                let name = shown(param, index, has_numbered_name(stmt, raw));
                 return Err(Error::hardened(
                     "HARDENED_MISSING_PARAMETER",
                     format!("Missing parameter \"{name}\": pass an object with a \"{}\" key", key_hint(param, i, &name)),
@@ -107,16 +107,25 @@ fn own(js: Js, object: napi_value, keys: &[&std::ffi::CStr]) -> Result<Option<na
 }
 
 /// How bun:sqlite names parameter `index` in "Missing parameter": `?N` for a
-/// positional one, the bare name for a named one (as written when that is a
-/// number, as in `:1`).
-fn shown(param: &Param, index: i32) -> String {
+/// positional one; a named one by its bare name, or as written when the
+/// statement has a numbered name (`as_written`, see `has_numbered_name`).
+fn shown(param: &Param, index: i32, as_written: bool) -> String {
     match param {
         Param::Positional => format!("?{index}"),
-        Param::Named { bare, full } => {
-            let bare = bare.to_string_lossy();
-            if !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit()) { full.to_string_lossy().into_owned() } else { bare.into_owned() }
-        }
+        Param::Named { full, .. } if as_written => full.to_string_lossy().into_owned(),
+        Param::Named { bare, .. } => bare.to_string_lossy().into_owned(),
     }
+}
+
+/// Whether a parameter's name is a number after its prefix (`?2`, `:1`):
+/// bun:sqlite then names missing parameters as written.
+fn has_numbered_name(stmt: &Statement, raw: *mut ffi::sqlite3_stmt) -> bool {
+    (1..=stmt.params.len() as i32).any(|index| {
+        // SAFETY: `raw` is live and `index` within its parameter count.
+        let name = unsafe { ffi::sqlite3_bind_parameter_name(raw, index) };
+        // SAFETY: a non-null parameter name is NUL-terminated and lives as long as `raw`.
+        !name.is_null() && matches!(unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes(), [_, digits @ ..] if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+    })
 }
 
 /// The key that fills a missing parameter under `strict: true`.

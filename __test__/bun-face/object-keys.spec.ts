@@ -39,7 +39,8 @@ const CASES: Array<[string, unknown, unknown, unknown]> = [
   ["SELECT ?1 AS a, ?2 AS b", { 0: "x", 1: undefined }, [{ a: "x", b: null }], [{ a: "x", b: null }]],
   ["SELECT ?1 AS a, ?1 AS b", { 0: "x" }, [{ a: "x", b: "x" }], [{ a: "x", b: "x" }]],
   ["SELECT ?1 AS a", { get 0() { return "getter"; } }, [{ a: "getter" }], [{ a: "getter" }]],
-  ["SELECT ?1 AS b, $toString AS a", Object.assign(Object.create(null), { 0: "x" }), [{ b: "x", a: null }], ["Error", 'Missing parameter "toString"']],
+  ["SELECT ?1 AS b, $toString AS a", Object.assign(Object.create(null), { 0: "x" }), [{ b: "x", a: null }], ["Error", 'Missing parameter "$toString"']],
+  ["SELECT ? AS b, $x AS a", { 0: "y" }, [{ b: "y", a: null }], ["Error", 'Missing parameter "x"']],
 ];
 
 describe("an object of bindings", () => {
