@@ -157,7 +157,7 @@ class Database {
       const StatementClass = statementClassFor(sql)
       const native = this.#native.prepare(sql)
       statement = new StatementClass(native, this, this.#native)
-      if (this.#verbose !== null) statement = this.#verbose.statement(statement, native)
+      if (this.#verbose !== null) statement = this.#verbose.statement(statement, native, true)
     } catch (error) {
       throw shapeError(error, this.#native)
     }

@@ -349,9 +349,9 @@ class BusyTimeoutStatement extends Statement {
     return super.values(...params).map(() => [this.#connection.busyTimeout])
   }
 
-  /** The rows of `all()`, one at a time. */
+  /** The rows of `all()`, one at a time (the class's `all()`: a `verbose` logger wraps the instance's). */
   iterate(...params) {
-    return this.all(...params)[Symbol.iterator]()
+    return super.all(...params).map((row) => this.#patch(row))[Symbol.iterator]()
   }
 
   #patch(row) {
