@@ -19,6 +19,9 @@ const { statementClassFor } = require('./statement')
 const { shapeError } = require('./errors')
 const { bunOptions, missingFileReason } = require('./options')
 
+/** The `handle` of the next database opened in this process. */
+let nextHandle = 0
+
 /** Most statements `db.query()` keeps (bun:sqlite's `Database.MAX_QUERY_CACHE_SIZE`). */
 const MAX_QUERY_CACHE_SIZE = 20
 
@@ -34,6 +37,8 @@ class Database {
   #verbose = null
   /** `db.query()`'s statements by SQL, oldest first. */
   #queries = new Map()
+  /** See `handle`. */
+  #handle = nextHandle++
 
   static {
     // health, checkpoint, backup, migrate, ...: shared with the main face.
@@ -108,6 +113,14 @@ class Database {
   /** The path the database was opened with (`":memory:"` for an in-memory one). */
   get filename() {
     return this.#native.name
+  }
+
+  /**
+   * A number that identifies this database in the process (not a file
+   * descriptor): it stays after `close()`, and no other database gets it.
+   */
+  get handle() {
+    return this.#handle
   }
 
   /** Whether the connection is open. */

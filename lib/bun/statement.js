@@ -69,6 +69,25 @@ class Statement {
     }
   }
 
+  /**
+   * Every row as an array of each value's bytes, as bun:sqlite gives them: an
+   * INTEGER or REAL as its 8 bytes (little-endian int64 or float64), TEXT as
+   * UTF-8, a BLOB as is, NULL as `null`.
+   */
+  raw(...params) {
+    if (this.#iterator !== null) this.#invalidate()
+    const bigints = this.#native.safeIntegers
+    let rows
+    // Read as bigints, so that every INTEGER comes out exact (and tells itself from a REAL).
+    this.safeIntegers(true)
+    try {
+      rows = this.values(...params)
+    } finally {
+      if (!this.isFinalized) this.safeIntegers(bigints)
+    }
+    return rows.map((row) => row.map(rawBytes))
+  }
+
   /** Runs the statement to its end; returns `{ changes, lastInsertRowid }`. */
   run(...params) {
     if (this.#iterator !== null) this.#invalidate()
@@ -165,6 +184,11 @@ class Statement {
     }
   }
 
+  /** `Object.prototype.toString.call(stmt)` gives `[object "<expanded SQL>"]` (`""` once finalized), as in bun:sqlite. */
+  get [Symbol.toStringTag]() {
+    return `"${this.isFinalized ? '' : this.toString()}"`
+  }
+
   /** What `JSON.stringify` shows: `{ sql, isFinalized, paramsCount, columnNames }`. */
   toJSON() {
     return { sql: this.toString(), isFinalized: this.isFinalized, paramsCount: this.paramsCount, columnNames: this.columnNames }
@@ -255,6 +279,18 @@ function classPrototype(Class) {
     throw typeError('HARDENED_INVALID_ARGUMENT', `Expected a constructor prototype to be an object: its prototype is ${prototype === null ? 'null' : `a ${typeof prototype}`}; leave a class's prototype as it is`)
   }
   return prototype
+}
+
+/** One value of `raw()`: its bytes (see there), or `null`. */
+function rawBytes(value) {
+  if (value === null) return null
+  if (value instanceof Uint8Array) return value
+  if (typeof value === 'string') return new Uint8Array(Buffer.from(value, 'utf8'))
+  const bytes = new Uint8Array(8)
+  const view = new DataView(bytes.buffer)
+  if (typeof value === 'bigint') view.setBigInt64(0, value, true)
+  else view.setFloat64(0, value, true)
+  return bytes
 }
 
 /** Whether `fn` can be called with `new` (checked without calling it). */
