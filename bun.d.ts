@@ -114,7 +114,7 @@ export declare class Database {
   /** `new Database(path, flags)`. */
   static open(path: string, flags?: number | DatabaseOptions): Database;
   /** An in-memory copy of `serialize()`'s bytes; `true` (or `{ readonly: true }`) opens it read-only. */
-  static deserialize(bytes: NodeJS.TypedArray | DataView, options?: boolean | DatabaseOptions): Database;
+  static deserialize(bytes: NodeJS.TypedArray | DataView | ArrayBufferLike, options?: boolean | DatabaseOptions): Database;
   /** Not supported: throws `HARDENED_UNSUPPORTED`. */
   static setCustomSQLite(path: string): never;
   /** Most statements `query()` keeps. */

@@ -43,6 +43,16 @@ describe("new Database(bytes)", () => {
     }, { value: 0 });
   });
 
+  it("should take an ArrayBuffer or SharedArrayBuffer in Database.deserialize (not in the constructor)", () => {
+    same((face) => {
+      const bytes = image(face);
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      const shared = new SharedArrayBuffer(bytes.byteLength);
+      new Uint8Array(shared).set(bytes);
+      return [face.Database.deserialize(buffer).query("SELECT x FROM t").values(), face.Database.deserialize(shared, true).query("SELECT x FROM t").values()];
+    }, { value: [[[1]], [[1]]] });
+  });
+
   it("should refuse an empty view and a bare ArrayBuffer", () => {
     same((face) => {
       const tries = [() => new face.Database(new Uint8Array(0)), () => new face.Database(new ArrayBuffer(8))];

@@ -91,10 +91,14 @@ class Database {
   }
 
   /**
-   * Opens an in-memory copy of `bytes` (what `serialize()` returns); the
+   * Opens an in-memory copy of `bytes` (what `serialize()` returns: any
+   * TypedArray, DataView, ArrayBuffer or SharedArrayBuffer); the
    * second argument is `true` for read-only, or the options of the constructor.
    */
   static deserialize(bytes, options = undefined) {
+    if (bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && bytes instanceof SharedArrayBuffer)) {
+      bytes = new Uint8Array(bytes)
+    }
     if (!ArrayBuffer.isView(bytes)) {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the serialized database to be a Uint8Array or Buffer, got ${describe(bytes)}`)
     }
