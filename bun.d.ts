@@ -100,6 +100,9 @@ export declare class Statement<ReturnType = unknown, ParamsType extends SQLQuery
   [Symbol.dispose](): void;
 }
 
+/** `db.onInsert`/`onUpdate`/`onDelete`: `this` is the database too; `rowid` is a bigint under `safeIntegers`. */
+export type UpdateHook = (this: Database, database: Database, tableName: string, rowid: number | bigint, schemaName: string) => void;
+
 /** A transaction function: IMMEDIATE by default, with each behaviour as a variant. */
 export type Transaction<F extends (...args: any[]) => any> = F & {
   deferred: F;
@@ -123,6 +126,12 @@ export declare class Database {
   readonly filename: string;
   /** A number that identifies this database in the process; it stays after `close()`. */
   readonly handle: number;
+  /** Called for each row a statement of this connection inserts, while it runs; `null` when not set. */
+  onInsert: UpdateHook | null;
+  /** Called for each row updated (`rowid`: after the update); `null` when not set. */
+  onUpdate: UpdateHook | null;
+  /** Called for each row deleted; `null` when not set. */
+  onDelete: UpdateHook | null;
   /** Whether it is open (hardened-sqlite's addition). */
   readonly open: boolean;
   /** Whether a transaction is active. */
