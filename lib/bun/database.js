@@ -18,7 +18,7 @@ const { defineFunction, defineAggregate } = require('../functions')
 const { statementClassFor } = require('./statement')
 const { shapeError } = require('./errors')
 const { bunOptions, missingFileReason } = require('./options')
-const { UpdateHooks } = require('./update-hooks')
+const { UpdateHooks, installUpdateHooks } = require('./update-hooks')
 
 /** The `handle` of the next database opened in this process. */
 let nextHandle = 0
@@ -46,6 +46,8 @@ class Database {
   static {
     // health, checkpoint, backup, migrate, ...: shared with the main face.
     installHardenedMethods(Database.prototype, (db) => db.#state)
+    // onInsert, onUpdate, onDelete.
+    installUpdateHooks(Database.prototype, (db) => (db.#updateHooks ??= new UpdateHooks(db, db.#native, db.#safeIntegers)))
   }
 
   /**
@@ -128,46 +130,6 @@ class Database {
    */
   get handle() {
     return this.#handle
-  }
-
-  /**
-   * Called with `(db, tableName, rowid, schemaName)` for each row a statement
-   * of this connection inserts, while it runs (`sqlite3_update_hook`); `null`
-   * when not set. See lib/bun/update-hooks.js.
-   */
-  get onInsert() {
-    return this.#updateHooks?.get('onInsert') ?? null
-  }
-
-  set onInsert(hook) {
-    this.#setUpdateHook('onInsert', hook)
-  }
-
-  /** As `onInsert`, for each row updated (`rowid`: the row's rowid after the update). */
-  get onUpdate() {
-    return this.#updateHooks?.get('onUpdate') ?? null
-  }
-
-  set onUpdate(hook) {
-    this.#setUpdateHook('onUpdate', hook)
-  }
-
-  /** As `onInsert`, for each row deleted. */
-  get onDelete() {
-    return this.#updateHooks?.get('onDelete') ?? null
-  }
-
-  set onDelete(hook) {
-    this.#setUpdateHook('onDelete', hook)
-  }
-
-  #setUpdateHook(name, hook) {
-    this.#updateHooks ??= new UpdateHooks(this, this.#native, this.#safeIntegers)
-    try {
-      this.#updateHooks.set(name, hook)
-    } catch (error) {
-      throw shapeError(error, this.#native)
-    }
   }
 
   /** Whether the connection is open. */

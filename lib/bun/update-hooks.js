@@ -8,8 +8,10 @@
  * every other use of the connection throws (`HARDENED_DATABASE_BUSY`). A hook
  * cannot stop the statement: what it throws is reported as an uncaught
  * exception (from a microtask, once the statement's call has returned).
+ * The connection holds its dispatcher until `close()`.
  */
 const { typeError } = require('../errors')
+const { shapeError } = require('./errors')
 const { describe } = require('../arguments')
 
 /** SQLite's operation codes, by the hook each calls. */
@@ -47,7 +49,11 @@ class UpdateHooks {
     if (hook === null) hooks.delete(OPERATIONS[name])
     else hooks.set(OPERATIONS[name], hook)
     // Also while a hook runs, which the native side refuses, as bun:sqlite does.
-    this.#native.setUpdateHook(hooks.size > 0 ? this.#dispatch : null)
+    try {
+      this.#native.setUpdateHook(hooks.size > 0 ? this.#dispatch : null)
+    } catch (error) {
+      throw shapeError(error, this.#native)
+    }
     this.#hooks = hooks
   }
 
@@ -66,4 +72,23 @@ class UpdateHooks {
   }
 }
 
-module.exports = { UpdateHooks }
+/**
+ * Defines `onInsert`, `onUpdate` and `onDelete` on `prototype` (the bun
+ * face's `Database.prototype`); `hooksOf(db)` gives a database's `UpdateHooks`.
+ */
+function installUpdateHooks(prototype, hooksOf) {
+  for (const name of Object.keys(OPERATIONS)) {
+    Object.defineProperty(prototype, name, {
+      get() {
+        return hooksOf(this).get(name)
+      },
+      set(hook) {
+        hooksOf(this).set(name, hook)
+      },
+      enumerable: false,
+      configurable: true,
+    })
+  }
+}
+
+module.exports = { UpdateHooks, installUpdateHooks }
