@@ -151,6 +151,12 @@ export declare class NativeDatabase {
    */
   createTable(name: string, factory: (...args: string[]) => unknown[], eponymous: boolean): void
   /**
+   * Sets `dispatch(op, schema, table, rowid)` as the connection's update
+   * hook (`op`: 18 insert, 23 update, 9 delete; `rowid` a bigint), or
+   * removes it with `null`. Refused while a callback of the connection runs.
+   */
+  setUpdateHook(dispatch: ((op: number, schema: string, table: string, rowid: bigint) => void) | null): void
+  /**
    * Prepares the first statement of `sql` (what `exec()` runs one by one when
    * a `verbose` logger is set); `null` when only white space and comments are left.
    */

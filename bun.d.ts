@@ -60,6 +60,8 @@ export declare class Statement<ReturnType = unknown, ParamsType extends SQLQuery
   all(...params: ParamsType): ReturnType[];
   /** Every row as an array of its values. */
   values(...params: ParamsType): Array<Array<string | bigint | number | boolean | Uint8Array | null>>;
+  /** Every row as each value's bytes: INTEGER/REAL as 8 little-endian bytes, TEXT as UTF-8, NULL as `null`. */
+  raw(...params: ParamsType): Array<Array<Uint8Array | null>>;
   /** Runs it; `{ changes, lastInsertRowid }`. */
   run(...params: ParamsType): Changes;
   /** The rows one at a time. */
@@ -75,6 +77,8 @@ export declare class Statement<ReturnType = unknown, ParamsType extends SQLQuery
   finalize(): void;
   /** The SQL with the values bound last written in. */
   toString(): string;
+  /** `[object "<expanded SQL>"]` for `Object.prototype.toString`. */
+  readonly [Symbol.toStringTag]: string;
   /** What `JSON.stringify` shows. */
   toJSON(): { sql: string; isFinalized: boolean; paramsCount: number; columnNames: string[] };
   /** Whether `finalize()` was called. */
@@ -96,6 +100,9 @@ export declare class Statement<ReturnType = unknown, ParamsType extends SQLQuery
   [Symbol.dispose](): void;
 }
 
+/** `db.onInsert`/`onUpdate`/`onDelete`: `this` is the database too; `rowid` is a bigint under `safeIntegers`. */
+export type UpdateHook = (this: Database, database: Database, tableName: string, rowid: number | bigint, schemaName: string) => void;
+
 /** A transaction function: IMMEDIATE by default, with each behaviour as a variant. */
 export type Transaction<F extends (...args: any[]) => any> = F & {
   deferred: F;
@@ -106,17 +113,25 @@ export type Transaction<F extends (...args: any[]) => any> = F & {
 /** A hardened SQLite connection with bun:sqlite's API. */
 export declare class Database {
   /** Opens `path` (`":memory:"` by default) with options or `SQLITE_OPEN_*` flags. */
-  constructor(path?: string, options?: DatabaseOptions | number);
+  constructor(path?: string | NodeJS.TypedArray | DataView, options?: DatabaseOptions | number);
   /** `new Database(path, flags)`. */
   static open(path: string, flags?: number | DatabaseOptions): Database;
   /** An in-memory copy of `serialize()`'s bytes; `true` (or `{ readonly: true }`) opens it read-only. */
-  static deserialize(bytes: Uint8Array, options?: boolean | DatabaseOptions): Database;
+  static deserialize(bytes: NodeJS.TypedArray | DataView | ArrayBufferLike, options?: boolean | DatabaseOptions): Database;
   /** Not supported: throws `HARDENED_UNSUPPORTED`. */
   static setCustomSQLite(path: string): never;
   /** Most statements `query()` keeps. */
   static readonly MAX_QUERY_CACHE_SIZE: number;
   /** The path given (`":memory:"` for in-memory). */
   readonly filename: string;
+  /** A number that identifies this database in the process; it stays after `close()`. */
+  readonly handle: number;
+  /** Called for each row a statement of this connection inserts, while it runs; `null` when not set. */
+  onInsert: UpdateHook | null;
+  /** Called for each row updated (`rowid`: after the update); `null` when not set. */
+  onUpdate: UpdateHook | null;
+  /** Called for each row deleted; `null` when not set. */
+  onDelete: UpdateHook | null;
   /** Whether it is open (hardened-sqlite's addition). */
   readonly open: boolean;
   /** Whether a transaction is active. */

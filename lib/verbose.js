@@ -17,12 +17,13 @@ const { translate } = require('./errors')
 const RUNNING = ['run', 'get', 'all', 'values']
 
 /**
- * The logger of one connection: `statement(statement, native)` makes a new
- * statement log before it runs; `exec(script, database)` runs a script one
+ * The logger of one connection: `statement(statement, native, anyMethodRuns)`
+ * makes a new statement log before it runs (`anyMethodRuns`: the bun face,
+ * whose `get()`/`all()`/`values()` also run a statement that returns no rows); `exec(script, database)` runs a script one
  * statement at a time, logging each (as better-sqlite3's `exec()` does).
  */
 function startVerbose(native, verbose) {
-  const statement = (stmt, nativeStatement) => traceStatement(stmt, nativeStatement, verbose)
+  const statement = (stmt, nativeStatement, anyMethodRuns = false) => traceStatement(stmt, nativeStatement, verbose, anyMethodRuns)
   const exec = (script, database) => {
     let rest = script
     for (;;) {
@@ -36,12 +37,14 @@ function startVerbose(native, verbose) {
 }
 
 /** Makes the methods of `statement` that run SQL hand its text to `verbose` first. */
-function traceStatement(statement, native, verbose) {
+function traceStatement(statement, native, verbose, anyMethodRuns) {
+  // A statement that returns no rows binds as a writer whichever method runs it (bun face).
+  const runsAsWriter = (name) => name === 'run' || (anyMethodRuns && !native.reader)
   for (const name of RUNNING) {
     const method = statement[name]
     Object.defineProperty(statement, name, {
       value: function logged(...params) {
-        const sql = call(() => native.bindForLog(name === 'run', params))
+        const sql = call(() => native.bindForLog(runsAsWriter(name), params))
         try {
           verbose.call(undefined, sql)
           // The values stay bound for this one call.
@@ -54,6 +57,8 @@ function traceStatement(statement, native, verbose) {
       configurable: true,
     })
   }
+  // The bun face's iterate() of a statement without rows calls run(), logged above.
+  if (anyMethodRuns && !native.reader) return statement
   const iterate = statement.iterate
   Object.defineProperty(statement, 'iterate', {
     value: function logged(...params) {

@@ -270,6 +270,7 @@ impl Shared {
         busy::forget(handle);
         authorizer::forget(handle);
         crate::functions::failure::forget(handle);
+        crate::functions::update_hook::forget(handle);
         Ok(())
     }
 }

@@ -324,6 +324,22 @@ impl Js {
         Ok(yes)
     }
 
+    /// `object[name]` if `object` has its own property `name` (not one it
+    /// inherits), else `None`.
+    pub fn get_own(self, object: sys::napi_value, name: &CStr) -> Result<Option<sys::napi_value>> {
+        let mut key = ptr::null_mut();
+        let bytes = name.to_bytes();
+        check(unsafe { sys::napi_create_string_utf8(self.env, bytes.as_ptr().cast(), bytes.len() as isize, &mut key) })?;
+        let mut own = false;
+        check(unsafe { sys::napi_has_own_property(self.env, object, key, &mut own) })?;
+        if !own {
+            return Ok(None);
+        }
+        let mut value = ptr::null_mut();
+        check(unsafe { sys::napi_get_property(self.env, object, key, &mut value) })?;
+        Ok(Some(value))
+    }
+
     /// `object[name]`.
     pub fn get(self, object: sys::napi_value, name: &CStr) -> Result<sys::napi_value> {
         let mut value = ptr::null_mut();

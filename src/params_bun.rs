@@ -1,7 +1,8 @@
 //! Binding a call's arguments with bun:sqlite's rules (the `hardened-sqlite/bun`
 //! face): the arguments are the values of `?1..?N` in order, or one array of
 //! them, or one object of named values (keys with their `$`, `:` or `@` prefix,
-//! or bare under `strict: true`). No argument at all keeps the previous bindings.
+//! or bare under `strict: true`; numeric keys fill `?1..?N` by position). No
+//! argument at all keeps the previous bindings.
 
 use std::ffi::CString;
 
@@ -49,43 +50,93 @@ fn bind_positional(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, values
     Ok(())
 }
 
-/// Binds each parameter from `object` (by its name as written, else its bare
-/// name; under `strict: true` by its bare name, else as written): a parameter
-/// it lacks stays NULL, or under `strict: true` is an error naming it.
+/// Binds each parameter from `object`'s own properties, looking it up as
+/// bun:sqlite does (probed on Bun 1.4.5):
+/// - `$name`, `:name`, `@name`: by its name as written, else its bare name;
+///   under `strict: true` by its bare name first;
+/// - `?NNN`: by `"?NNN"`, else by the index NNN - 1 (`{ 0: a, 1: b }` fills
+///   `?1, ?2`); under `strict: true` by the index first;
+/// - `?`: by its index (parameter N from key `N - 1`).
+///
+/// A key that is there with `undefined` binds NULL. A parameter the object
+/// lacks stays NULL, or under `strict: true` is an error naming it.
 fn bind_named(js: Js, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, object: napi_value) -> Result<()> {
     let strict = stmt.face == Face::BunStrict;
     for (i, param) in stmt.params.iter().enumerate() {
         let index = i as i32 + 1;
-        let positional;
-        // The keys to look up, in order.
-        let (keys, shown): ([&std::ffi::CStr; 2], String) = match param {
-            Param::Named { bare, full } if strict => ([bare, full], bare.to_string_lossy().into_owned()),
-            Param::Named { bare, full } => ([full, bare], full.to_string_lossy().into_owned()),
+        let found = match param {
+            Param::Named { bare, full } if strict => own(js, object, &[bare, full])?,
+            Param::Named { bare, full } => own(js, object, &[full, bare])?,
             Param::Positional => {
-                positional = CString::new(format!("?{index}")).unwrap_or_default();
-                ([&positional, &positional], format!("?{index}"))
+                let position = CString::new(i.to_string()).unwrap_or_default();
+                // SAFETY: `raw` is live and `index` within its parameter count.
+                let name = unsafe { ffi::sqlite3_bind_parameter_name(raw, index) };
+                if name.is_null() {
+                    own(js, object, &[&position])?
+                } else {
+                    // SAFETY: a non-null parameter name is NUL-terminated and lives as long as `raw`.
+                    let numbered = unsafe { std::ffi::CStr::from_ptr(name) };
+                    let keys: [&std::ffi::CStr; 2] = if strict { [&position, numbered] } else { [numbered, &position] };
+                    own(js, object, &keys)?
+                }
             }
         };
-        let mut found = None;
-        for key in keys {
-            let value = js.get(object, key)?;
-            if js.kind(value)? != Kind::Undefined || js.has(object, key)? {
-                found = Some(value);
-                break;
-            }
-        }
         match found {
-            Some(value) => bind_value(js, raw, index, value, &|| format!("Parameter \"{shown}\""))?,
+            Some(value) => bind_value(js, raw, index, value, &|| format!("Parameter \"{}\"", shown(param, index, false)))?,
             None if strict => {
+                let name = shown(param, index, has_numbered_name(stmt, raw));
                 return Err(Error::hardened(
                     "HARDENED_MISSING_PARAMETER",
-                    format!("Missing parameter \"{shown}\": pass an object with a \"{shown}\" key"),
+                    format!("Missing parameter \"{name}\": pass an object with a \"{}\" key", key_hint(param, i, &name)),
                 ));
             }
             None => {} // left NULL, as bun:sqlite does without `strict: true`
         }
     }
     Ok(())
+}
+
+/// The value of the first of `keys` that `object` has as its own property.
+fn own(js: Js, object: napi_value, keys: &[&std::ffi::CStr]) -> Result<Option<napi_value>> {
+    for key in keys {
+        if let Some(value) = js.get_own(object, key)? {
+            return Ok(Some(value));
+        }
+    }
+    Ok(None)
+}
+
+/// How bun:sqlite names parameter `index` in "Missing parameter": `?N` for a
+/// positional one; a named one by its bare name, or as written when the
+/// statement has a numbered name (`as_written`, see `has_numbered_name`).
+fn shown(param: &Param, index: i32, as_written: bool) -> String {
+    match param {
+        Param::Positional => format!("?{index}"),
+        Param::Named { full, .. } if as_written => full.to_string_lossy().into_owned(),
+        Param::Named { bare, .. } => bare.to_string_lossy().into_owned(),
+    }
+}
+
+/// Whether a parameter's name is a number after its prefix (`?2`, `:1`):
+/// bun:sqlite then names missing parameters as written.
+fn has_numbered_name(stmt: &Statement, raw: *mut ffi::sqlite3_stmt) -> bool {
+    (1..=stmt.params.len() as i32).any(|index| {
+        // SAFETY: `raw` is live and `index` within its parameter count.
+        let name = unsafe { ffi::sqlite3_bind_parameter_name(raw, index) };
+        // SAFETY: a non-null parameter name is NUL-terminated and lives as long as `raw`.
+        !name.is_null() && matches!(unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes(), [_, digits @ ..] if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+    })
+}
+
+/// The key that fills a missing parameter under `strict: true`.
+fn key_hint(param: &Param, i: usize, shown: &str) -> String {
+    match param {
+        Param::Positional => i.to_string(),
+        Param::Named { bare, .. } => {
+            let bare = bare.to_string_lossy();
+            if bare == shown { bare.into_owned() } else { format!("{bare}\" or \"{shown}") }
+        }
+    }
 }
 
 /// Binds one value with bun:sqlite's types: a whole number within ±(2^53 - 1)

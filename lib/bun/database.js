@@ -17,7 +17,11 @@ const io = require('../io')
 const { defineFunction, defineAggregate } = require('../functions')
 const { statementClassFor } = require('./statement')
 const { shapeError } = require('./errors')
-const { bunOptions } = require('./options')
+const { bunOptions, missingFileReason } = require('./options')
+const { UpdateHooks, installUpdateHooks } = require('./update-hooks')
+
+/** The `handle` of the next database opened in this process. */
+let nextHandle = 0
 
 /** Most statements `db.query()` keeps (bun:sqlite's `Database.MAX_QUERY_CACHE_SIZE`). */
 const MAX_QUERY_CACHE_SIZE = 20
@@ -35,25 +39,38 @@ class Database {
   #verbose = null
   /** `db.query()`'s statements by SQL, oldest first. */
   #queries = new Map()
+  /** See `handle`. */
+  #handle = nextHandle++
+  /** `onInsert`, `onUpdate`, `onDelete` (lib/bun/update-hooks.js), once one is set. */
+  #updateHooks = null
 
   static {
     // health, checkpoint, backup, migrate, ...: shared with the main face.
     installHardenedMethods(Database.prototype, (db) => db.#state)
+    // onInsert, onUpdate, onDelete.
+    installUpdateHooks(Database.prototype, (db) => (db.#updateHooks ??= new UpdateHooks(db, db.#native, db.#safeIntegers)))
   }
 
   /**
    * Opens (and by default creates) the database at `path` (`":memory:"`,
-   * the default, for a private in-memory one) with bun:sqlite's options
+   * the default, for a private in-memory one; the bytes of a serialized
+   * database, as `Database.deserialize` does) with bun:sqlite's options
    * (`readonly`, `create`, `readwrite`, `strict`, `safeIntegers`) or
    * `SQLITE_OPEN_*` flags, and any hardened option (docs/options.md).
    */
   constructor(path = ':memory:', options = undefined) {
     if (path === null || path === undefined) path = ':memory:'
-    const image = options?.[DESERIALIZE]
+    let image = options?.[DESERIALIZE]
+    let given = image === undefined ? options : options.options
+    if (image === undefined && ArrayBuffer.isView(path)) {
+      // `new Database(bytes, options)`: as `Database.deserialize(bytes, options)`.
+      image = imageOf(path)
+      path = ':memory:'
+      given = options
+    }
     if (image === undefined && typeof path !== 'string') {
       throw typeError('HARDENED_INVALID_PATH', `Expected 'filename' to be a string, got ${describe(path)}`)
     }
-    const given = image === undefined ? options : options.options
     const { options: hardened, checked, face } = bunOptions(given)
     this.#defaultTransaction = checked.defaultTransaction
     this.#upgradeBegin = checked.upgradeDeferredBegin
@@ -64,6 +81,11 @@ class Database {
         this.#native = state.native
       })
     } catch (error) {
+      if (error?.hardenedCode === 'HARDENED_FILE_NOT_FOUND') {
+        // bun:sqlite's message, then which option kept the file from being created.
+        const [reason, fix] = missingFileReason(given)
+        error.message = `unable to open database file: ${path} does not exist and ${reason}; check the path, or ${fix}`
+      }
       throw shapeError(error)
     }
     this.#verbose = this.#state.verbose
@@ -75,16 +97,19 @@ class Database {
   }
 
   /**
-   * Opens an in-memory copy of `bytes` (what `serialize()` returns); the
+   * Opens an in-memory copy of `bytes` (what `serialize()` returns: any
+   * TypedArray, DataView, ArrayBuffer or SharedArrayBuffer); the
    * second argument is `true` for read-only, or the options of the constructor.
    */
   static deserialize(bytes, options = undefined) {
-    if (!(bytes instanceof Uint8Array)) {
+    if (bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && bytes instanceof SharedArrayBuffer)) {
+      bytes = new Uint8Array(bytes)
+    }
+    if (!ArrayBuffer.isView(bytes)) {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the serialized database to be a Uint8Array or Buffer, got ${describe(bytes)}`)
     }
-    const image = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     const given = typeof options === 'boolean' ? { readonly: options } : options
-    return new this(':memory:', { [DESERIALIZE]: image, options: given })
+    return new this(':memory:', { [DESERIALIZE]: imageOf(bytes), options: given })
   }
 
   /** bun:sqlite's way to load another SQLite library: not offered (see docs/bun.md). */
@@ -98,6 +123,14 @@ class Database {
   /** The path the database was opened with (`":memory:"` for an in-memory one). */
   get filename() {
     return this.#native.name
+  }
+
+  /**
+   * A number that identifies this database in the process (not a file
+   * descriptor): it stays after `close()`, and no other database gets it.
+   */
+  get handle() {
+    return this.#handle
   }
 
   /** Whether the connection is open. */
@@ -147,7 +180,7 @@ class Database {
       const StatementClass = statementClassFor(sql)
       const native = this.#native.prepare(sql)
       statement = new StatementClass(native, this, this.#native)
-      if (this.#verbose !== null) statement = this.#verbose.statement(statement, native)
+      if (this.#verbose !== null) statement = this.#verbose.statement(statement, native, true)
     } catch (error) {
       throw shapeError(error, this.#native)
     }
@@ -363,6 +396,17 @@ class Database {
     if (this.#control === null) this.#control = controlStatements((sql) => this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql))
     return this.#control
   }
+}
+
+/**
+ * The bytes of a serialized database (any TypedArray, Buffer or DataView) as
+ * a Buffer over the same memory; the open copies them.
+ */
+function imageOf(bytes) {
+  if (bytes.byteLength === 0) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', 'ArrayBuffer must not be empty: pass the bytes db.serialize() returned, or no argument for an empty in-memory database')
+  }
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** Marks the options of `Database.deserialize` (not an option a caller can pass). */

@@ -52,4 +52,23 @@ function bunOptions(given) {
   return { options, checked: normalizeOptions(options), face: strict === true ? 'bun-strict' : 'bun' }
 }
 
-module.exports = { bunOptions }
+/**
+ * What in `given` (options or flags) keeps a missing file from being
+ * created, and how to open it anyway: for the message of SQLITE_CANTOPEN,
+ * named as the bun:sqlite caller wrote it.
+ */
+function missingFileReason(given) {
+  if (typeof given === 'number') {
+    return given & READONLY && !(given & READWRITE)
+      ? ['the flags open it read-only (SQLITE_OPEN_READONLY)', 'create it first with a writable connection']
+      : ['the flags lack SQLITE_OPEN_CREATE', 'add constants.SQLITE_OPEN_CREATE to the flags to create it']
+  }
+  const options = isOptionsObject(given) ? given : {}
+  if (options.readonly === true) return ['"readonly: true" opens it read-only', 'create it first with a writable connection']
+  if (options.readwrite === false) return ['"readwrite: false" opens it read-only', 'create it first with a writable connection']
+  if (options.create === false) return ['"create: false" never creates it', 'pass "create: true" (the default) to create it']
+  if (options.readwrite === true) return ['"readwrite: true" without "create: true" never creates it', 'add "create: true" to create it']
+  return ['"fileMustExist: true" never creates it', 'drop "fileMustExist" to create it']
+}
+
+module.exports = { bunOptions, missingFileReason }

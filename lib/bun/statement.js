@@ -7,8 +7,9 @@
  * (`null` for no row, `as(Class)`) and errors (`SQLiteError`).
  */
 const { Statement: CoreStatement } = require('../statement')
-const { typeError, HardenedDbError } = require('../errors')
+const { HardenedDbError } = require('../errors')
 const { shapeError } = require('./errors')
+const { classPrototype, rawBytes } = require('./row-shapes')
 
 const EMPTY_ITERATOR = [][Symbol.iterator]()
 
@@ -17,7 +18,8 @@ class Statement {
   #native
   #database
   #reader
-  #class = null
+  /** The prototype of the `as()` class, which rows get; `null` for plain objects. */
+  #prototype = null
   /** The iterator of the open `iterate()`, if any: running the statement again invalidates it. */
   #iterator = null
   #ended = null
@@ -41,7 +43,7 @@ class Statement {
       throw shapeError(error, this.#database)
     }
     if (row === undefined) return null
-    return this.#class === null ? row : Object.setPrototypeOf(row, this.#class.prototype)
+    return this.#prototype === null ? row : Object.setPrototypeOf(row, this.#prototype)
   }
 
   /** Every row. */
@@ -54,7 +56,7 @@ class Statement {
     } catch (error) {
       throw shapeError(error, this.#database)
     }
-    return this.#class === null ? rows : this.#adopt(rows)
+    return this.#prototype === null ? rows : this.#adopt(rows)
   }
 
   /** Every row as an array of its values. */
@@ -66,6 +68,25 @@ class Statement {
     } catch (error) {
       throw shapeError(error, this.#database)
     }
+  }
+
+  /**
+   * Every row as an array of each value's bytes, as bun:sqlite gives them: an
+   * INTEGER or REAL as its 8 bytes (little-endian int64 or float64), TEXT as
+   * UTF-8, a BLOB as is, NULL as `null`.
+   */
+  raw(...params) {
+    if (this.#iterator !== null) this.#invalidate()
+    const bigints = this.#native.safeIntegers
+    let rows
+    // Read as bigints, so that every INTEGER comes out exact (and tells itself from a REAL).
+    this.safeIntegers(true)
+    try {
+      rows = this.values(...params)
+    } finally {
+      if (!this.isFinalized) this.safeIntegers(bigints)
+    }
+    return rows.map((row) => row.map(rawBytes))
   }
 
   /** Runs the statement to its end; returns `{ changes, lastInsertRowid }`. */
@@ -97,7 +118,7 @@ class Statement {
     this.#ended ??= (iterator) => {
       if (this.#iterator === iterator) this.#iterator = null
     }
-    this.#iterator = new RowIterator(inner, this.#class, this.#database, this.#ended)
+    this.#iterator = new RowIterator(inner, this.#prototype, this.#database, this.#ended)
     return this.#iterator
   }
 
@@ -118,10 +139,7 @@ class Statement {
    * methods; the constructor is not called); `as(undefined)` goes back to plain objects.
    */
   as(Class) {
-    if (Class !== undefined && typeof Class !== 'function') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', 'Expected class to be a constructor or undefined')
-    }
-    this.#class = Class === undefined ? null : Class
+    this.#prototype = Class === undefined ? null : classPrototype(Class)
     return this
   }
 
@@ -165,6 +183,11 @@ class Statement {
     } catch (error) {
       throw shapeError(error, this.#database)
     }
+  }
+
+  /** `Object.prototype.toString.call(stmt)` gives `[object "<expanded SQL>"]` (`""` once finalized), as in bun:sqlite. */
+  get [Symbol.toStringTag]() {
+    return `"${this.isFinalized ? '' : this.toString()}"`
   }
 
   /** What `JSON.stringify` shows: `{ sql, isFinalized, paramsCount, columnNames }`. */
@@ -231,7 +254,7 @@ class Statement {
   }
 
   #adopt(rows) {
-    const prototype = this.#class.prototype
+    const prototype = this.#prototype
     for (let i = 0; i < rows.length; i++) Object.setPrototypeOf(rows[i], prototype)
     return rows
   }
@@ -240,15 +263,15 @@ class Statement {
 /** The iterator of `stmt.iterate()`: the core's, with rows of the `as()` class and bun's errors. */
 class RowIterator {
   #inner
-  #class
+  #prototype
   #database
   #ended
   #invalidated = false
 
   /** @internal `ended(iterator)` is called once it has no more rows. */
-  constructor(inner, Class, database, ended) {
+  constructor(inner, prototype, database, ended) {
     this.#inner = inner
-    this.#class = Class
+    this.#prototype = prototype
     this.#database = database
     this.#ended = ended
   }
@@ -269,7 +292,7 @@ class RowIterator {
       throw shapeError(error, this.#database)
     }
     if (step.done) this.#ended(this)
-    else if (this.#class !== null) Object.setPrototypeOf(step.value, this.#class.prototype)
+    else if (this.#prototype !== null) Object.setPrototypeOf(step.value, this.#prototype)
     return step
   }
 
@@ -319,9 +342,9 @@ class BusyTimeoutStatement extends Statement {
     return super.values(...params).map(() => [this.#connection.busyTimeout])
   }
 
-  /** The rows of `all()`, one at a time. */
+  /** The rows of `all()`, one at a time (the class's `all()`: a `verbose` logger wraps the instance's). */
   iterate(...params) {
-    return this.all(...params)[Symbol.iterator]()
+    return super.all(...params).map((row) => this.#patch(row))[Symbol.iterator]()
   }
 
   #patch(row) {

@@ -11,6 +11,7 @@
 //! - [`scratch_guard`]: keeps the row scratch buffer of an outer call intact
 //!   when a function runs statements of another connection.
 //! - [`env`]: references to JS values, and the environment's teardown.
+//! - [`update_hook`]: the bun face's `onInsert`/`onUpdate`/`onDelete` (`sqlite3_update_hook`).
 
 mod aggregate;
 mod convert;
@@ -23,6 +24,7 @@ mod scalar;
 pub mod scratch_guard;
 mod table;
 mod trampoline;
+pub mod update_hook;
 
 pub use table::plans as js_table_plans;
 pub use trampoline::quiet;
@@ -34,9 +36,10 @@ use crate::errors::Error;
 pub fn connection_busy() -> Error {
     Error::type_error(
         "HARDENED_DATABASE_BUSY",
-        "This database connection is busy executing a query: a user-defined function, aggregate or virtual \
-         table cannot use its own connection (prepare, exec, pragma, run statements, register functions or \
-         tables, close) while SQLite runs it; do that work after the query returns, or on another connection",
+        "This database connection is busy executing a query: a user-defined function, aggregate, virtual \
+         table or update hook (bun face) cannot use its own connection (prepare, exec, pragma, run statements, \
+         register functions or tables, close) while SQLite runs it; do that work after the query returns, or on \
+         another connection",
     )
 }
 

@@ -66,6 +66,11 @@ thread_local! {
 /// finalizer, where JS must not run).
 pub struct Quiet(());
 
+/// Whether a [`Quiet`] period is on (callbacks must not call JS).
+pub fn is_quiet() -> bool {
+    QUIET.get() > 0
+}
+
 /// Starts a [`Quiet`] period.
 pub fn quiet() -> Quiet {
     QUIET.set(QUIET.get() + 1);
@@ -108,11 +113,12 @@ pub fn may_call_js(registered: &Registered) -> Result<Rc<Shared>, Error> {
     }
 }
 
-/// Marks the connection busy while a function runs JS.
-struct Busy(Rc<Shared>);
+/// Marks the connection busy while a function (or the update hook) runs JS.
+pub struct Busy(Rc<Shared>);
 
 impl Busy {
-    fn enter(shared: Rc<Shared>) -> Busy {
+    /// Marks `shared` busy until the returned guard drops.
+    pub fn enter(shared: Rc<Shared>) -> Busy {
         shared.callbacks.set(shared.callbacks.get() + 1);
         Busy(shared)
     }
