@@ -13,13 +13,8 @@ function checkpointOnce(db) {
   if (!db.open || db.inTransaction) return 'skipped'
   const passive = db.checkpoint('PASSIVE')
   if (passive.busy || passive.walFrames === 0 || passive.checkpointedFrames < passive.walFrames) return 'passive'
-  const timeout = db.pragma('busy_timeout', { simple: true })
-  db.pragma('busy_timeout = 0') // a reader still reading the WAL must not stall this event loop
-  try {
-    return db.checkpoint('TRUNCATE').busy ? 'passive' : 'truncated'
-  } finally {
-    db.pragma(`busy_timeout = ${timeout}`)
-  }
+  // A reader still reading the WAL must not stall this event loop: no busy wait.
+  return db.checkpoint('TRUNCATE', { timeout: 0 }).busy ? 'passive' : 'truncated'
 }
 
 /** Starts the timer; returns the function that stops it. The timer never keeps the process alive. */

@@ -92,9 +92,13 @@ class HardenedDb {
     return health(this.#native, options, status)
   }
 
-  /** Runs `PRAGMA wal_checkpoint(mode)`; returns `{ busy, walFrames, checkpointedFrames }`. */
-  checkpoint(mode = undefined) {
-    return maintenance.checkpoint(this.#native, mode)
+  /**
+   * Runs `PRAGMA wal_checkpoint(mode)`; returns `{ busy, walFrames, checkpointedFrames }`.
+   * FULL, RESTART and TRUNCATE wait for readers at most `{ timeout }` ms (default 1000, capped
+   * by the busy timeout; 0 with option `replication`), then report busy.
+   */
+  checkpoint(mode = undefined, options = undefined) {
+    return maintenance.checkpoint(this.#native, mode, options)
   }
 
   /**

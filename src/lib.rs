@@ -35,6 +35,7 @@ mod permissions;
 mod pragmas;
 mod preflight;
 mod probe;
+mod replication;
 mod serialize;
 mod statement;
 mod statement_class;

@@ -7,6 +7,7 @@ use std::path::Path;
 use napi_derive::napi;
 use rusqlite::{Connection, ffi};
 
+use crate::busy;
 use crate::errors::{Error, Result};
 use crate::permissions::sidecar;
 
@@ -26,16 +27,28 @@ pub struct CheckpointResult {
 }
 
 /// Copies WAL frames into the database (`mode`: `PASSIVE`, `FULL`, `RESTART`
-/// or `TRUNCATE`, any case; `TRUNCATE` also empties the `-wal` file).
-pub fn checkpoint(conn: &Connection, mode: &str) -> Result<CheckpointResult> {
+/// or `TRUNCATE`, any case; `TRUNCATE` also empties the `-wal` file), with busy
+/// waits of at most `wait_ms` (`None`: the connection's busy timeout). FULL, RESTART and TRUNCATE hold the write lock while they wait for readers,
+/// so this bounds how long they block writers; the connection's own timeout is put back after.
+pub fn checkpoint(conn: &Connection, mode: &str, wait_ms: Option<u32>) -> Result<CheckpointResult> {
     let Some(mode) = CHECKPOINT_MODES.iter().find(|m| m.eq_ignore_ascii_case(mode)) else {
         return Err(Error::range(
             "HARDENED_INVALID_ARGUMENT",
             format!("Checkpoint mode \"{mode}\" is not one of {}", CHECKPOINT_MODES.join(", ")),
         ));
     };
-    let (busy, wal_frames, checkpointed_frames) =
-        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
+    let run = || {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))
+    };
+    let (busy, wal_frames, checkpointed_frames) = match (wait_ms, busy::configured_timeout(conn)) {
+        (Some(wait), Some(usual)) if i64::from(wait) != usual => {
+            busy::install(conn, wait)?;
+            let outcome = run();
+            busy::install(conn, usual.clamp(0, i64::from(u32::MAX)) as u32)?;
+            outcome?
+        }
+        _ => run()?,
+    };
     Ok(CheckpointResult { busy: busy != 0, wal_frames, checkpointed_frames })
 }
 
@@ -106,11 +119,11 @@ mod tests {
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(10000))").unwrap();
         assert!(wal_size(&path) > 0);
-        let result = checkpoint(&opened.conn, "truncate").unwrap();
+        let result = checkpoint(&opened.conn, "truncate", None).unwrap();
         assert!(!result.busy);
         assert_eq!((result.wal_frames, result.checkpointed_frames), (0, 0));
         assert_eq!(wal_size(&path), 0);
-        assert_eq!(checkpoint(&opened.conn, "sometimes").unwrap_err().code(), "HARDENED_INVALID_ARGUMENT");
+        assert_eq!(checkpoint(&opened.conn, "sometimes", Some(0)).unwrap_err().code(), "HARDENED_INVALID_ARGUMENT");
         drop(opened);
         fs::remove_dir_all(dir).unwrap();
     }
