@@ -80,8 +80,8 @@ export async function waitForAttach(db: string, replicator: Replicator): Promise
     if (!existsSync(db) || !replicator.log().includes('msg="replicating to"')) return false;
     const probe = new HardenedDb(db, { readonly: true, fileMustExist: true, replication: "litestream" });
     try {
-      const checks = probe.health().checks;
-      return ["replication.tables", "replication.running"].every((name) => checks.find((c: any) => c.name === name)?.ok);
+      const running = probe.health().checks.find((c: any) => c.name === "replication.running")!.actual;
+      return running.startsWith("a WAL read lock held by another process") && running.endsWith("_litestream_seq, _litestream_lock");
     } finally {
       probe.close();
     }

@@ -150,45 +150,57 @@ fn holds_read_mark(line: &str, inode: u64, own_pid: &str) -> bool {
     same_file && pid != own_pid && start <= 127 && end >= 123
 }
 
-/// The replication checks of the health report: the replicator's tables, whether it is
-/// running, and (for every database) the WAL-size rule with the bound that applies.
+/// Litestream's `DefaultMinCheckpointPageN`: the WAL size, in pages, at which a running
+/// Litestream checkpoints (PASSIVE) and the WAL starts over from its beginning.
+pub const LITESTREAM_MIN_CHECKPOINT_PAGES: i64 = 1000;
+
+/// The replication checks of the health report: the WAL-size rule with the bound that applies
+/// (every database) and, under a replicator, whether it is running.
 pub fn checks(conn: &Connection, path: &Path, replication: Replication, journal_size_limit: i64) -> Result<Vec<HealthCheck>> {
     let mut found = vec![wal_size_check(path, wal_bound(conn, replication, journal_size_limit)?, replication)];
-    if !replication.is_external() {
-        return Ok(found);
+    if replication.is_external() {
+        found.push(running_check(conn, path)?);
     }
-    let present: Vec<String> = LITESTREAM_TABLES
+    Ok(found)
+}
+
+/// Litestream holds a WAL read lock for as long as it runs and checkpoints at 1000 pages. Failed
+/// (a warning) when no other process holds a read lock and the `-wal` has grown past that mark:
+/// nothing is shipping or checkpointing it. Its tables are listed as expected, never as stray.
+fn running_check(conn: &Connection, path: &Path) -> Result<HealthCheck> {
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let bound = 32 + LITESTREAM_MIN_CHECKPOINT_PAGES * (page_size + 24);
+    let bytes = maintenance::wal_size(path) as i64;
+    let present: Vec<&str> = LITESTREAM_TABLES
         .iter()
+        .copied()
         .filter(|table| {
             conn.query_row("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |_| Ok(()))
                 .is_ok()
         })
-        .map(|t| (*t).to_string())
         .collect();
-    let expected = LITESTREAM_TABLES.join(", ");
-    let actual = if present.is_empty() { "absent".to_string() } else { present.join(", ") };
-    found.push(check(present.len() == LITESTREAM_TABLES.len(), pass("replication.tables", "warning", expected, actual), || {
-        format!(
-            "Litestream has not attached to {} yet (it creates these tables when it starts replicating): start \
-             `litestream replicate` for this file, as the app's user",
-            path.display()
-        )
-    }));
     let reading = other_process_reading(path);
-    let actual = match reading {
+    let lock = match reading {
         Some(true) => "a WAL read lock held by another process",
         Some(false) => "no other process holds a WAL read lock",
-        None => "unknown (no /proc/locks)",
+        None => "read locks unknown (no /proc/locks)",
     };
-    found.push(check(reading != Some(false), pass("replication.running", "warning", "litestream replicate holding its WAL read lock", actual), || {
+    let tables = if present.is_empty() { "not created yet".to_string() } else { present.join(", ") };
+    let expected = format!(
+        "litestream replicate holding a WAL read lock, or a -wal under {bound} bytes; its tables {} expected",
+        LITESTREAM_TABLES.join(" and ")
+    );
+    let actual = format!("{lock}, -wal {bytes} bytes, Litestream's tables: {tables}");
+    let stalled = reading == Some(false) && bytes > bound;
+    Ok(check(!stalled, pass("replication.running", "warning", expected, actual), || {
         format!(
-            "nothing is replicating {}: Litestream holds a read transaction for as long as it runs, and none is held. \
-             Start `litestream replicate` (or run the app under `litestream replicate -exec`); until then the -wal is \
-             never checkpointed (wal_autocheckpoint is 0) and grows",
+            "nothing is replicating {}: Litestream holds a read transaction for as long as it runs and none is held, \
+             while the -wal has grown past the point where Litestream checkpoints. Start `litestream replicate` as \
+             the app's user (or run the app under `litestream replicate -exec`); until then nothing checkpoints the \
+             -wal (wal_autocheckpoint is 0) and it keeps growing",
             path.display()
         )
-    }));
-    Ok(found)
+    }))
 }
 
 fn wal_size_check(path: &Path, bound: Option<i64>, replication: Replication) -> HealthCheck {
