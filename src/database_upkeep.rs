@@ -96,7 +96,7 @@ impl NativeDatabase {
         let settings = &self.upkeep.settings;
         let result = timeout_ms.map(|ms| busy_timeout_ms(ms, "checkpoint option \"timeout\"")).transpose().and_then(|requested| {
             let wait = replication::checkpoint_timeout_ms(&mode, settings.replication, requested, settings.busy_timeout_ms);
-            self.shared.with(|conn| maintenance::checkpoint(conn, &mode, wait))
+            self.shared.with(|conn| maintenance::checkpoint(conn, &mode, wait, settings.replication.is_external()))
         });
         to_js(&env, result)
     }

@@ -27,29 +27,43 @@ pub struct CheckpointResult {
 }
 
 /// Copies WAL frames into the database (`mode`: `PASSIVE`, `FULL`, `RESTART`
-/// or `TRUNCATE`, any case; `TRUNCATE` also empties the `-wal` file), with busy
-/// waits of at most `wait_ms` (`None`: the connection's busy timeout). FULL, RESTART and TRUNCATE hold the write lock while they wait for readers,
-/// so this bounds how long they block writers; the connection's own timeout is put back after.
-pub fn checkpoint(conn: &Connection, mode: &str, wait_ms: Option<u32>) -> Result<CheckpointResult> {
+/// or `TRUNCATE`, any case; `TRUNCATE` also empties the `-wal` file).
+///
+/// FULL, RESTART and TRUNCATE take the write lock, copy, and wait for readers while they
+/// hold it, so every writer waits with them. Two things bound that: a PASSIVE pass first
+/// copies what it can without the write lock (writers keep going), so the lock is held
+/// only for what is left; and their busy waits last at most `wait_ms` (`None`: the
+/// connection's busy timeout), after which the connection's own timeout is put back.
+/// With `stop_when_pinned` (an external replicator's read transaction pins the WAL), a
+/// PASSIVE pass that could not copy everything ends the call as busy, without the lock.
+pub fn checkpoint(conn: &Connection, mode: &str, wait_ms: Option<u32>, stop_when_pinned: bool) -> Result<CheckpointResult> {
     let Some(mode) = CHECKPOINT_MODES.iter().find(|m| m.eq_ignore_ascii_case(mode)) else {
         return Err(Error::range(
             "HARDENED_INVALID_ARGUMENT",
             format!("Checkpoint mode \"{mode}\" is not one of {}", CHECKPOINT_MODES.join(", ")),
         ));
     };
-    let run = || {
-        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))
+    let run = |mode: &str| -> Result<CheckpointResult> {
+        let (busy, wal_frames, checkpointed_frames) = conn
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(CheckpointResult { busy: busy != 0, wal_frames, checkpointed_frames })
     };
-    let (busy, wal_frames, checkpointed_frames) = match (wait_ms, busy::configured_timeout(conn)) {
+    if *mode == "PASSIVE" {
+        return run(mode);
+    }
+    let passive = run("PASSIVE")?;
+    if stop_when_pinned && (passive.busy || passive.checkpointed_frames < passive.wal_frames) {
+        return Ok(CheckpointResult { busy: true, ..passive });
+    }
+    match (wait_ms, busy::configured_timeout(conn)) {
         (Some(wait), Some(usual)) if i64::from(wait) != usual => {
             busy::install(conn, wait)?;
-            let outcome = run();
+            let outcome = run(mode);
             busy::install(conn, usual.clamp(0, i64::from(u32::MAX)) as u32)?;
-            outcome?
+            outcome
         }
-        _ => run()?,
-    };
-    Ok(CheckpointResult { busy: busy != 0, wal_frames, checkpointed_frames })
+        _ => run(mode),
+    }
 }
 
 /// Size in bytes of the `-wal` next to `db` (`0` when there is none).
@@ -119,12 +133,32 @@ mod tests {
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(10000))").unwrap();
         assert!(wal_size(&path) > 0);
-        let result = checkpoint(&opened.conn, "truncate", None).unwrap();
+        let result = checkpoint(&opened.conn, "truncate", None, false).unwrap();
         assert!(!result.busy);
         assert_eq!((result.wal_frames, result.checkpointed_frames), (0, 0));
         assert_eq!(wal_size(&path), 0);
-        assert_eq!(checkpoint(&opened.conn, "sometimes", Some(0)).unwrap_err().code(), "HARDENED_INVALID_ARGUMENT");
+        assert_eq!(checkpoint(&opened.conn, "sometimes", Some(0), false).unwrap_err().code(), "HARDENED_INVALID_ARGUMENT");
         drop(opened);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_pinned_wal_stops_a_replicated_truncate_after_the_passive_pass() {
+        let dir = temp_dir("maint-pinned");
+        let path = dir.join("app.db");
+        let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
+        opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1)").unwrap();
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN; SELECT count(*) FROM t;").unwrap();
+        opened.conn.execute_batch("INSERT INTO t VALUES (2)").unwrap();
+        let pinned = checkpoint(&opened.conn, "TRUNCATE", Some(0), true).unwrap();
+        assert!(pinned.busy);
+        assert!(pinned.checkpointed_frames < pinned.wal_frames, "{pinned:?}");
+        assert!(wal_size(&path) > 0);
+        reader.execute_batch("COMMIT").unwrap();
+        let done = checkpoint(&opened.conn, "TRUNCATE", Some(0), true).unwrap();
+        assert_eq!(done, CheckpointResult { busy: false, wal_frames: 0, checkpointed_frames: 0 });
+        drop((reader, opened));
         fs::remove_dir_all(dir).unwrap();
     }
 
