@@ -4,6 +4,7 @@
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { spawn } from "node:child_process";
 import { HardenedDb } from "../index.js";
+import { spawnSync } from "node:child_process";
 import { tempDir, NODE, PACKAGE_ROOT } from "./helpers";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -129,5 +130,29 @@ describe("db.checkpoint(mode, { timeout })", () => {
     const { outcome, checkpoint } = await writeDuringCheckpoint(3000, 300);
     expect(checkpoint.busy).toBe(true);
     expect(outcome).toBe("SQLITE_BUSY");
+  });
+});
+
+describe("the CLI's --timeout and --replication", () => {
+  const cli = (args: string[]) => spawnSync(NODE, [`${PACKAGE_ROOT}/bin/hardened-sqlite.js`, ...args], { encoding: "utf8", timeout: 60_000 });
+
+  it("should run bounded checkpoints and refuse bad values", () => {
+    const path = tmp.path("app.db");
+    new HardenedDb(path).exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").close();
+    const done = cli(["checkpoint", path, "--mode", "truncate", "--timeout", "0", "--json"]);
+    expect(done.status).toBe(0);
+    expect(JSON.parse(done.stdout)).toEqual({ busy: false, walFrames: 0, checkpointedFrames: 0, walBytes: 0 });
+    const replicated = cli(["checkpoint", path, "--mode", "restart", "--replication", "litestream", "--json"]);
+    expect(replicated.status).toBe(0); // no replicator reading: the RESTART runs, with no wait
+    expect(JSON.parse(replicated.stdout).busy).toBe(false);
+    const vacuum = cli(["vacuum", path, "--replication", "litestream", "--json"]);
+    expect(vacuum.status).toBe(0);
+    expect(JSON.parse(vacuum.stdout).checkpointBusy).toBe(false);
+    const badTimeout = cli(["checkpoint", path, "--mode", "truncate", "--timeout", "soon"]);
+    expect(badTimeout.status).toBe(64);
+    expect(badTimeout.stderr).toContain("--timeout takes a whole number of milliseconds");
+    const badName = cli(["doctor", path, "--replication", "litefs"]);
+    expect(badName.status).toBe(2);
+    expect(badName.stdout).toContain("HARDENED_INVALID_OPTION");
   });
 });

@@ -96,7 +96,10 @@ impl NativeDatabase {
         let settings = &self.upkeep.settings;
         let result = timeout_ms.map(|ms| busy_timeout_ms(ms, "checkpoint option \"timeout\"")).transpose().and_then(|requested| {
             let wait = replication::checkpoint_timeout_ms(&mode, settings.replication, requested, settings.busy_timeout_ms);
-            self.shared.with(|conn| maintenance::checkpoint(conn, &mode, wait, settings.replication.is_external()))
+            // Under a replicator, its read lock (or locks that cannot be read) means the WAL is pinned.
+            let pinned = settings.replication.is_external()
+                && self.upkeep.path.as_deref().is_some_and(|p| replication::other_process_reading(p) != Some(false));
+            self.shared.with(|conn| maintenance::checkpoint(conn, &mode, wait, pinned))
         });
         to_js(&env, result)
     }

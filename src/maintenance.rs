@@ -34,9 +34,11 @@ pub struct CheckpointResult {
 /// copies what it can without the write lock (writers keep going), so the lock is held
 /// only for what is left; and their busy waits last at most `wait_ms` (`None`: the
 /// connection's busy timeout), after which the connection's own timeout is put back.
-/// With `stop_when_pinned` (an external replicator's read transaction pins the WAL), a
-/// PASSIVE pass that could not copy everything ends the call as busy, without the lock.
-pub fn checkpoint(conn: &Connection, mode: &str, wait_ms: Option<u32>, stop_when_pinned: bool) -> Result<CheckpointResult> {
+/// With `pinned` (an external replicator's read transaction holds the WAL, so a RESTART
+/// or TRUNCATE cannot finish), the call ends after the PASSIVE pass and reports busy,
+/// never taking the write lock: escalating would hold it while copying the frames
+/// written since, only to fail on the reader.
+pub fn checkpoint(conn: &Connection, mode: &str, wait_ms: Option<u32>, pinned: bool) -> Result<CheckpointResult> {
     let Some(mode) = CHECKPOINT_MODES.iter().find(|m| m.eq_ignore_ascii_case(mode)) else {
         return Err(Error::range(
             "HARDENED_INVALID_ARGUMENT",
@@ -52,7 +54,7 @@ pub fn checkpoint(conn: &Connection, mode: &str, wait_ms: Option<u32>, stop_when
         return run(mode);
     }
     let passive = run("PASSIVE")?;
-    if stop_when_pinned && (passive.busy || passive.checkpointed_frames < passive.wal_frames) {
+    if pinned {
         return Ok(CheckpointResult { busy: true, ..passive });
     }
     match (wait_ms, busy::configured_timeout(conn)) {
@@ -143,7 +145,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pinned_wal_stops_a_replicated_truncate_after_the_passive_pass() {
+    fn a_pinned_wal_ends_a_truncate_after_the_passive_pass() {
         let dir = temp_dir("maint-pinned");
         let path = dir.join("app.db");
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
@@ -156,7 +158,8 @@ mod tests {
         assert!(pinned.checkpointed_frames < pinned.wal_frames, "{pinned:?}");
         assert!(wal_size(&path) > 0);
         reader.execute_batch("COMMIT").unwrap();
-        let done = checkpoint(&opened.conn, "TRUNCATE", Some(0), true).unwrap();
+        assert!(checkpoint(&opened.conn, "TRUNCATE", Some(0), true).unwrap().busy, "pinned: never escalates");
+        let done = checkpoint(&opened.conn, "TRUNCATE", Some(0), false).unwrap();
         assert_eq!(done, CheckpointResult { busy: false, wal_frames: 0, checkpointed_frames: 0 });
         drop((reader, opened));
         fs::remove_dir_all(dir).unwrap();
