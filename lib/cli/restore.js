@@ -31,6 +31,7 @@ function runLitestream(binary, args) {
   }
 }
 
+/** Deletes `file` and its `-wal` and `-shm`, if there. */
 function removeWithSidecars(file) {
   for (const suffix of ['', ...SIDECARS]) fs.rmSync(`${file}${suffix}`, { force: true })
 }
