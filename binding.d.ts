@@ -117,8 +117,12 @@ export declare class NativeDatabase {
   loadExtension(path: string, entryPoint?: string | undefined | null): void
   /** Checks every promise of the open sequence; see `HealthReport`. */
   health(options?: HealthOptions | undefined | null): HealthReport
-  /** Runs a checkpoint: `"PASSIVE"` (default), `"FULL"`, `"RESTART"` or `"TRUNCATE"`. */
-  checkpoint(mode?: string | undefined | null): CheckpointResult
+  /**
+   * Runs a checkpoint: `"PASSIVE"` (default), `"FULL"`, `"RESTART"` or `"TRUNCATE"`. The last
+   * three wait for readers at most `timeout_ms` (default 1000 ms capped by the busy timeout;
+   * 0 under option `replication`), so they never hold the write lock longer than that.
+   */
+  checkpoint(mode?: string | undefined | null, timeoutMs?: number | undefined | null): CheckpointResult
   /** Starts a backup to `destination` (see `backup::BackupJob`); the caller steps it. */
   startBackup(destination: string, options?: BackupOptions | undefined | null): NativeBackup
   /** The problems `quick_check` (`quick: true`) or `integrity_check` reports; empty when sound. */
@@ -529,6 +533,12 @@ export interface OpenOptions {
    * before SQLite interrupts it with `HARDENED_STATEMENT_TIMEOUT`. Default `0` (no timeout).
    */
   statementTimeout?: number
+  /**
+   * `"litestream"` when `litestream replicate` ships this database's WAL: then
+   * `walAutocheckpoint` is 0, `journalSizeLimit` is -1 and FULL/RESTART/TRUNCATE
+   * checkpoints never wait (see docs/replication.md). Default `"none"`.
+   */
+  replication?: string
 }
 
 /** One migration not applied yet. */

@@ -129,6 +129,13 @@ export interface HardenedDbOptions {
    */
   statementTimeout?: number;
   /**
+   * `"litestream"` when `litestream replicate` ships this database's WAL: then
+   * `walAutocheckpoint` is 0, `journalSizeLimit` is -1, `checkpointInterval` is
+   * refused, FULL/RESTART/TRUNCATE checkpoints report busy at once instead of
+   * waiting, and `health()` checks the replicator. See docs/replication.md. Default `"none"`.
+   */
+  replication?: "none" | "litestream";
+  /**
    * better-sqlite3's logger: called with the text of every statement run through
    * the connection, parameters expanded (`select 'ada'`), once the call that ran it
    * returns or throws. Default: none.
@@ -436,7 +443,11 @@ export declare class HardenedDb {
   /** Checks everything the open sequence promised; `integrity` adds `quick_check` or `integrity_check`. */
   health(options?: { integrity?: "quick" | "full" }): HealthReport;
   /** `PRAGMA wal_checkpoint(mode)`, any case. Default `"PASSIVE"`. */
-  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | "passive" | "full" | "restart" | "truncate"): CheckpointResult;
+  /**
+   * FULL, RESTART and TRUNCATE hold the write lock while they wait for readers: at most
+   * `options.timeout` ms (default 1000, capped by the busy timeout; 0 with `replication`).
+   */
+  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | "passive" | "full" | "restart" | "truncate", options?: { timeout?: number }): CheckpointResult;
   /**
    * Copies the database to `destination` 100 pages per event-loop turn (better-sqlite3's
    * `backup()`), then verifies the copy and renames it into place (mode `fileMode`).

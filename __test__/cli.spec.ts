@@ -182,7 +182,7 @@ describe("hardened-sqlite backup, checkpoint, check, vacuum", () => {
 
 describe("hardened-sqlite usage", () => {
   it("should print help for every command and exit 0", () => {
-    for (const command of ["doctor", "migrate", "status", "backup", "checkpoint", "check", "vacuum"]) {
+    for (const command of ["doctor", "migrate", "status", "backup", "checkpoint", "check", "vacuum", "restore"]) {
       const { status, stdout } = cli([command, "--help"]);
       expect(status).toBe(0);
       expect(stdout).toContain(`hardened-sqlite ${command} <db>`);

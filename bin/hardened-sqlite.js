@@ -60,7 +60,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = EXIT_USAGE
     } else if (typeof error?.code === 'string' && /^(HARDENED_|SQLITE_)/.test(error.code)) {
       fail({ code: error.hardenedCode ?? error.code, message: error.message }, json)
-      process.exitCode = 1
+      process.exitCode = error.exitCode ?? 1
     } else {
       process.stderr.write(`hardened-sqlite: unexpected error (please report it): ${error?.stack ?? error}\n`)
       process.exitCode = 70

@@ -18,13 +18,8 @@ function checkpointOnce(native) {
   if (!native.open || native.inTransaction) return 'skipped'
   const passive = maintenance.checkpoint(native, 'PASSIVE')
   if (passive.busy || passive.walFrames === 0 || passive.checkpointedFrames < passive.walFrames) return 'passive'
-  const timeout = native.busyTimeout
-  native.setBusyTimeout(0) // a reader still reading the WAL must not stall this event loop
-  try {
-    return maintenance.checkpoint(native, 'TRUNCATE').busy ? 'passive' : 'truncated'
-  } finally {
-    native.setBusyTimeout(timeout)
-  }
+  // A reader still reading the WAL must not stall this event loop: no busy wait.
+  return maintenance.checkpoint(native, 'TRUNCATE', { timeout: 0 }).busy ? 'passive' : 'truncated'
 }
 
 /**

@@ -29,9 +29,13 @@ function installHardenedMethods(prototype, stateOf) {
       return health(native, options, status)
     },
 
-    /** Runs `PRAGMA wal_checkpoint(mode)`; returns `{ busy, walFrames, checkpointedFrames }`. */
-    checkpoint(mode = undefined) {
-      return maintenance.checkpoint(stateOf(this).native, mode)
+    /**
+     * Runs `PRAGMA wal_checkpoint(mode)`; returns `{ busy, walFrames, checkpointedFrames }`.
+     * FULL, RESTART and TRUNCATE wait for readers at most `{ timeout }` ms (default 1000, capped
+     * by the busy timeout; 0 with option `replication`), then report busy.
+     */
+    checkpoint(mode = undefined, options = undefined) {
+      return maintenance.checkpoint(stateOf(this).native, mode, options)
     },
 
     /**

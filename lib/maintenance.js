@@ -7,12 +7,17 @@ const { typeError } = require('./errors')
 const { describe, rangeError, checkOptions } = require('./arguments')
 const { wrap } = require('./statement')
 
-/** `db.checkpoint(mode)`: `{ busy, walFrames, checkpointedFrames }`. */
-function checkpoint(native, mode = 'PASSIVE') {
+/**
+ * `db.checkpoint(mode, { timeout })`: `{ busy, walFrames, checkpointedFrames }`. FULL, RESTART
+ * and TRUNCATE wait for readers at most `timeout` ms (default 1000, capped by the busy timeout;
+ * always 0 with option `replication`), holding the write lock meanwhile; then they report busy.
+ */
+function checkpoint(native, mode = 'PASSIVE', options = undefined) {
   if (typeof mode !== 'string') {
     throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the checkpoint mode to be a string such as "TRUNCATE", got ${describe(mode)}`)
   }
-  return wrap(() => native.checkpoint(mode))
+  const checked = checkOptions(options, { timeout: 'number' }, 'checkpoint')
+  return wrap(() => native.checkpoint(mode, checked.timeout))
 }
 
 /** `db.integrityCheck({ quick })`: the problems found, empty when sound. */

@@ -37,6 +37,7 @@ const OPTION_TYPES = {
   closeOnSignal: 'boolean',
   limits: 'object',
   statementTimeout: 'number',
+  replication: 'string',
   verbose: 'function',
   nativeBinding: 'string or object',
 }
@@ -210,6 +211,12 @@ function normalizeOptions(options, faceOptions = undefined) {
     const error = new RangeError(`Option "checkpointInterval" must be a whole number of milliseconds (0 turns it off), got ${interval}`)
     error.code = 'HARDENED_INVALID_OPTION'
     throw error
+  }
+  if (interval > 0 && options.replication !== undefined && options.replication.toLowerCase() !== 'none') {
+    throw typeError(
+      'HARDENED_INVALID_OPTION',
+      `Options "checkpointInterval" and "replication: ${JSON.stringify(options.replication)}" contradict each other: the replicator does the checkpoints (its read transaction leaves every periodic one partial); remove "checkpointInterval"`,
+    )
   }
   if (options.upgradeDeferredBegin === true && options.readonly === true) {
     throw typeError('HARDENED_INVALID_OPTION', 'Options "upgradeDeferredBegin: true" and "readonly: true" contradict each other: a readonly connection never takes the write lock; pass one of them')

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 mkdir -p .tmp
 rm -f .tmp/junit.xml .tmp/cargo-test.log
 
+# Litestream and the S3 test server for the replication suites (pinned, into .tmp/venv).
+# A failure here is not fatal: those suites then fail loudly, naming this script.
+bash scripts/install-replication-tools.sh || echo "scripts/test.sh: installing the replication tools failed" >&2
+
 ./node_modules/.bin/bun test --timeout 120000 --reporter=junit --reporter-outfile=.tmp/junit.xml
 bun_status=$?
 

@@ -13,7 +13,8 @@ use crate::location::Location;
 use crate::backup::BackupJob;
 use crate::backup_class::NativeBackup;
 use crate::maintenance::{self, CheckpointResult};
-use crate::options::Settings;
+use crate::options::{Settings, busy_timeout_ms};
+use crate::replication;
 
 /// What the health and maintenance methods need to know about the open.
 #[derive(Debug, Clone)]
@@ -86,11 +87,21 @@ impl NativeDatabase {
         to_js(&env, report)
     }
 
-    /// Runs a checkpoint: `"PASSIVE"` (default), `"FULL"`, `"RESTART"` or `"TRUNCATE"`.
+    /// Runs a checkpoint: `"PASSIVE"` (default), `"FULL"`, `"RESTART"` or `"TRUNCATE"`. The last
+    /// three wait for readers at most `timeout_ms` (default 1000 ms capped by the busy timeout;
+    /// 0 under option `replication`), so they never hold the write lock longer than that.
     #[napi]
-    pub fn checkpoint(&self, env: Env, mode: Option<String>) -> napi::Result<CheckpointResult> {
+    pub fn checkpoint(&self, env: Env, mode: Option<String>, timeout_ms: Option<f64>) -> napi::Result<CheckpointResult> {
         let mode = mode.unwrap_or_else(|| "PASSIVE".to_string());
-        to_js(&env, self.shared.with(|conn| maintenance::checkpoint(conn, &mode)))
+        let settings = &self.upkeep.settings;
+        let result = timeout_ms.map(|ms| busy_timeout_ms(ms, "checkpoint option \"timeout\"")).transpose().and_then(|requested| {
+            let wait = replication::checkpoint_timeout_ms(&mode, settings.replication, requested, settings.busy_timeout_ms);
+            // Under a replicator, its read lock (or locks that cannot be read) means the WAL is pinned.
+            let pinned = settings.replication.is_external()
+                && self.upkeep.path.as_deref().is_some_and(|p| replication::other_process_reading(p) != Some(false));
+            self.shared.with(|conn| maintenance::checkpoint(conn, &mode, wait, pinned))
+        });
+        to_js(&env, result)
     }
 
     /// Starts a backup to `destination` (see `backup::BackupJob`); the caller steps it.

@@ -10,7 +10,7 @@ use crate::errors::Result;
 use crate::maintenance;
 use crate::mounts;
 use crate::options::Settings;
-use crate::permissions::{FileState, Files, is_wider, octal, sidecar};
+use crate::permissions::{FileState, Files, is_wider, octal};
 use crate::pragmas::{self, Mismatch};
 use crate::preflight;
 use crate::probe;
@@ -155,6 +155,8 @@ pub fn report(subject: Subject<'_>, integrity: Integrity, migrations: Option<&Mi
     let files = subject.path.map(Files::of);
     if let (Some(path), Some(files)) = (subject.path, &files) {
         checks.extend(file_checks(path, files, subject.settings));
+        let settings = subject.settings;
+        checks.extend(crate::replication::checks(conn, path, settings.replication, settings.journal_size_limit)?);
     }
     match integrity {
         Integrity::Skip => {}
@@ -272,7 +274,6 @@ fn file_checks(path: &Path, files: &Files, settings: &Settings) -> Vec<HealthChe
         || problem.unwrap_or_default(),
     ));
     checks.push(file_system_check(path));
-    checks.push(wal_size_check(path, settings.journal_size_limit));
     checks
 }
 
@@ -285,21 +286,6 @@ fn file_system_check(path: &Path) -> HealthCheck {
             "{} is on a network file system ({actual}), where SQLite's locks and the shared-memory WAL index are not \
              safe: concurrent writers can corrupt it. Move the database to a local disk (a Docker volume on the host, \
              not a share)",
-            path.display()
-        )
-    })
-}
-
-fn wal_size_check(path: &Path, limit: i64) -> HealthCheck {
-    let bytes = maintenance::wal_size(path);
-    let expected = if limit < 0 { "any size (journalSizeLimit is -1)".to_string() } else { format!("<= {limit} bytes") };
-    let over = limit >= 0 && bytes > limit as u64;
-    check(!over, pass("wal_size", "warning", expected, format!("{bytes} bytes")), || {
-        format!(
-            "{} has grown past journalSizeLimit: checkpoints are not keeping up, usually because a read transaction \
-             stays open (an unfinished iterate()); close it, then run db.checkpoint(\"TRUNCATE\") or \
-             `hardened-sqlite checkpoint {} --mode truncate`",
-            sidecar(path, "-wal").display(),
             path.display()
         )
     })

@@ -38,6 +38,7 @@ mod permissions;
 mod pragmas;
 mod preflight;
 mod probe;
+mod replication;
 mod serialize;
 mod statement;
 mod statement_bun;

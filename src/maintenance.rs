@@ -7,6 +7,7 @@ use std::path::Path;
 use napi_derive::napi;
 use rusqlite::{Connection, ffi};
 
+use crate::busy;
 use crate::errors::{Error, Result};
 use crate::permissions::sidecar;
 
@@ -27,16 +28,44 @@ pub struct CheckpointResult {
 
 /// Copies WAL frames into the database (`mode`: `PASSIVE`, `FULL`, `RESTART`
 /// or `TRUNCATE`, any case; `TRUNCATE` also empties the `-wal` file).
-pub fn checkpoint(conn: &Connection, mode: &str) -> Result<CheckpointResult> {
+///
+/// FULL, RESTART and TRUNCATE take the write lock, copy, and wait for readers while they
+/// hold it, so every writer waits with them. Two things bound that: a PASSIVE pass first
+/// copies what it can without the write lock (writers keep going), so the lock is held
+/// only for what is left; and their busy waits last at most `wait_ms` (`None`: the
+/// connection's busy timeout), after which the connection's own timeout is put back.
+/// With `pinned` (an external replicator's read transaction holds the WAL, so a RESTART
+/// or TRUNCATE cannot finish), the call ends after the PASSIVE pass and reports busy,
+/// never taking the write lock: escalating would hold it while copying the frames
+/// written since, only to fail on the reader.
+pub fn checkpoint(conn: &Connection, mode: &str, wait_ms: Option<u32>, pinned: bool) -> Result<CheckpointResult> {
     let Some(mode) = CHECKPOINT_MODES.iter().find(|m| m.eq_ignore_ascii_case(mode)) else {
         return Err(Error::range(
             "HARDENED_INVALID_ARGUMENT",
             format!("Checkpoint mode \"{mode}\" is not one of {}", CHECKPOINT_MODES.join(", ")),
         ));
     };
-    let (busy, wal_frames, checkpointed_frames) =
-        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(CheckpointResult { busy: busy != 0, wal_frames, checkpointed_frames })
+    let run = |mode: &str| -> Result<CheckpointResult> {
+        let (busy, wal_frames, checkpointed_frames) = conn
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(CheckpointResult { busy: busy != 0, wal_frames, checkpointed_frames })
+    };
+    if *mode == "PASSIVE" {
+        return run(mode);
+    }
+    let passive = run("PASSIVE")?;
+    if pinned {
+        return Ok(CheckpointResult { busy: true, ..passive });
+    }
+    match (wait_ms, busy::configured_timeout(conn)) {
+        (Some(wait), Some(usual)) if i64::from(wait) != usual => {
+            busy::install(conn, wait)?;
+            let outcome = run(mode);
+            busy::install(conn, usual.clamp(0, i64::from(u32::MAX)) as u32)?;
+            outcome
+        }
+        _ => run(mode),
+    }
 }
 
 /// Size in bytes of the `-wal` next to `db` (`0` when there is none).
@@ -106,12 +135,33 @@ mod tests {
         let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
         opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(10000))").unwrap();
         assert!(wal_size(&path) > 0);
-        let result = checkpoint(&opened.conn, "truncate").unwrap();
+        let result = checkpoint(&opened.conn, "truncate", None, false).unwrap();
         assert!(!result.busy);
         assert_eq!((result.wal_frames, result.checkpointed_frames), (0, 0));
         assert_eq!(wal_size(&path), 0);
-        assert_eq!(checkpoint(&opened.conn, "sometimes").unwrap_err().code(), "HARDENED_INVALID_ARGUMENT");
+        assert_eq!(checkpoint(&opened.conn, "sometimes", Some(0), false).unwrap_err().code(), "HARDENED_INVALID_ARGUMENT");
         drop(opened);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_pinned_wal_ends_a_truncate_after_the_passive_pass() {
+        let dir = temp_dir("maint-pinned");
+        let path = dir.join("app.db");
+        let opened = open(path.to_str().unwrap(), &Settings::default()).unwrap();
+        opened.conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1)").unwrap();
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN; SELECT count(*) FROM t;").unwrap();
+        opened.conn.execute_batch("INSERT INTO t VALUES (2)").unwrap();
+        let pinned = checkpoint(&opened.conn, "TRUNCATE", Some(0), true).unwrap();
+        assert!(pinned.busy);
+        assert!(pinned.checkpointed_frames < pinned.wal_frames, "{pinned:?}");
+        assert!(wal_size(&path) > 0);
+        reader.execute_batch("COMMIT").unwrap();
+        assert!(checkpoint(&opened.conn, "TRUNCATE", Some(0), true).unwrap().busy, "pinned: never escalates");
+        let done = checkpoint(&opened.conn, "TRUNCATE", Some(0), false).unwrap();
+        assert_eq!(done, CheckpointResult { busy: false, wal_frames: 0, checkpointed_frames: 0 });
+        drop((reader, opened));
         fs::remove_dir_all(dir).unwrap();
     }
 

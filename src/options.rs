@@ -8,6 +8,7 @@ use napi_derive::napi;
 use crate::errors::{Error, Result};
 use crate::limits::{LimitOptions, Limits};
 use crate::permissions::{POLICIES, Policy};
+use crate::replication::{self, Replication};
 
 /// Options for `new HardenedDb(path, options)` that the native open sequence uses.
 #[napi(object)]
@@ -50,6 +51,10 @@ pub struct OpenOptions {
     /// Milliseconds one call (`run`, `get`, `all`, a batch of `iterate`, `exec`, `pragma`) may run
     /// before SQLite interrupts it with `HARDENED_STATEMENT_TIMEOUT`. Default `0` (no timeout).
     pub statement_timeout: Option<f64>,
+    /// `"litestream"` when `litestream replicate` ships this database's WAL: then
+    /// `walAutocheckpoint` is 0, `journalSizeLimit` is -1 and FULL/RESTART/TRUNCATE
+    /// checkpoints never wait (see docs/replication.md). Default `"none"`.
+    pub replication: Option<String>,
 }
 
 /// `PRAGMA synchronous` names, by their numeric value.
@@ -94,6 +99,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Statement timeout in milliseconds; 0 means none.
     pub statement_timeout_ms: u32,
+    /// Who ships the WAL (option `replication`).
+    pub replication: Replication,
 }
 
 impl Default for Settings {
@@ -115,6 +122,7 @@ impl Default for Settings {
             permissions: Policy::Warn,
             limits: Vec::new(),
             statement_timeout_ms: 0,
+            replication: Replication::None,
         }
     }
 }
@@ -124,6 +132,10 @@ impl Settings {
     pub fn from_options(options: &OpenOptions) -> Result<Settings> {
         let d = Settings::default();
         let readonly = options.readonly.unwrap_or(d.readonly);
+        let replication = Replication::parse(options.replication.as_deref())?;
+        let wal_autocheckpoint = integer("walAutocheckpoint", options.wal_autocheckpoint, 0, i32::MAX as i64)?;
+        let journal_size_limit = integer("journalSizeLimit", options.journal_size_limit, -1, i64::MAX)?;
+        replication::check_settings(replication, wal_autocheckpoint, journal_size_limit)?;
         Ok(Settings {
             readonly,
             create: !readonly && !options.file_must_exist.unwrap_or(false),
@@ -136,10 +148,10 @@ impl Settings {
             foreign_keys: options.foreign_keys.unwrap_or(d.foreign_keys),
             temp_store: named("tempStore", options.temp_store.as_deref(), &TEMP_STORE)?.unwrap_or(d.temp_store),
             cache_size: integer("cacheSize", options.cache_size, i64::MIN + 1, i64::MAX)?.unwrap_or(d.cache_size),
-            journal_size_limit: integer("journalSizeLimit", options.journal_size_limit, -1, i64::MAX)?
-                .unwrap_or(d.journal_size_limit),
-            wal_autocheckpoint: integer("walAutocheckpoint", options.wal_autocheckpoint, 0, i32::MAX as i64)?
-                .unwrap_or(d.wal_autocheckpoint),
+            journal_size_limit: journal_size_limit
+                .unwrap_or_else(|| replication.default_journal_size_limit(d.journal_size_limit)),
+            wal_autocheckpoint: wal_autocheckpoint
+                .unwrap_or_else(|| replication.default_wal_autocheckpoint(d.wal_autocheckpoint)),
             auto_vacuum: named("autoVacuum", options.auto_vacuum.as_deref(), &AUTO_VACUUM)?
                 .unwrap_or(d.auto_vacuum),
             safe_integers: options.safe_integers.unwrap_or(d.safe_integers),
@@ -148,6 +160,7 @@ impl Settings {
             limits: options.limits.as_ref().map(LimitOptions::validate).transpose()?.unwrap_or_default(),
             statement_timeout_ms: integer("statementTimeout", options.statement_timeout, 0, i32::MAX as i64)?
                 .map_or(d.statement_timeout_ms, |v| v as u32),
+            replication,
         })
     }
 }
@@ -271,6 +284,15 @@ mod tests {
             assert_eq!(err.code(), "HARDENED_INVALID_OPTION");
             assert!(err.message().contains("\"statementTimeout\""), "{}", err.message());
         }
+    }
+
+    #[test]
+    fn litestream_replication_leaves_the_wal_alone() {
+        let opts = OpenOptions { replication: Some("litestream".into()), ..Default::default() };
+        let s = Settings::from_options(&opts).unwrap();
+        assert_eq!((s.replication, s.wal_autocheckpoint, s.journal_size_limit), (Replication::Litestream, 0, -1));
+        let opts = OpenOptions { replication: Some("litestream".into()), wal_autocheckpoint: Some(1000.0), ..Default::default() };
+        assert_eq!(Settings::from_options(&opts).unwrap_err().code(), "HARDENED_INVALID_OPTION");
     }
 
     #[test]

@@ -6,8 +6,24 @@
 const { HardenedDb } = require('../better-sqlite3/database')
 const { EXIT_CODES, openFailureReport, formatReport } = require('./report')
 const { UsageError } = require('./args')
+const { restore } = require('./restore')
 
 const CHECKPOINT_MODES = ['PASSIVE', 'FULL', 'RESTART', 'TRUNCATE']
+
+/** The open option of `--replication NAME` (`litestream`), checked by the open itself. */
+function replicationOption(flags) {
+  return flags.replication === undefined ? {} : { replication: flags.replication }
+}
+
+/** `--timeout MS` of the checkpoint command: a whole number of milliseconds. */
+function checkpointTimeout(flags) {
+  if (flags.timeout === undefined) return undefined
+  const ms = Number(flags.timeout)
+  if (!/^\d+$/.test(flags.timeout) || !Number.isSafeInteger(ms)) {
+    throw new UsageError(`--timeout takes a whole number of milliseconds, got "${flags.timeout}"`, 'checkpoint')
+  }
+  return ms
+}
 
 /** Opens `path` for a command that must not create it. */
 function openExisting(path, options = {}) {
@@ -52,13 +68,16 @@ check plus PRAGMA quick_check (--full: integrity_check) and prints the report.
 Options:
   --migrations DIR   apply and check the migrations in DIR (NNN_name.sql files)
   --full             run PRAGMA integrity_check instead of quick_check
+  --replication litestream
+                     Litestream ships the WAL: check its tables, that it runs, its WAL bound
   --json             print the report as JSON
   --help             show this help
 
 Exit code: 0 healthy, 1 degraded, 2 unhealthy (including a file that cannot be opened).`,
-  spec: { positionals: ['db'], flags: { migrations: 'string', full: 'boolean', json: 'boolean' } },
+  spec: { positionals: ['db'], flags: { migrations: 'string', full: 'boolean', replication: 'string', json: 'boolean' } },
   run({ positionals: { db: path }, flags }) {
     const options = flags.migrations === undefined ? { fileMustExist: true } : { migrations: flags.migrations }
+    Object.assign(options, replicationOption(flags))
     let report
     try {
       const db = withoutOpenWarnings(() => new HardenedDb(path, { permissions: 'warn', ...options }))
@@ -150,23 +169,28 @@ const checkpoint = {
   usage: `hardened-sqlite checkpoint <db> [--mode passive|full|restart|truncate] [--json]
 
 Runs PRAGMA wal_checkpoint(MODE) on <db>. PASSIVE (the default) copies what it
-can without waiting; FULL and RESTART wait for writers and readers (up to the
-busy timeout); TRUNCATE also truncates the -wal file to zero bytes.
+can without waiting; FULL, RESTART and TRUNCATE wait for readers while holding
+the write lock, at most --timeout ms (default 1000), then report busy;
+TRUNCATE also truncates the -wal file to zero bytes.
 
 Options:
-  --mode MODE   passive (default), full, restart or truncate
-  --json        print { busy, walFrames, checkpointedFrames, walBytes } as JSON
-  --help        show this help
+  --mode MODE        passive (default), full, restart or truncate
+  --timeout MS       longest wait for readers (FULL, RESTART, TRUNCATE); default 1000
+  --replication litestream
+                     Litestream ships the WAL: never wait (its read transaction never ends)
+  --json             print { busy, walFrames, checkpointedFrames, walBytes } as JSON
+  --help             show this help
 
 Exit code: 0 done, 1 another connection kept it from finishing (busy).`,
-  spec: { positionals: ['db'], flags: { mode: 'string', json: 'boolean' } },
+  spec: { positionals: ['db'], flags: { mode: 'string', timeout: 'string', replication: 'string', json: 'boolean' } },
   run({ positionals: { db: path }, flags }) {
     const mode = (flags.mode ?? 'passive').toUpperCase()
     if (!CHECKPOINT_MODES.includes(mode)) {
       throw new UsageError(`--mode must be passive, full, restart or truncate, got "${flags.mode}"`, 'checkpoint')
     }
-    const db = openExisting(path)
-    const result = using(db, () => ({ ...db.checkpoint(mode), walBytes: db.walSize() }))
+    const timeout = checkpointTimeout(flags)
+    const db = openExisting(path, replicationOption(flags))
+    const result = using(db, () => ({ ...db.checkpoint(mode, { timeout }), walBytes: db.walSize() }))
     const text = `${path}: checkpoint ${mode}: ${result.checkpointedFrames} of ${result.walFrames} frames copied, -wal now ${result.walBytes} bytes` +
       (result.busy ? ' (busy: another connection held a lock; retry later)' : '')
     return { json: result, text, exitCode: result.busy ? 1 : 0 }
@@ -202,15 +226,18 @@ const vacuum = {
 
 Releases the free pages of <db> to the file system (PRAGMA incremental_vacuum;
 --full: VACUUM, which rewrites the whole file and needs as much free disk
-space), runs PRAGMA optimize, then a TRUNCATE checkpoint so the file shrinks.
+space), runs PRAGMA optimize, then a TRUNCATE checkpoint (waiting at most
+1000 ms for readers, not at all with --replication) so the file shrinks.
 
 Options:
   --full   rewrite the database with VACUUM
-  --json   print { freedPages, bytesBefore, bytesAfter } as JSON
+  --replication litestream
+           Litestream ships the WAL: the checkpoint never waits and the -wal stays
+  --json   print { freedPages, bytesBefore, bytesAfter, checkpointBusy } as JSON
   --help   show this help`,
-  spec: { positionals: ['db'], flags: { full: 'boolean', json: 'boolean' } },
+  spec: { positionals: ['db'], flags: { full: 'boolean', replication: 'string', json: 'boolean' } },
   run({ positionals: { db: path }, flags }) {
-    const db = openExisting(path)
+    const db = openExisting(path, replicationOption(flags))
     const result = using(db, () => {
       const size = () => db.pragma('page_count', { simple: true }) * db.pragma('page_size', { simple: true })
       const bytesBefore = size()
@@ -218,15 +245,16 @@ Options:
       if (flags.full) db.exec('VACUUM')
       else db.incrementalVacuum()
       db.optimize()
-      db.checkpoint('TRUNCATE')
-      return { freedPages: freeBefore - db.pragma('freelist_count', { simple: true }), bytesBefore, bytesAfter: size() }
+      const checkpointBusy = db.checkpoint('TRUNCATE').busy
+      return { freedPages: freeBefore - db.pragma('freelist_count', { simple: true }), bytesBefore, bytesAfter: size(), checkpointBusy }
     })
-    const text = `${path}: ${flags.full ? 'VACUUM' : 'incremental_vacuum'} freed ${result.freedPages} page(s), ${result.bytesBefore} -> ${result.bytesAfter} bytes`
+    const text = `${path}: ${flags.full ? 'VACUUM' : 'incremental_vacuum'} freed ${result.freedPages} page(s), ${result.bytesBefore} -> ${result.bytesAfter} bytes` +
+      (result.checkpointBusy ? ' (the -wal was not truncated: a reader or Litestream holds it; it shrinks at the next checkpoint)' : '')
     return { json: result, text, exitCode: 0 }
   },
 }
 
 /** Every command by name, in the order `--help` lists them. */
-const COMMANDS = { doctor, migrate, status, backup, checkpoint, check, vacuum }
+const COMMANDS = { doctor, migrate, status, backup, checkpoint, check, vacuum, restore }
 
 module.exports = { COMMANDS }
