@@ -166,17 +166,22 @@ describe("hardened-sqlite backup, checkpoint, check, vacuum", () => {
     expect(report.problems[0]).toContain("missing from index i");
   });
 
-  it("should release free pages with vacuum", () => {
-    const db = new HardenedDb(tmp.path("app.db"));
-    db.exec("CREATE TABLE t(x)");
-    for (let i = 0; i < 20; i++) db.prepare("INSERT INTO t VALUES (randomblob(4000))").run();
-    db.exec("DELETE FROM t");
-    db.close();
-    const { status, report } = json(["vacuum", "app.db"]);
-    expect(status).toBe(0);
-    expect(report.freedPages).toBeGreaterThan(15);
-    expect(report.bytesAfter).toBeLessThan(report.bytesBefore);
-    expect(json(["vacuum", "app.db", "--full"]).status).toBe(0);
+  it("should release free pages with vacuum: incremental_vacuum where the file allows it, else VACUUM", () => {
+    for (const [file, autoVacuum, method] of [["inc.db", "INCREMENTAL", "incremental_vacuum"], ["none.db", "NONE", "VACUUM"]]) {
+      const db = new HardenedDb(tmp.path(file), { autoVacuum });
+      db.exec("CREATE TABLE t(x)");
+      for (let i = 0; i < 20; i++) db.prepare("INSERT INTO t VALUES (randomblob(4000))").run();
+      db.exec("DELETE FROM t");
+      db.close();
+      const { status, report } = json(["vacuum", file]);
+      expect(status).toBe(0);
+      expect(report.method).toBe(method);
+      expect(report.freedPages).toBeGreaterThan(15);
+      expect(report.bytesAfter).toBeLessThan(report.bytesBefore);
+      const full = json(["vacuum", file, "--full"]);
+      expect(full.status).toBe(0);
+      expect(full.report.method).toBe("VACUUM");
+    }
   });
 });
 

@@ -224,16 +224,17 @@ const vacuum = {
   summary: 'release free pages, refresh statistics, shrink the -wal',
   usage: `hardened-sqlite vacuum <db> [--full] [--json]
 
-Releases the free pages of <db> to the file system (PRAGMA incremental_vacuum;
---full: VACUUM, which rewrites the whole file and needs as much free disk
-space), runs PRAGMA optimize, then a TRUNCATE checkpoint (waiting at most
+Releases the free pages of <db> to the file system: PRAGMA incremental_vacuum
+on a database created with autoVacuum "INCREMENTAL", otherwise (or with --full)
+VACUUM, which rewrites the whole file and needs as much free disk space. Then
+runs PRAGMA optimize and a TRUNCATE checkpoint (waiting at most
 1000 ms for readers, not at all with --replication) so the file shrinks.
 
 Options:
   --full   rewrite the database with VACUUM
   --replication litestream
            Litestream ships the WAL: the checkpoint never waits and the -wal stays
-  --json   print { freedPages, bytesBefore, bytesAfter, checkpointBusy } as JSON
+  --json   print { method, freedPages, bytesBefore, bytesAfter, checkpointBusy } as JSON
   --help   show this help`,
   spec: { positionals: ['db'], flags: { full: 'boolean', replication: 'string', json: 'boolean' } },
   run({ positionals: { db: path }, flags }) {
@@ -242,13 +243,15 @@ Options:
       const size = () => db.pragma('page_count', { simple: true }) * db.pragma('page_size', { simple: true })
       const bytesBefore = size()
       const freeBefore = db.pragma('freelist_count', { simple: true })
-      if (flags.full) db.exec('VACUUM')
+      // Only an auto_vacuum = INCREMENTAL file (2) can give pages back without a rewrite.
+      const method = flags.full || db.pragma('auto_vacuum', { simple: true }) !== 2 ? 'VACUUM' : 'incremental_vacuum'
+      if (method === 'VACUUM') db.exec('VACUUM')
       else db.incrementalVacuum()
       db.optimize()
       const checkpointBusy = db.checkpoint('TRUNCATE').busy
-      return { freedPages: freeBefore - db.pragma('freelist_count', { simple: true }), bytesBefore, bytesAfter: size(), checkpointBusy }
+      return { method, freedPages: freeBefore - db.pragma('freelist_count', { simple: true }), bytesBefore, bytesAfter: size(), checkpointBusy }
     })
-    const text = `${path}: ${flags.full ? 'VACUUM' : 'incremental_vacuum'} freed ${result.freedPages} page(s), ${result.bytesBefore} -> ${result.bytesAfter} bytes` +
+    const text = `${path}: ${result.method} freed ${result.freedPages} page(s), ${result.bytesBefore} -> ${result.bytesAfter} bytes` +
       (result.checkpointBusy ? ' (the -wal was not truncated: a reader or Litestream holds it; it shrinks at the next checkpoint)' : '')
     return { json: result, text, exitCode: 0 }
   },

@@ -8,7 +8,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { HardenedDb } = require('../database')
+const { HardenedDb } = require('../better-sqlite3/database')
 const { HardenedDbError } = require('../errors')
 const { UsageError } = require('./args')
 
