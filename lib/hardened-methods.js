@@ -94,6 +94,23 @@ function installHardenedMethods(prototype, stateOf) {
   }
 }
 
+/**
+ * Defines read-only getters on `prototype` that read the native connection
+ * `nativeOf(db)`: `names` maps each getter's name in the face to the native
+ * property (`{ filename: "name" }`): `name`, `open`, `inTransaction`, `readonly`, `memory`.
+ */
+function installConnectionGetters(prototype, nativeOf, names) {
+  for (const [name, property] of Object.entries(names)) {
+    Object.defineProperty(prototype, name, {
+      get() {
+        return nativeOf(this)[property]
+      },
+      configurable: true,
+      enumerable: false,
+    })
+  }
+}
+
 /** The migration source to use: `source`, else the `migrations` option's. */
 function migrationSource(migrations, source) {
   if (source === undefined) source = migrations.source
@@ -106,4 +123,4 @@ function migrationSource(migrations, source) {
   return checkMigrationSource(source, 'The migrations argument', 'HARDENED_INVALID_ARGUMENT')
 }
 
-module.exports = { installHardenedMethods }
+module.exports = { installHardenedMethods, installConnectionGetters }

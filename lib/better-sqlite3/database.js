@@ -11,7 +11,7 @@ const { makeTransaction, controlStatements } = require('../transaction')
 const { FORCE_CLOSE } = require('../shutdown')
 const { upgradeStatement, upgradeScript } = require('../begin')
 const { openConnection, closeConnection } = require('../lifecycle')
-const { installHardenedMethods } = require('../hardened-methods')
+const { installHardenedMethods, installConnectionGetters } = require('../hardened-methods')
 const io = require('../io')
 const { openTenant } = require('./tenant')
 const { defineFunction, defineAggregate } = require('../functions')
@@ -40,6 +40,10 @@ class HardenedDb {
   static {
     // health, checkpoint, backup, migrate, ...: shared with the bun face.
     installHardenedMethods(HardenedDb.prototype, (db) => db.#state)
+    // name, open, inTransaction, readonly, memory: read from the native connection.
+    installConnectionGetters(HardenedDb.prototype, (db) => db.#native, {
+      name: 'name', open: 'open', inTransaction: 'inTransaction', readonly: 'readonly', memory: 'memory',
+    })
   }
 
   /**
@@ -231,31 +235,6 @@ class HardenedDb {
   /** `using db = new HardenedDb(...)` closes it at the end of the scope. */
   [Symbol.dispose]() {
     this.close()
-  }
-
-  /** The path the database was opened with. */
-  get name() {
-    return this.#native.name
-  }
-
-  /** Whether the connection is open. */
-  get open() {
-    return this.#native.open
-  }
-
-  /** Whether a transaction is active. */
-  get inTransaction() {
-    return this.#native.inTransaction
-  }
-
-  /** Whether the connection rejects writes (`readonly: true`). */
-  get readonly() {
-    return this.#native.readonly
-  }
-
-  /** Whether it is an in-memory database. */
-  get memory() {
-    return this.#native.memory
   }
 
   /**

@@ -9,6 +9,7 @@ const { describe, isArray, checkOptions } = require('../arguments')
 const { Statement, wrap } = require('../statement')
 const { makeTransaction, controlStatements } = require('../transaction')
 const { upgradeStatement, upgradeScript } = require('../begin')
+const { installConnectionGetters } = require('../hardened-methods')
 
 /** An identifier SQLite accepts unquoted or quoted: any non-empty text without NUL. */
 function checkName(value, what) {
@@ -56,6 +57,11 @@ class TenantDb {
   #upgradeBegin
   #defaultTransaction
   #control = null
+
+  static {
+    // name (the database file's path), open, inTransaction: read from the tenant's own connection.
+    installConnectionGetters(TenantDb.prototype, (db) => db.#native, { name: 'name', open: 'open', inTransaction: 'inTransaction' })
+  }
 
   /** @internal Use `db.forTenant(tenantId, options)`. */
   constructor(native, tenantId, column, { upgradeBegin, defaultTransaction }) {
@@ -138,21 +144,6 @@ class TenantDb {
   /** The tenant column (default `"tenant_id"`). */
   get column() {
     return this.#column
-  }
-
-  /** The database file's path. */
-  get name() {
-    return this.#native.name
-  }
-
-  /** Whether the connection is open. */
-  get open() {
-    return this.#native.open
-  }
-
-  /** Whether a transaction is active. */
-  get inTransaction() {
-    return this.#native.inTransaction
   }
 
   /** Always `false`: tenant handles need a read-write parent. */

@@ -12,7 +12,7 @@ const { makeTransaction, controlStatements } = require('../transaction')
 const { FORCE_CLOSE } = require('../shutdown')
 const { upgradeStatement, upgradeScript } = require('../begin')
 const { openConnection, closeConnection } = require('../lifecycle')
-const { installHardenedMethods } = require('../hardened-methods')
+const { installHardenedMethods, installConnectionGetters } = require('../hardened-methods')
 const io = require('../io')
 const { defineFunction, defineAggregate } = require('../functions')
 const { statementClassFor } = require('./statement')
@@ -47,6 +47,8 @@ class Database {
   static {
     // health, checkpoint, backup, migrate, ...: shared with the main face.
     installHardenedMethods(Database.prototype, (db) => db.#state)
+    // filename (the path opened, ":memory:" for an in-memory one), open, inTransaction.
+    installConnectionGetters(Database.prototype, (db) => db.#native, { filename: 'name', open: 'open', inTransaction: 'inTransaction' })
     // onInsert, onUpdate, onDelete.
     installUpdateHooks(Database.prototype, (db) => (db.#updateHooks ??= new UpdateHooks(db, db.#native, db.#safeIntegers)))
   }
@@ -120,27 +122,12 @@ class Database {
     )
   }
 
-  /** The path the database was opened with (`":memory:"` for an in-memory one). */
-  get filename() {
-    return this.#native.name
-  }
-
   /**
    * A number that identifies this database in the process (not a file
    * descriptor): it stays after `close()`, and no other database gets it.
    */
   get handle() {
     return this.#handle
-  }
-
-  /** Whether the connection is open. */
-  get open() {
-    return this.#native.open
-  }
-
-  /** Whether a transaction is active. */
-  get inTransaction() {
-    return this.#native.inTransaction
   }
 
   /**

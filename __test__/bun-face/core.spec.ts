@@ -3,8 +3,8 @@
 // hardened differences (docs/bun.md), each asserted on its own.
 import { describe, it, expect, afterAll } from "bun:test";
 import * as real from "bun:sqlite";
-import * as face from "../bun.js";
-import { tempDir, thrown, runScript, NODE } from "./helpers";
+import * as face from "../../bun.js";
+import { tempDir, thrown, runScript, NODE, PACKAGE_ROOT } from "../helpers";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
@@ -333,7 +333,7 @@ describe("options", () => {
 
 describe("under Node", () => {
   it("loads through require and import, and runs the same calls", () => {
-    for (const node of [NODE, join(import.meta.dir, "..", "node_modules", "node", "bin", "node")]) {
+    for (const node of [NODE, join(PACKAGE_ROOT, "node_modules", "node", "bin", "node")]) {
       const code = `
         const { Database, SQLiteError } = require('./bun.js');
         const db = new Database(':memory:', { strict: true });
@@ -343,7 +343,7 @@ describe("under Node", () => {
         let e; try { db.run('SELEC') } catch (x) { e = x }
         import('./bun.mjs').then((m) => console.log(JSON.stringify([row.id, row.b.constructor.name, [...row.b], db.query('SELECT 1 WHERE 0').get(), e instanceof SQLiteError, e.errno, m.default === Database])));
       `;
-      const out = spawnSync(node, ["-e", code], { cwd: join(import.meta.dir, ".."), encoding: "utf8", timeout: 60_000 });
+      const out = spawnSync(node, ["-e", code], { cwd: PACKAGE_ROOT, encoding: "utf8", timeout: 60_000 });
       expect(out.stderr).toBe("");
       expect(JSON.parse(out.stdout)).toEqual([1, "Uint8Array", [7], null, true, 1, true]);
     }
@@ -353,7 +353,7 @@ describe("under Node", () => {
 describe("bun.d.ts", () => {
   it("declares every method and property of Database and Statement", () => {
     const { readFileSync } = require("node:fs");
-    const dts: string = readFileSync(join(import.meta.dir, "..", "bun.d.ts"), "utf8");
+    const dts: string = readFileSync(join(PACKAGE_ROOT, "bun.d.ts"), "utf8");
     const body = (head: string) => {
       const start = dts.indexOf(head);
       let depth = 0;
