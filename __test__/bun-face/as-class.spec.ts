@@ -4,17 +4,7 @@
 // bun:sqlite (asserting the expected value) and on hardened-sqlite/bun
 // (asserting the same outcome); see faces.ts.
 import { describe, it } from "bun:test";
-import { same } from "./faces";
-
-/** What `fn` throws: its class and bun's text (the message up to its first ": "), or "ok". */
-function failure(fn: () => unknown) {
-  try {
-    fn();
-    return "ok";
-  } catch (error: any) {
-    return [error instanceof TypeError ? "TypeError" : "Error", String(error.message).split(": ")[0]];
-  }
-}
+import { failure, same } from "./faces";
 
 describe("stmt.as(Class)", () => {
   it("should refuse every function that is not a constructor, and objects", () => {

@@ -95,3 +95,13 @@ export function same(scenario: (face: Face) => unknown, expected: { value?: unkn
 export function both(scenario: (face: Face) => unknown) {
   return { bun: outcome(peerFace(), scenario), hardened: outcome(ourFace(), scenario) };
 }
+
+/** What `fn` throws: its class and bun's text (the message up to its first ": "), or "ok". */
+export function failure(fn: () => unknown) {
+  try {
+    fn();
+    return "ok";
+  } catch (error: any) {
+    return [error instanceof TypeError ? "TypeError" : "Error", String(error.message).split(": ")[0]];
+  }
+}

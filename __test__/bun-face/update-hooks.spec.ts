@@ -5,17 +5,7 @@
 // run on bun:sqlite and on hardened-sqlite/bun; see faces.ts.
 import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
-import { same } from "./faces";
-
-/** What `fn` throws (class and bun's text, up to the first ": "), or "ok". */
-function failure(fn: () => unknown) {
-  try {
-    fn();
-    return "ok";
-  } catch (error: any) {
-    return [error instanceof TypeError ? "TypeError" : "Error", String(error.message).split(": ")[0]];
-  }
-}
+import { failure, same } from "./faces";
 
 describe("update hooks", () => {
   it("should call each hook with (db, tableName, rowid, schemaName) and this the database, per row, while the statement runs", () => {
