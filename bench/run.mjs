@@ -11,6 +11,7 @@
 //   BENCH_DRIVERS=a,b        only these drivers (ids below)
 //   BENCH_WORKLOADS=get,all  only these workloads
 //   BENCH_MEMORY=0           skip the memory check
+//   BENCH_CLOCK=cpu          ops per second of CPU time, not wall time (for a shared machine)
 //   BENCH_MEMORY_GETS=1000000, BENCH_MEMORY_ALLS=100000  calls in the memory check
 //   BENCH_ROWS=10000         rows in the read table
 //   BENCH_OUT=file.md        also write the report there
@@ -196,7 +197,7 @@ function main() {
 
     out(`Date: ${new Date().toISOString().slice(0, 10)}  `)
     out(`Machine: ${machine()}  `)
-    out(`Method: ${config.rounds} interleaved rounds, each driver in a fresh process per round; per workload ${config.warmupMs} ms warm-up then at least ${config.timeMs} ms timed; ${ROWS} rows. Figures are median ops/s (in brackets: share of the native baseline, median of per-round ratios); ratios are medians of the per-round paired ratios, [lowest–highest] round, then the target.`)
+    out(`Method: ${config.rounds} interleaved rounds, each driver in a fresh process per round; per workload ${config.warmupMs} ms warm-up then at least ${config.timeMs} ms timed${env.BENCH_CLOCK === 'cpu' ? ' (ops per second of the process\'s CPU time, BENCH_CLOCK=cpu)' : ''}; ${ROWS} rows. Figures are median ops/s (in brackets: share of the native baseline, median of per-round ratios); ratios are medians of the per-round paired ratios, [lowest–highest] round, then the target.`)
     out()
     out('| Column | Library | Runtime | SQLite |')
     out('|---|---|---|---|')
