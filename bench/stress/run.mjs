@@ -8,7 +8,8 @@
 //   STRESS_SQLITE_HANDLER=1 npm run stress # hardened-sqlite with SQLite's own busy handler, for comparison
 //
 // Prints one comparison table: completed operations, errors by code, write
-// latency p50/p99/max, final -wal size, and whether the acknowledged rows are
+// latency p50/p99/max, CPU time the writers burnt (their work plus their
+// waiting: a waiter that polls burns more), final -wal size, and whether the acknowledged rows are
 // exactly the rows present and integrity_check is ok.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs'
@@ -89,12 +90,14 @@ async function runScenario({ name, driver, runtime }) {
   let attempted = 0
   const latencies = []
   const acked = new Set()
+  let writerCpuUs = 0
   for (const r of results) {
     for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n
     attempted += r.ops ?? 0
     completed += (r.ops ?? 0) - Object.values(r.errors).reduce((a, b) => a + b, 0)
     latencies.push(...r.latenciesUs)
     if (r.role === 'writer') for (const seq of r.acked) acked.add(`${r.id}:${seq}`)
+    if (r.role === 'writer') writerCpuUs += r.cpuUs ?? NaN
   }
   latencies.sort((a, b) => a - b)
 
@@ -105,7 +108,7 @@ async function runScenario({ name, driver, runtime }) {
   check.close()
   rmSync(dir, { recursive: true, force: true })
 
-  return { name, attempted, completed, errors, seconds, walBytes, exact, integrity,
+  return { name, attempted, completed, errors, seconds, walBytes, exact, integrity, writerCpuUs,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN }
 }
 
@@ -117,11 +120,11 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${proces
 const rows = []
 for (const scenario of scenarios) rows.push(await runScenario(scenario))
 
-console.log('\n| driver | ops done / tried | errors | write p50 ms | write p99 ms | write max ms | final -wal | acknowledged rows exact | integrity |')
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+console.log('\n| driver | ops done / tried | errors | write p50 ms | write p99 ms | write max ms | writer CPU s | final -wal | acknowledged rows exact | integrity |')
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 for (const r of rows) {
   const errors = Object.entries(r.errors).map(([c, n]) => `${c} × ${n}`).join(', ') || '0'
-  console.log(`| ${r.name} | ${r.completed} / ${r.attempted} | ${errors} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.max)} | ${(r.walBytes / 1024).toFixed(0)} KiB | ${r.exact ? 'yes' : 'NO'} | ${r.integrity} |`)
+  console.log(`| ${r.name} | ${r.completed} / ${r.attempted} | ${errors} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.max)} | ${(r.writerCpuUs / 1e6).toFixed(2)} | ${(r.walBytes / 1024).toFixed(0)} KiB | ${r.exact ? 'yes' : 'NO'} | ${r.integrity} |`)
 }
 const base = rows.find((r) => r.name.startsWith('better-sqlite3'))
 for (const r of rows.filter((r) => r !== base)) {

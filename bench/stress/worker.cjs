@@ -1,6 +1,7 @@
 // One stress process: a writer, a reader or a long reader on the shared database.
 // argv: driver (hardened | better-sqlite3), role (writer | reader | long-reader), dbPath, ops, id, startAtMs.
-// Prints one JSON line: { role, id, ops, errors: { code: n }, latenciesUs: [...], acked: [...] }.
+// Prints one JSON line: { role, id, ops, errors: { code: n }, latenciesUs: [...], acked: [...], cpuUs }
+// (cpuUs: user + system CPU time of the operations, from the common start to the last one).
 'use strict'
 const [driver, role, path, opsText, idText, startAtText] = process.argv.slice(2)
 const ops = Number(opsText)
@@ -41,7 +42,9 @@ const fail = (error) => {
 function waitForStart() {
   const wait = Number(startAtText) - Date.now()
   if (wait > 0) sleep(wait)
+  cpuAtStart = process.cpuUsage()
 }
+let cpuAtStart = process.cpuUsage()
 
 if (role === 'writer') {
   const insert = db.prepare('INSERT INTO items (writer, seq, payload) VALUES (?, ?, randomblob(200))')
@@ -93,5 +96,6 @@ if (role === 'writer') {
     }
   }
 }
+const cpu = process.cpuUsage(cpuAtStart)
 db.close()
-process.stdout.write(JSON.stringify({ role, id, ops, errors, latenciesUs, acked }) + '\n')
+process.stdout.write(JSON.stringify({ role, id, ops, errors, latenciesUs, acked, cpuUs: cpu.user + cpu.system }) + '\n')
