@@ -1,0 +1,82 @@
+'use strict'
+/**
+ * The connections of the async handle and where each request goes: reads to
+ * an idle reader (never behind a write), writes first-in first-out to the one
+ * writer, `exec()` and transactions to the writer. A statement's kind is
+ * learned on a reader the first time (`sqlite3_stmt_readonly`) and remembered.
+ */
+const { Lane } = require('./lane')
+const { request } = require('./request')
+
+/** Statements whose kind (read or write) is remembered. */
+const KNOWN_LIMIT = 1000
+
+/** The writer, the readers, their lanes, and the requests in flight. */
+class Pool {
+  #known = new Map()
+  #inFlight = new Set()
+
+  /** A pool over the open `writer` and `readers` (NativeAsyncConnection objects). */
+  constructor(writer, readers) {
+    this.writer = writer
+    this.readers = readers
+    this.writerLane = new Lane([writer])
+    this.readerLane = new Lane(readers)
+  }
+
+  /** Counts `promise` as in flight until it settles (`close()` waits for these). */
+  track(promise) {
+    this.#inFlight.add(promise)
+    const settled = () => this.#inFlight.delete(promise)
+    promise.then(settled, settled)
+    return promise
+  }
+
+  /** Resolves once every request in flight has settled. */
+  async drain() {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+  }
+
+  /** Runs `fn(writer)` holding the writer, after every earlier writer request. */
+  async withWriter(signal, fn) {
+    const writer = await this.writerLane.acquire(signal)
+    try {
+      return await fn(writer)
+    } finally {
+      this.writerLane.release(writer)
+    }
+  }
+
+  /** Runs `fn(reader)` on an idle reader. */
+  async withReader(signal, fn) {
+    const reader = await this.readerLane.acquire(signal)
+    try {
+      return await fn(reader)
+    } finally {
+      this.readerLane.release(reader)
+    }
+  }
+
+  /**
+   * Runs `mode` of `sql` where it belongs; `readonly` is the statement's kind
+   * when known (a prepared statement), else it is learned on a reader.
+   */
+  async route(mode, sql, args, flags, readonly = this.#known.get(sql)) {
+    if (mode !== 'exec' && readonly !== false) {
+      const outcome = await this.withReader(flags.signal, (reader) => request(reader, mode, sql, args, { ...flags, reader: true }))
+      if (outcome.kind !== 'reroute') {
+        this.#remember(sql, true)
+        return outcome
+      }
+      this.#remember(sql, false)
+    }
+    return this.withWriter(flags.signal, (writer) => request(writer, mode, sql, args, { ...flags, reader: false }))
+  }
+
+  #remember(sql, readonly) {
+    if (this.#known.size >= KNOWN_LIMIT && !this.#known.has(sql)) this.#known.delete(this.#known.keys().next().value)
+    this.#known.set(sql, readonly)
+  }
+}
+
+module.exports = { Pool }

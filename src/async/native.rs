@@ -1,0 +1,151 @@
+//! `NativeAsyncConnection`: one pooled connection as JS sees it (internal:
+//! lib/async/ schedules requests over a writer and readers of these). Every
+//! method converts its arguments on the JS thread and returns a promise of
+//! work done on the libuv thread pool.
+
+use std::cell::Cell;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{AsyncTask, Either};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::errors::{Error, Result, to_js};
+use crate::js::{Js, JsAny};
+use crate::migrations::{MigrateOptions, MigrationInput};
+use crate::options::{OpenOptions, Settings};
+use crate::r#async::bind_values;
+use crate::r#async::interrupter::Interrupter;
+use crate::r#async::pooled::{Pooled, Slot};
+use crate::r#async::query::{Mode, Request};
+use crate::r#async::tasks::{CloseTask, MigrateTask, OpenTask, QueryTask};
+
+/// One connection of the async handle's pool (internal).
+#[napi]
+pub struct NativeAsyncConnection {
+    slot: Slot,
+    interrupter: Arc<Interrupter>,
+    name: String,
+    is_new: bool,
+    next_id: Cell<u32>,
+}
+
+impl NativeAsyncConnection {
+    /// Wraps a connection opened on a pool thread.
+    pub(crate) fn new(pooled: Pooled, interrupter: Arc<Interrupter>, name: String, is_new: bool) -> Self {
+        NativeAsyncConnection { slot: Arc::new(Mutex::new(Some(pooled))), interrupter, name, is_new, next_id: Cell::new(1) }
+    }
+}
+
+fn mode(name: &str) -> Result<Mode> {
+    Ok(match name {
+        "get" => Mode::Get,
+        "all" => Mode::All,
+        "run" => Mode::Run,
+        "exec" => Mode::Exec,
+        "describe" => Mode::Describe,
+        other => return Err(Error::type_error("HARDENED_INVALID_ARGUMENT", format!("Unknown request mode \"{other}\""))),
+    })
+}
+
+/// Opens one pooled connection with the hardened open sequence, off the JS
+/// thread; a `reader` is opened `readonly` and never creates the file.
+#[napi]
+pub fn open_async_connection(env: Env, path: String, options: Option<OpenOptions>, reader: bool) -> napi::Result<AsyncTask<OpenTask>> {
+    let mut settings = to_js(&env, Settings::from_options(&options.unwrap_or_default()))?;
+    if reader {
+        settings.readonly = true;
+        settings.create = false;
+    }
+    Ok(AsyncTask::new(OpenTask { path, settings }))
+}
+
+#[napi]
+impl NativeAsyncConnection {
+    /// Starts request `mode` (`get`, `all`, `run`, `exec`, `describe`) of `sql`
+    /// with `positional` values and the named object's `named_keys`/`named_values`
+    /// (absent when no object was given). Returns `[id, promise]`-like: the id is
+    /// read with `lastRequestId` right after the call, for `interrupt(id)`.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn query(
+        &self,
+        env: Env,
+        sql: String,
+        mode_name: String,
+        positional: Vec<JsAny>,
+        named_keys: Option<Vec<String>>,
+        named_values: Option<Vec<JsAny>>,
+        reader: bool,
+        in_transaction: bool,
+        safe_integers: bool,
+    ) -> napi::Result<AsyncTask<QueryTask>> {
+        let js = Js::new(&env);
+        let request = (|| -> Result<Request> {
+            let positional = positional
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| bind_values::from_js(js, v, &|| format!("Parameter {}", i + 1)))
+                .collect::<Result<Vec<_>>>()?;
+            let named = match (named_keys, named_values) {
+                (Some(keys), Some(values)) => Some(
+                    keys.into_iter()
+                        .zip(values)
+                        .map(|(key, v)| {
+                            let value = bind_values::from_js(js, v, &|| format!("Named parameter \"{key}\""))?;
+                            Ok((key, value))
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                ),
+                _ => None,
+            };
+            Ok(Request { sql, mode: mode(&mode_name)?, positional, named, reader, in_transaction })
+        })();
+        let request = to_js(&env, request)?;
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
+        Ok(AsyncTask::new(QueryTask { slot: Arc::clone(&self.slot), interrupter: Arc::clone(&self.interrupter), request, id, safe_integers }))
+    }
+
+    /// The id of the request started by the last `query()` call.
+    #[napi(getter)]
+    pub fn last_request_id(&self) -> u32 {
+        self.next_id.get().wrapping_sub(1)
+    }
+
+    /// Interrupts request `id` through `sqlite3_interrupt` if it is running now;
+    /// returns whether it was (a queued or finished request is left alone).
+    #[napi]
+    pub fn interrupt(&self, id: u32) -> bool {
+        self.interrupter.interrupt(id)
+    }
+
+    /// Applies the pending migrations of `source` (on the writer).
+    #[napi]
+    pub fn migrate(
+        &self,
+        source: Either<String, Vec<MigrationInput>>,
+        options: Option<MigrateOptions>,
+        readonly: bool,
+    ) -> AsyncTask<MigrateTask> {
+        AsyncTask::new(MigrateTask { slot: Arc::clone(&self.slot), source, options: options.unwrap_or_default(), readonly })
+    }
+
+    /// Closes the connection once its running request ended (idempotent).
+    #[napi]
+    pub fn close(&self) -> AsyncTask<CloseTask> {
+        AsyncTask::new(CloseTask { slot: Arc::clone(&self.slot) })
+    }
+
+    /// The path as opened.
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// Whether this open created the database.
+    #[napi(getter)]
+    pub fn is_new(&self) -> bool {
+        self.is_new
+    }
+}

@@ -1,0 +1,65 @@
+//! A pooled connection: the hardened connection and its statement timeout,
+//! in the `Mutex` that makes one thread at a time use it.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+use crate::errors::{Error, Result};
+use crate::open::Opened;
+use crate::statement_timeout::StatementTimeout;
+
+/// Statements kept prepared per pooled connection.
+const STATEMENT_CACHE: usize = 128;
+
+/// A connection that went through the hardened open sequence.
+pub struct Pooled {
+    /// The connection (closed by [`Pooled::close`], or when dropped).
+    pub conn: Connection,
+    /// The progress handler's state (`statementTimeout`), dropped after `conn`.
+    timeout: Option<Box<StatementTimeout>>,
+}
+
+/// The slot of one pooled connection: `None` once closed.
+pub type Slot = Arc<Mutex<Option<Pooled>>>;
+
+impl Pooled {
+    /// Takes the connection of `opened`.
+    pub fn new(opened: Opened) -> Pooled {
+        opened.conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Pooled { conn: opened.conn, timeout: opened.statement_timeout }
+    }
+
+    /// Runs `f` under the connection's `statementTimeout` (if any); `sql` names
+    /// the statement in the timeout's error.
+    pub fn timed<T>(&self, sql: &str, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        match self.timeout.as_deref() {
+            None => f(&self.conn),
+            Some(timeout) => timeout.run(|| f(&self.conn)).map_err(|e| timeout.explain(e, sql)),
+        }
+    }
+
+    /// Closes as the sync `close()` does: prepared statements finalized, the
+    /// handler removed before its state is freed, registries released. The last
+    /// connection of the file checkpoints and removes `-wal`.
+    pub fn close(self) -> Result<()> {
+        let Pooled { conn, timeout } = self;
+        conn.flush_prepared_statement_cache();
+        // SAFETY: only the address is kept, as the registries' key.
+        let handle = unsafe { conn.handle() } as usize;
+        if timeout.is_some() {
+            StatementTimeout::uninstall(&conn);
+        }
+        conn.close().map_err(|(_, e)| Error::from(e))?;
+        drop(timeout);
+        crate::busy::forget(handle);
+        crate::authorizer::forget(handle);
+        Ok(())
+    }
+}
+
+/// Locks `slot` (a poisoned lock means a panic on a pool thread: the connection
+/// is not used again).
+pub fn lock(slot: &Slot) -> Result<MutexGuard<'_, Option<Pooled>>> {
+    slot.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "A pooled connection was poisoned by a panic; reopen the database"))
+}
