@@ -9,6 +9,32 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One connection of the async handle's pool (internal). */
+export declare class NativeAsyncConnection {
+  /**
+   * Starts request `mode` (`get`, `all`, `run`, `exec`, `describe`) of `sql`
+   * with `positional` values and the named object's `named_keys`/`named_values`
+   * (absent when no object was given). Returns `[id, promise]`-like: the id is
+   * read with `lastRequestId` right after the call, for `interrupt(id)`.
+   */
+  query(sql: string, modeName: string, positional: Array<JsAny>, namedKeys: Array<string> | undefined | null, namedValues: Array<JsAny> | undefined | null, reader: boolean, inTransaction: boolean, safeIntegers: boolean): Promise<unknown>
+  /** The id of the request started by the last `query()` call. */
+  get lastRequestId(): number
+  /**
+   * Interrupts request `id` through `sqlite3_interrupt` if it is running now;
+   * returns whether it was (a queued or finished request is left alone).
+   */
+  interrupt(id: number): boolean
+  /** Applies the pending migrations of `source` (on the writer). */
+  migrate(source: string | Array<MigrationInput>, options: MigrateOptions | undefined | null, readonly: boolean): Promise<unknown>
+  /** Closes the connection once its running request ended (idempotent). */
+  close(): Promise<unknown>
+  /** The path as opened. */
+  get name(): string
+  /** Whether this open created the database. */
+  get isNew(): boolean
+}
+
 /** A backup in progress (internal: returned by `NativeDatabase.startBackup`). */
 export declare class NativeBackup {
   /** Copies up to `pages` pages (`0`: none, negative: all); returns the progress. */
@@ -263,6 +289,24 @@ export interface AppliedMigration {
   ms: number
 }
 
+/** The result of one request of the async handle (internal: lib/async reads it). */
+export interface AsyncOutcome {
+  /** `"rows"`, `"run"`, `"done"`, `"reroute"` (a write sent to a reader) or `"described"`. */
+  kind: string
+  /** Column names of `rows`. */
+  columns: Array<string>
+  /** Cells of `rows`, row after row. */
+  cells: Array<Cell>
+  /** `changes` of `run`. */
+  changes: number
+  /** `lastInsertRowid` of `run` (a bigint under `safeIntegers`). */
+  lastInsertRowid: number | bigint
+  /** `described`: whether the statement is read-only. */
+  readonly: boolean
+  /** `described`: whether it returns rows. */
+  returnsData: boolean
+}
+
 /** Options of `db.backup()`. */
 export interface BackupOptions {
   /**
@@ -475,6 +519,12 @@ export interface MigrationStatus {
   /** Migrations above `current`, in the order they would run. */
   pending: Array<PendingMigration>
 }
+
+/**
+ * Opens one pooled connection with the hardened open sequence, off the JS
+ * thread; a `reader` is opened `readonly` and never creates the file.
+ */
+export declare function openAsyncConnection(path: string, options: OpenOptions | undefined | null, reader: boolean): Promise<unknown>
 
 /** Options for `new HardenedDb(path, options)` that the native open sequence uses. */
 export interface OpenOptions {
