@@ -59,18 +59,35 @@ class Pool {
 
   /**
    * Runs `mode` of `sql` where it belongs; `readonly` is the statement's kind
-   * when known (a prepared statement), else it is learned on a reader.
+   * when known (a prepared statement), else it is learned on a reader. A write
+   * takes its place in the writer's queue when it is called, even while a
+   * reader is learning its kind, so writes run in call order.
    */
   async route(mode, sql, args, flags, readonly = this.#known.get(sql)) {
-    if (mode !== 'exec' && readonly !== false) {
-      const outcome = await this.withReader(flags.signal, (reader) => request(reader, mode, sql, args, { ...flags, reader: true }))
-      if (outcome.kind !== 'reroute') {
-        this.#remember(sql, true)
-        return outcome
-      }
-      this.#remember(sql, false)
+    if (mode === 'exec' || readonly === false) {
+      return this.withWriter(flags.signal, (writer) => request(writer, mode, sql, args, { ...flags, reader: false }))
     }
-    return this.withWriter(flags.signal, (writer) => request(writer, mode, sql, args, { ...flags, reader: false }))
+    const ticket = readonly === true ? null : this.writerLane.acquire(flags.signal)
+    let outcome
+    try {
+      outcome = await this.withReader(flags.signal, (reader) => request(reader, mode, sql, args, { ...flags, reader: true }))
+    } catch (error) {
+      ticket?.then((writer) => this.writerLane.release(writer), () => {})
+      throw error
+    }
+    if (outcome.kind !== 'reroute') {
+      ticket?.then((writer) => this.writerLane.release(writer), () => {})
+      this.#remember(sql, true)
+      return outcome
+    }
+    this.#remember(sql, false)
+    // A statement learned as a read may write after a schema change: it waits its turn from here.
+    const writer = await (ticket ?? this.writerLane.acquire(flags.signal))
+    try {
+      return await request(writer, mode, sql, args, { ...flags, reader: false })
+    } finally {
+      this.writerLane.release(writer)
+    }
   }
 
   #remember(sql, readonly) {
