@@ -106,8 +106,8 @@ describe("get/all/run/exec", () => {
 
   it("should refuse BEGIN outside db.transaction() and leave no connection inside a transaction", async () => {
     const db = await HardenedDb.openAsync(tmp.path("app.db"), { migrations: MIGRATIONS, readers: 1 });
-    await expect(db.run("BEGIN")).rejects.toMatchObject({ code: "HARDENED_ASYNC_TRANSACTION" });
-    await expect(db.exec("BEGIN IMMEDIATE; INSERT INTO t (v) VALUES (1)")).rejects.toMatchObject({ code: "HARDENED_ASYNC_TRANSACTION" });
+    await expect(db.run("BEGIN")).rejects.toMatchObject({ code: "HARDENED_TRANSACTION_CONTROL" });
+    await expect(db.exec("BEGIN IMMEDIATE; INSERT INTO t (v) VALUES (1)")).rejects.toMatchObject({ code: "HARDENED_TRANSACTION_CONTROL" });
     expect(await db.get("SELECT count(*) AS n FROM t")).toEqual({ n: 0 });
     await db.run("INSERT INTO t (v) VALUES (1)");
     expect(await db.get("SELECT count(*) AS n FROM t")).toEqual({ n: 1 });

@@ -81,7 +81,7 @@ describe("db.transaction()", () => {
     let kept: any;
     await db.transaction(async (tx: any) => { kept = tx; });
     await expect(kept.run("INSERT INTO t (v) VALUES (1)")).rejects.toMatchObject({ code: "HARDENED_TRANSACTION_FINISHED" });
-    await expect(db.transaction(async (tx: any) => { await tx.run("COMMIT"); })).rejects.toMatchObject({ code: "HARDENED_ASYNC_TRANSACTION" });
+    await expect(db.transaction(async (tx: any) => { await tx.run("COMMIT"); })).rejects.toMatchObject({ code: "HARDENED_TRANSACTION_CONTROL" });
     expect(await count(db)).toBe(0);
     await expect(db.transaction("nope" as any)).rejects.toMatchObject({ code: "HARDENED_INVALID_ARGUMENT" });
     await expect(db.transaction(async () => {}, { retry: 1 } as any)).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });

@@ -173,6 +173,9 @@ async function runTransaction(db, pool, fn, options, timeoutMs, safeIntegers) {
       return await pool.withWriter(undefined, (writer) => attempt(db, writer, fn, timeoutMs, safeIntegers))
     } catch (error) {
       if (tries >= retries || !RETRYABLE.has(error?.code)) throw error
+      // Jittered backoff as in the sync API: about 2, 4, 8 ... ms, at most 100 ms.
+      const delay = Math.min(100, 2 ** (tries + 1)) * (0.5 + Math.random())
+      await new Promise((resolve) => setTimeout(resolve, delay))
     }
   }
 }

@@ -23,7 +23,7 @@ use crate::r#async::tasks::{CloseTask, MigrateTask, OpenTask, QueryTask};
 /// One connection of the async handle's pool (internal).
 #[napi]
 pub struct NativeAsyncConnection {
-    slot: Slot,
+    pub(crate) slot: Slot,
     interrupter: Arc<Interrupter>,
     name: String,
     is_new: bool,
@@ -51,6 +51,7 @@ fn mode(name: &str) -> Result<Mode> {
 /// Opens one pooled connection with the hardened open sequence, off the JS
 /// thread; a `reader` is opened `readonly` and never creates the file.
 #[napi]
+#[cfg_attr(test, allow(dead_code))]
 pub fn open_async_connection(env: Env, path: String, options: Option<OpenOptions>, reader: bool) -> napi::Result<AsyncTask<OpenTask>> {
     let mut settings = to_js(&env, Settings::from_options(&options.unwrap_or_default()))?;
     if reader {

@@ -92,14 +92,14 @@ fn check_transaction_state(conn: &Connection, in_transaction: bool) -> Result<()
     if !in_transaction && !conn.is_autocommit() {
         conn.execute_batch("ROLLBACK")?;
         return Err(Error::type_error(
-            "HARDENED_ASYNC_TRANSACTION",
+            "HARDENED_TRANSACTION_CONTROL",
             "The async handle shares its connections between callers, so a transaction cannot be opened with BEGIN \
              (it was rolled back); use await db.transaction(async (tx) => { ... })",
         ));
     }
     if in_transaction && conn.is_autocommit() {
         return Err(Error::type_error(
-            "HARDENED_ASYNC_TRANSACTION",
+            "HARDENED_TRANSACTION_CONTROL",
             "A statement inside db.transaction() ended the transaction (COMMIT, ROLLBACK or END); let the callback \
              return to commit, or throw to roll back",
         ));
@@ -226,7 +226,7 @@ mod tests {
     fn begin_outside_a_transaction_is_rolled_back() {
         let conn = Connection::open_in_memory().unwrap();
         let err = run(&conn, &request("BEGIN", Mode::Run)).unwrap_err();
-        assert_eq!(err.code(), "HARDENED_ASYNC_TRANSACTION");
+        assert_eq!(err.code(), "HARDENED_TRANSACTION_CONTROL");
         assert!(conn.is_autocommit());
         let err = run(&conn, &request("SELECT 1; SELECT 2", Mode::Get)).unwrap_err();
         assert_eq!(err.code(), "HARDENED_MULTIPLE_STATEMENTS");

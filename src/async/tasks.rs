@@ -162,3 +162,48 @@ impl Task for CloseTask {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::r#async::query::Mode;
+    use crate::test_support::temp_dir;
+
+    fn request(sql: &str, mode: Mode) -> Request {
+        Request { sql: sql.into(), mode, positional: vec![], named: None, reader: false, in_transaction: false }
+    }
+
+    fn query(slot: &Slot, interrupter: &Arc<Interrupter>, id: u32, req: Request) -> Result<Outcome> {
+        let mut task = QueryTask { slot: Arc::clone(slot), interrupter: Arc::clone(interrupter), request: req, id, safe_integers: false };
+        task.compute().unwrap()
+    }
+
+    #[test]
+    fn opens_a_file_runs_requests_and_closes_it() {
+        let dir = temp_dir("async-tasks");
+        let path = dir.join("app.db");
+        let mut open = OpenTask { path: path.to_str().unwrap().into(), settings: Settings::default() };
+        let (pooled, _, is_new) = open.compute().unwrap().unwrap();
+        assert!(is_new);
+        let interrupter = Arc::new(Interrupter::new(pooled.conn.get_interrupt_handle()));
+        let native = NativeAsyncConnection::new(pooled, Arc::clone(&interrupter), String::new(), true);
+        let slot = Arc::clone(&native.slot);
+        query(&slot, &interrupter, 1, request("CREATE TABLE t(x); INSERT INTO t VALUES (1)", Mode::Exec)).unwrap();
+        // A request cancelled while queued never runs.
+        assert!(!interrupter.interrupt(2));
+        let err = query(&slot, &interrupter, 2, request("INSERT INTO t VALUES (2)", Mode::Run)).unwrap_err();
+        assert_eq!(err.code(), "SQLITE_INTERRUPT");
+        let rows = query(&slot, &interrupter, 3, request("SELECT x FROM t", Mode::All)).unwrap();
+        assert_eq!(rows, Outcome::Rows { columns: vec!["x".into()], cells: vec![rusqlite::types::Value::Integer(1)] });
+        CloseTask { slot: Arc::clone(&slot) }.compute().unwrap().unwrap();
+        assert_eq!(query(&slot, &interrupter, 4, request("SELECT 1", Mode::Get)).unwrap_err().code(), "HARDENED_NOT_OPEN");
+        assert!(!std::path::Path::new(&format!("{}-wal", path.display())).exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_an_in_memory_database() {
+        let mut open = OpenTask { path: ":memory:".into(), settings: Settings::default() };
+        assert_eq!(open.compute().unwrap().err().unwrap().code(), "HARDENED_INVALID_OPTION");
+    }
+}
