@@ -27,6 +27,11 @@ export declare class NativeAsyncConnection {
   interrupt(id: number): boolean
   /** Applies the pending migrations of `source` (on the writer). */
   migrate(source: string | Array<MigrationInput>, options: MigrateOptions | undefined | null, readonly: boolean): Promise<unknown>
+  /**
+   * Runs a maintenance job: `checkpoint` (with `mode`), `integrityCheck`
+   * (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
+   */
+  maintain(job: string, mode?: string | undefined | null, quick?: boolean | undefined | null, pages?: number | undefined | null): Promise<unknown>
   /** Closes the connection once its running request ended (idempotent). */
   close(): Promise<unknown>
   /** The path as opened. */
@@ -466,6 +471,16 @@ export interface LimitOptions {
   triggerDepth?: number
   /** `SQLITE_LIMIT_WORKER_THREADS`: the most helper threads one statement may start. Default `0`, maximum `8`. */
   workerThreads?: number
+}
+
+/** What a job produced (internal: lib/async reads the field its call asked for). */
+export interface MaintenanceOutcome {
+  /** `checkpoint()`'s result. */
+  checkpoint?: CheckpointResult
+  /** `integrityCheck()`'s problems (empty when sound). */
+  problems?: Array<string>
+  /** `incrementalVacuum()`'s pages released. */
+  pages?: number
 }
 
 /** What the app accepts knowingly (every field defaults to `false`). */

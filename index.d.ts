@@ -828,6 +828,14 @@ export declare class AsyncHardenedDb implements AsyncDisposable {
   prepare<Params extends unknown[] = BindParameters[], Row = Record<string, unknown>>(sql: string): Promise<AsyncStatement<Params, Row>>;
   /** Runs `fn(tx)` in a `BEGIN IMMEDIATE` transaction holding the writer; resolves to its result. */
   transaction<T>(fn: (tx: AsyncTransaction) => T | Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** `PRAGMA wal_checkpoint(mode)` on the writer (in turn with writes). Default mode `"PASSIVE"`. */
+  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | Lowercase<"PASSIVE" | "FULL" | "RESTART" | "TRUNCATE">): Promise<CheckpointResult>;
+  /** `PRAGMA integrity_check` (`quick_check` with `{ quick: true }`) on a reader: the problems, empty when sound. */
+  integrityCheck(options?: { quick?: boolean }): Promise<string[]>;
+  /** `PRAGMA incremental_vacuum(pages)` on the writer (every free page without `pages`): the pages released. */
+  incrementalVacuum(pages?: number): Promise<number>;
+  /** `PRAGMA optimize` on the writer. */
+  optimize(): Promise<void>;
   /** Finishes every call already made, then closes the readers and the writer. */
   close(): Promise<void>;
   /** `await using db = await HardenedDb.openAsync(...)`. */

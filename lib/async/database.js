@@ -15,6 +15,7 @@ const { Pool } = require('./pool')
 const { request, resultOf } = require('./request')
 const { AsyncStatement } = require('./statement')
 const { runTransaction } = require('./transaction')
+const maintenance = require('./maintenance')
 
 /** Options only the async handle takes, and their JS types. */
 const ASYNC_OPTIONS = { readers: 'number', transactionTimeout: 'number' }
@@ -183,6 +184,26 @@ class AsyncHardenedDb {
   /** Runs `fn(tx)` in a transaction holding the writer (see lib/async/transaction.js); resolves to what `fn` resolved to. */
   transaction(fn, options) {
     return this.#enter(() => runTransaction(this, this.#pool, fn, options, this.#transactionTimeout, this.#safeIntegers))
+  }
+
+  /** `PRAGMA wal_checkpoint(mode)` on the writer: `{ busy, walFrames, checkpointedFrames }`. */
+  checkpoint(mode) {
+    return this.#enter(() => maintenance.checkpoint(this.#pool, mode))
+  }
+
+  /** `PRAGMA integrity_check` (`quick_check` with `{ quick: true }`) on a reader: the problems, empty when sound. */
+  integrityCheck(options) {
+    return this.#enter(() => maintenance.integrityCheck(this.#pool, options))
+  }
+
+  /** `PRAGMA incremental_vacuum(pages)` on the writer: the free pages released. */
+  incrementalVacuum(pages) {
+    return this.#enter(() => maintenance.incrementalVacuum(this.#pool, pages))
+  }
+
+  /** `PRAGMA optimize` on the writer. */
+  optimize() {
+    return this.#enter(() => maintenance.optimize(this.#pool))
   }
 
   /**

@@ -46,13 +46,20 @@ async function request(native, mode, sql, args, flags) {
   }
   const { signal } = flags
   let onAbort = null
+  let repeat = null
   if (signal) {
     const id = native.lastRequestId
-    onAbort = () => native.interrupt(id)
+    onAbort = () => {
+      // SQLite forgets an interrupt that lands before the statement's first step,
+      // so it is repeated until the request settles (it only ever hits request `id`).
+      if (!native.interrupt(id) || repeat !== null) return
+      repeat = setInterval(() => native.interrupt(id), 20)
+    }
     if (signal.aborted) onAbort()
     else signal.addEventListener('abort', onAbort, { once: true })
   }
   const outcome = await pending
+  if (repeat !== null) clearInterval(repeat)
   if (onAbort) signal.removeEventListener('abort', onAbort)
   if (outcome instanceof Error) {
     if (signal?.aborted && outcome.code === 'SQLITE_INTERRUPT') throw abortedError(signal.reason, 'while it ran')

@@ -12,6 +12,7 @@
 
 pub mod bind_values;
 pub mod interrupter;
+pub mod maintenance;
 pub mod native;
 pub mod outcome_js;
 pub mod pooled;

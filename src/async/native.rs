@@ -16,6 +16,7 @@ use crate::migrations::{MigrateOptions, MigrationInput};
 use crate::options::{OpenOptions, Settings};
 use crate::r#async::bind_values;
 use crate::r#async::interrupter::Interrupter;
+use crate::r#async::maintenance::{Job, MaintenanceTask};
 use crate::r#async::pooled::{Pooled, Slot};
 use crate::r#async::query::{Mode, Request};
 use crate::r#async::tasks::{CloseTask, MigrateTask, OpenTask, QueryTask};
@@ -130,6 +131,29 @@ impl NativeAsyncConnection {
         readonly: bool,
     ) -> AsyncTask<MigrateTask> {
         AsyncTask::new(MigrateTask { slot: Arc::clone(&self.slot), source, options: options.unwrap_or_default(), readonly })
+    }
+
+    /// Runs a maintenance job: `checkpoint` (with `mode`), `integrityCheck`
+    /// (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
+    #[napi]
+    pub fn maintain(
+        &self,
+        env: Env,
+        job: String,
+        mode: Option<String>,
+        quick: Option<bool>,
+        pages: Option<u32>,
+    ) -> napi::Result<AsyncTask<MaintenanceTask>> {
+        let job = match job.as_str() {
+            "checkpoint" => Job::Checkpoint(mode.unwrap_or_else(|| "PASSIVE".into())),
+            "integrityCheck" => Job::IntegrityCheck(quick.unwrap_or(false)),
+            "incrementalVacuum" => Job::IncrementalVacuum(pages),
+            "optimize" => Job::Optimize,
+            other => {
+                return Err(Error::type_error("HARDENED_INVALID_ARGUMENT", format!("Unknown maintenance job \"{other}\"")).throw(&env));
+            }
+        };
+        Ok(AsyncTask::new(MaintenanceTask { slot: Arc::clone(&self.slot), job }))
     }
 
     /// Closes the connection once its running request ended (idempotent).
