@@ -11,6 +11,7 @@
 //! lib/async/.
 
 pub mod bind_values;
+pub mod held_locks;
 pub mod interrupter;
 pub mod maintenance;
 pub mod native;

@@ -106,7 +106,7 @@ impl NativeAsyncConnection {
         let request = to_js(&env, request)?;
         let id = self.next_id.get();
         self.next_id.set(id.wrapping_add(1));
-        Ok(AsyncTask::new(QueryTask { slot: Arc::clone(&self.slot), interrupter: Arc::clone(&self.interrupter), request, id, safe_integers }))
+        Ok(AsyncTask::new(QueryTask { slot: Arc::clone(&self.slot), interrupter: Arc::clone(&self.interrupter), request, id, safe_integers, js_thread: std::thread::current().id() }))
     }
 
     /// The id of the request started by the last `query()` call.

@@ -18,6 +18,8 @@ pub struct Pooled {
     pub conn: Connection,
     /// The progress handler's state (`statementTimeout`), dropped after `conn`.
     timeout: Option<Box<StatementTimeout>>,
+    /// The database file (for `held_locks`).
+    pub file: Option<crate::r#async::held_locks::FileId>,
 }
 
 /// The slot of one pooled connection: `None` once closed.
@@ -27,7 +29,9 @@ impl Pooled {
     /// Takes the connection of `opened`.
     pub fn new(opened: Opened) -> Pooled {
         opened.conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Pooled { conn: opened.conn, timeout: opened.statement_timeout }
+        // SAFETY: the connection is open; only the handle's address is passed on.
+        let file = crate::r#async::held_locks::file_id(unsafe { opened.conn.handle() });
+        Pooled { conn: opened.conn, timeout: opened.statement_timeout, file }
     }
 
     /// Runs `f` under the connection's `statementTimeout` (if any); `sql` names
@@ -43,7 +47,7 @@ impl Pooled {
     /// handler removed before its state is freed, registries released. The last
     /// connection of the file checkpoints and removes `-wal`.
     pub fn close(self) -> Result<()> {
-        let Pooled { conn, timeout } = self;
+        let Pooled { conn, timeout, .. } = self;
         conn.flush_prepared_statement_cache();
         // SAFETY: only the address is kept, as the registries' key.
         let handle = unsafe { conn.handle() } as usize;
@@ -53,6 +57,7 @@ impl Pooled {
         conn.close().map_err(|(_, e)| Error::from(e))?;
         drop(timeout);
         crate::busy::forget(handle);
+        crate::r#async::held_locks::record(handle, None, std::thread::current().id(), false);
         crate::authorizer::forget(handle);
         Ok(())
     }

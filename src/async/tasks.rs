@@ -73,6 +73,8 @@ pub struct QueryTask {
     pub id: u32,
     /// Integers become bigints.
     pub safe_integers: bool,
+    /// The JS thread that made the request (see `held_locks`).
+    pub js_thread: std::thread::ThreadId,
 }
 
 impl Task for QueryTask {
@@ -89,6 +91,9 @@ impl Task for QueryTask {
             return Ok(Err(Error::Sqlite { code: rusqlite::ffi::SQLITE_INTERRUPT, message: "interrupted before it started".into() }));
         }
         let outcome = pooled.timed(&self.request.sql, |conn| query::run(conn, &self.request));
+        // SAFETY: address only, as the registry key.
+        let db = unsafe { pooled.conn.handle() } as usize;
+        crate::r#async::held_locks::record(db, pooled.file, self.js_thread, !pooled.conn.is_autocommit());
         self.interrupter.end();
         Ok(outcome)
     }
@@ -174,7 +179,7 @@ mod tests {
     }
 
     fn query(slot: &Slot, interrupter: &Arc<Interrupter>, id: u32, req: Request) -> Result<Outcome> {
-        let mut task = QueryTask { slot: Arc::clone(slot), interrupter: Arc::clone(interrupter), request: req, id, safe_integers: false };
+        let mut task = QueryTask { slot: Arc::clone(slot), interrupter: Arc::clone(interrupter), request: req, id, safe_integers: false, js_thread: std::thread::current().id() };
         task.compute().unwrap()
     }
 
