@@ -80,3 +80,36 @@ describe("async transactions from several processes", () => {
     db.close();
   }, 120_000);
 });
+
+describe("a crash mid-transaction", () => {
+  for (const runtime of ["bun", "node"] as const) {
+    it(`should lose no acknowledged transaction when ${runtime} is killed (SIGKILL)`, async () => {
+      const path = tmp.path("app.db");
+      const db = new HardenedDb(path);
+      db.exec("CREATE TABLE acked (id INTEGER PRIMARY KEY, pad BLOB)");
+      db.close();
+      const child = spawn(runtime === "bun" ? BUN : NODE, [join(WORKERS, "async-crash-writer.cjs"), path, 100_000], { cwd: PACKAGE_ROOT });
+      let out = "";
+      const killed = new Promise<void>((resolve) => {
+        child.stdout.on("data", (chunk) => {
+          out += chunk;
+          if (out.split("\n").length > 300) child.kill("SIGKILL");
+        });
+        child.on("close", () => resolve());
+      });
+      const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      await killed;
+      clearTimeout(guard);
+      const acknowledged = out.split("\n").filter((line) => /^\d+$/.test(line)).map(Number);
+      expect(acknowledged.length).toBeGreaterThanOrEqual(300);
+      const after = new HardenedDb(path);
+      const ids = new Set(after.prepare("SELECT id FROM acked").pluck().all() as number[]);
+      expect(acknowledged.filter((id) => !ids.has(id))).toEqual([]);
+      // Nothing but whole transactions: the ids are 1..n without a gap.
+      expect(ids.size).toBeGreaterThanOrEqual(acknowledged.length);
+      expect(Math.max(...ids)).toBe(ids.size);
+      expect(after.pragma("integrity_check", { simple: true })).toBe("ok");
+      after.close();
+    }, 120_000);
+  }
+});
