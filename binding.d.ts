@@ -18,6 +18,12 @@ export declare class NativeAsyncConnection {
    * read with `lastRequestId` right after the call, for `interrupt(id)`.
    */
   query(sql: string, modeName: string, positional: Array<JsAny>, namedKeys: Array<string> | undefined | null, namedValues: Array<JsAny> | undefined | null, reader: boolean, inTransaction: boolean, safeIntegers: boolean): Promise<unknown>
+  /**
+   * One step of `iterate()`: `open` (with `sql` and the values, then the
+   * first batch), `next` (the next batch of at most `batch` rows) or `close`.
+   * Its id is read with `lastRequestId`, as for `query()`.
+   */
+  cursor(step: string, sql: string | undefined | null, positional: Array<JsAny> | undefined | null, namedKeys: Array<string> | undefined | null, namedValues: Array<JsAny> | undefined | null, batch: number, safeIntegers: boolean): Promise<unknown>
   /** The id of the request started by the last `query()` call. */
   get lastRequestId(): number
   /**
@@ -310,6 +316,8 @@ export interface AsyncOutcome {
   readonly: boolean
   /** `described`: whether it returns rows. */
   returnsData: boolean
+  /** `batch`: the statement has no more rows. */
+  done: boolean
 }
 
 /** Options of `db.backup()`. */

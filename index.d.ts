@@ -781,6 +781,11 @@ export declare class AsyncStatement<Params extends unknown[] = BindParameters[],
   all(...params: Params): Promise<Row[]>;
   /** Runs it; resolves to `{ changes, lastInsertRowid }`. */
   run(...params: Params): Promise<RunResult>;
+  /**
+   * `for await (const row of stmt.iterate())`: rows fetched in batches on one connection, held until
+   * the loop ends (`HARDENED_UNSUPPORTED` inside a transaction for now).
+   */
+  iterate(...params: Params): AsyncIterableIterator<Row>;
 }
 
 /** What a transaction callback is given: every call runs on the writer, inside the transaction, in order. */

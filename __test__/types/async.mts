@@ -16,6 +16,10 @@ export async function asyncHandle(): Promise<void> {
   const one: User | undefined = await stmt.get(1);
   const cancellable = stmt.withOptions({ signal: AbortSignal.timeout(100), timeout: 50 });
   const rows: User[] = await cancellable.all(2);
+  for await (const row of stmt.iterate(3)) {
+    const name: string = row.name;
+    void name;
+  }
   const flags: [boolean, boolean, string] = [stmt.readonly, stmt.reader, stmt.source];
   const total: number = await db.transaction(async (tx: AsyncTransaction) => {
     await tx.run("INSERT INTO users (name) VALUES (?)", "bob");

@@ -142,6 +142,11 @@ class AsyncHardenedDb {
   #runner = (mode, sql, args, flags, readonly) =>
     this.#enter(() => this.#pool.route(mode, sql, args, { inTransaction: false, ...flags }, readonly))
 
+  #iterator = (sql, args, flags, readonly) => {
+    if (!this.#open) throw notOpen()
+    return this.#pool.iterate(sql, args, flags, readonly)
+  }
+
   #call(mode, sql, params) {
     try {
       checkSql(sql)
@@ -178,7 +183,7 @@ class AsyncHardenedDb {
     checkSql(sql)
     const description = await this.#enter(() =>
       this.#pool.withReader(undefined, (reader) => request(reader, 'describe', sql, [], { reader: false, inTransaction: false, safeIntegers: false })))
-    return new AsyncStatement(this, this.#runner, sql, description, this.#safeIntegers, undefined)
+    return new AsyncStatement(this, this.#runner, sql, description, this.#safeIntegers, undefined, this.#iterator)
   }
 
   /** Runs `fn(tx)` in a transaction holding the writer (see lib/async/transaction.js); resolves to what `fn` resolved to. */

@@ -6,7 +6,7 @@
  * learned on a reader the first time (`sqlite3_stmt_readonly`) and remembered.
  */
 const { Lane } = require('./lane')
-const { request } = require('./request')
+const { request, cursorStep, rowsOf } = require('./request')
 
 /** Statements whose kind (read or write) is remembered. */
 const KNOWN_LIMIT = 1000
@@ -87,6 +87,32 @@ class Pool {
       return await request(writer, mode, sql, args, { ...flags, reader: false })
     } finally {
       this.writerLane.release(writer)
+    }
+  }
+
+  /**
+   * `for await (const row of stmt.iterate())`: holds a reader (the writer for a
+   * statement that writes) for the whole loop, fetching rows in batches; leaving
+   * the loop early finalizes the statement and gives the connection back.
+   */
+  async * iterate(sql, args, flags, readonly) {
+    const lane = readonly ? this.readerLane : this.writerLane
+    const connection = await lane.acquire(flags.signal)
+    let open = true
+    try {
+      let outcome = await cursorStep(connection, 'open', sql, args, flags)
+      for (;;) {
+        if (outcome.done) open = false
+        yield * rowsOf(outcome)
+        if (!open) break
+        outcome = await cursorStep(connection, 'next', sql, [], flags)
+      }
+    } catch (error) {
+      open = false
+      throw error
+    } finally {
+      if (open) await cursorStep(connection, 'close', sql, [], flags).catch(() => {})
+      lane.release(connection)
     }
   }
 

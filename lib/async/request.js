@@ -35,6 +35,7 @@ function splitArguments(args) {
  * native outcome (`kind` `reroute` when a reader met a write).
  */
 async function request(native, mode, sql, args, flags) {
+  if (flags.signal?.aborted) throw abortedError(flags.signal.reason, 'before it started')
   const { positional, named } = splitArguments(args)
   const keys = named === undefined ? undefined : Object.keys(named)
   const values = keys?.map((key) => named[key])
@@ -44,7 +45,33 @@ async function request(native, mode, sql, args, flags) {
   } catch (error) {
     throw translate(error)
   }
-  const { signal } = flags
+  return settle(native, pending, flags.signal)
+}
+
+/**
+ * One step of `iterate()` on `native`: `open` (prepare `sql` with `args`, then
+ * the first batch), `next` or `close`. Resolves to a `batch` outcome (`done`
+ * when the statement has no more rows).
+ */
+async function cursorStep(native, step, sql, args, flags) {
+  if (step !== 'close' && flags.signal?.aborted) throw abortedError(flags.signal.reason, 'between two batches')
+  const { positional, named } = step === 'open' ? splitArguments(args) : { positional: undefined, named: undefined }
+  const keys = named === undefined ? undefined : Object.keys(named)
+  const values = keys?.map((key) => named[key])
+  let pending
+  try {
+    pending = native.cursor(step, sql, positional, keys, values, BATCH_ROWS, flags.safeIntegers)
+  } catch (error) {
+    throw translate(error)
+  }
+  return settle(native, pending, step === 'close' ? undefined : flags.signal)
+}
+
+/** Rows per batch of `iterate()`. */
+const BATCH_ROWS = 256
+
+/** Waits for the native task of `pending` (the last one started on `native`), interrupting it on `signal`. */
+async function settle(native, pending, signal) {
   let onAbort = null
   let repeat = null
   if (signal) {
@@ -93,4 +120,4 @@ function resultOf(mode, outcome) {
   return undefined
 }
 
-module.exports = { request, resultOf, splitArguments }
+module.exports = { request, cursorStep, resultOf, rowsOf, splitArguments }

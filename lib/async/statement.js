@@ -15,11 +15,13 @@ class AsyncStatement {
   #runner
   #safeIntegers
   #signal
+  #iterator
 
-  /** (internal) Made by `db.prepare()` / `tx.prepare()`. */
-  constructor(db, runner, sql, description, safeIntegers, signal) {
+  /** (internal) Made by `db.prepare()` / `tx.prepare()`; `iterator` is absent inside a transaction. */
+  constructor(db, runner, sql, description, safeIntegers, signal, iterator) {
     this.#db = db
     this.#runner = runner
+    this.#iterator = iterator
     this.source = sql
     this.readonly = description.readonly
     this.reader = description.returnsData
@@ -46,7 +48,7 @@ class AsyncStatement {
    */
   withOptions(options) {
     const { signal } = checkRequestOptions(options)
-    return new AsyncStatement(this.#db, this.#runner, this.source, { readonly: this.readonly, returnsData: this.reader }, this.#safeIntegers, signal)
+    return new AsyncStatement(this.#db, this.#runner, this.source, { readonly: this.readonly, returnsData: this.reader }, this.#safeIntegers, signal, this.#iterator)
   }
 
   #call(mode, args) {
@@ -70,6 +72,18 @@ class AsyncStatement {
   /** Runs it; resolves to `{ changes, lastInsertRowid }`. */
   run(...params) {
     return this.#call('run', params)
+  }
+
+  /**
+   * `for await (const row of stmt.iterate(...params))`: rows fetched in batches
+   * of 256 on one connection, which the loop holds until it ends (`break` ends it too).
+   */
+  iterate(...params) {
+    if (!this.reader) throw typeError('HARDENED_NOT_A_READER', 'This statement does not return data; use run() instead')
+    if (this.#iterator === undefined) {
+      throw typeError('HARDENED_UNSUPPORTED', 'iterate() is not available inside db.transaction() yet; use all() there')
+    }
+    return this.#iterator(this.source, params, { safeIntegers: this.#safeIntegers, signal: this.#signal }, this.readonly)
   }
 }
 

@@ -11,6 +11,8 @@
 //! lib/async/.
 
 pub mod bind_values;
+pub mod cursor;
+pub mod cursor_task;
 pub mod held_locks;
 pub mod interrupter;
 pub mod maintenance;

@@ -18,7 +18,9 @@ use crate::r#async::bind_values;
 use crate::r#async::interrupter::Interrupter;
 use crate::r#async::maintenance::{Job, MaintenanceTask};
 use crate::r#async::pooled::{Pooled, Slot};
+use crate::r#async::cursor_task::{CursorStep, CursorTask};
 use crate::r#async::query::{Mode, Request};
+use rusqlite::types::Value;
 use crate::r#async::tasks::{CloseTask, MigrateTask, OpenTask, QueryTask};
 
 /// One connection of the async handle's pool (internal).
@@ -47,6 +49,36 @@ fn mode(name: &str) -> Result<Mode> {
         "describe" => Mode::Describe,
         other => return Err(Error::type_error("HARDENED_INVALID_ARGUMENT", format!("Unknown request mode \"{other}\""))),
     })
+}
+
+/// The values of a named-parameter object, by key as given.
+type NamedValues = Vec<(String, Value)>;
+
+/// Converts a call's positional values and named object (keys and values) on the JS thread.
+fn values(
+    js: Js,
+    positional: Vec<JsAny>,
+    named_keys: Option<Vec<String>>,
+    named_values: Option<Vec<JsAny>>,
+) -> Result<(Vec<Value>, Option<NamedValues>)> {
+    let positional = positional
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| bind_values::from_js(js, v, &|| format!("Parameter {}", i + 1)))
+        .collect::<Result<Vec<_>>>()?;
+    let named = match (named_keys, named_values) {
+        (Some(keys), Some(values)) => Some(
+            keys.into_iter()
+                .zip(values)
+                .map(|(key, v)| {
+                    let value = bind_values::from_js(js, v, &|| format!("Named parameter \"{key}\""))?;
+                    Ok((key, value))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        _ => None,
+    };
+    Ok((positional, named))
 }
 
 /// Opens one pooled connection with the hardened open sequence, off the JS
@@ -83,30 +115,48 @@ impl NativeAsyncConnection {
         safe_integers: bool,
     ) -> napi::Result<AsyncTask<QueryTask>> {
         let js = Js::new(&env);
-        let request = (|| -> Result<Request> {
-            let positional = positional
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| bind_values::from_js(js, v, &|| format!("Parameter {}", i + 1)))
-                .collect::<Result<Vec<_>>>()?;
-            let named = match (named_keys, named_values) {
-                (Some(keys), Some(values)) => Some(
-                    keys.into_iter()
-                        .zip(values)
-                        .map(|(key, v)| {
-                            let value = bind_values::from_js(js, v, &|| format!("Named parameter \"{key}\""))?;
-                            Ok((key, value))
-                        })
-                        .collect::<Result<Vec<_>>>()?,
-                ),
-                _ => None,
-            };
-            Ok(Request { sql, mode: mode(&mode_name)?, positional, named, reader, in_transaction })
-        })();
+        let request = values(js, positional, named_keys, named_values)
+            .and_then(|(positional, named)| Ok(Request { sql, mode: mode(&mode_name)?, positional, named, reader, in_transaction }));
         let request = to_js(&env, request)?;
         let id = self.next_id.get();
         self.next_id.set(id.wrapping_add(1));
         Ok(AsyncTask::new(QueryTask { slot: Arc::clone(&self.slot), interrupter: Arc::clone(&self.interrupter), request, id, safe_integers, js_thread: std::thread::current().id() }))
+    }
+
+    /// One step of `iterate()`: `open` (with `sql` and the values, then the
+    /// first batch), `next` (the next batch of at most `batch` rows) or `close`.
+    /// Its id is read with `lastRequestId`, as for `query()`.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn cursor(
+        &self,
+        env: Env,
+        step: String,
+        sql: Option<String>,
+        positional: Option<Vec<JsAny>>,
+        named_keys: Option<Vec<String>>,
+        named_values: Option<Vec<JsAny>>,
+        batch: u32,
+        safe_integers: bool,
+    ) -> napi::Result<AsyncTask<CursorTask>> {
+        let step = match step.as_str() {
+            "open" => {
+                let (positional, named) = to_js(&env, values(Js::new(&env), positional.unwrap_or_default(), named_keys, named_values))?;
+                CursorStep::Open { sql: sql.unwrap_or_default(), positional, named }
+            }
+            "next" => CursorStep::Next,
+            _ => CursorStep::Close,
+        };
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
+        Ok(AsyncTask::new(CursorTask {
+            slot: Arc::clone(&self.slot),
+            interrupter: Arc::clone(&self.interrupter),
+            id,
+            step: Some(step),
+            batch: batch as usize,
+            safe_integers,
+        }))
     }
 
     /// The id of the request started by the last `query()` call.

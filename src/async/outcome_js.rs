@@ -29,6 +29,8 @@ pub struct AsyncOutcome {
     pub readonly: bool,
     /// `described`: whether it returns rows.
     pub returns_data: bool,
+    /// `batch`: the statement has no more rows.
+    pub done: bool,
 }
 
 fn integer(v: i64, safe_integers: bool, what: &dyn Fn() -> String) -> Result<Either<f64, BigInt>> {
@@ -59,8 +61,13 @@ pub fn to_js(outcome: Outcome, safe_integers: bool) -> Result<AsyncOutcome> {
         last_insert_rowid: Either::A(0.0),
         readonly: false,
         returns_data: false,
+        done: false,
     };
     match outcome {
+        Outcome::Batch { columns, cells, done } => {
+            out.done = done;
+            return to_js(Outcome::Rows { columns, cells }, safe_integers).map(|rows| AsyncOutcome { kind: "batch".into(), done, ..rows });
+        }
         Outcome::Rows { columns, cells } => {
             out.kind = "rows".into();
             out.cells.reserve(cells.len());

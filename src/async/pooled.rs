@@ -14,6 +14,8 @@ const STATEMENT_CACHE: usize = 128;
 
 /// A connection that went through the hardened open sequence.
 pub struct Pooled {
+    /// The open cursor of `iterate()`, if any; declared first, so it is finalized before the connection closes.
+    pub cursor: Option<crate::r#async::cursor::Cursor>,
     /// The connection (closed by [`Pooled::close`], or when dropped).
     pub conn: Connection,
     /// The progress handler's state (`statementTimeout`), dropped after `conn`.
@@ -31,7 +33,7 @@ impl Pooled {
         opened.conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // SAFETY: the connection is open; only the handle's address is passed on.
         let file = crate::r#async::held_locks::file_id(unsafe { opened.conn.handle() });
-        Pooled { conn: opened.conn, timeout: opened.statement_timeout, file }
+        Pooled { cursor: None, conn: opened.conn, timeout: opened.statement_timeout, file }
     }
 
     /// Runs `f` under the connection's `statementTimeout` (if any); `sql` names
@@ -43,11 +45,27 @@ impl Pooled {
         }
     }
 
+    /// Runs `f` under the statement timeout with the connection and the taken cursor.
+    pub fn timed_cursor<T>(
+        &self,
+        cursor: &mut crate::r#async::cursor::Cursor,
+        f: impl FnOnce(&mut crate::r#async::cursor::Cursor) -> Result<T>,
+    ) -> Result<T> {
+        match self.timeout.as_deref() {
+            None => f(cursor),
+            Some(timeout) => {
+                let sql = cursor.sql.clone();
+                timeout.run(|| f(cursor)).map_err(|e| timeout.explain(e, &sql))
+            }
+        }
+    }
+
     /// Closes as the sync `close()` does: prepared statements finalized, the
     /// handler removed before its state is freed, registries released. The last
     /// connection of the file checkpoints and removes `-wal`.
     pub fn close(self) -> Result<()> {
-        let Pooled { conn, timeout, .. } = self;
+        let Pooled { cursor, conn, timeout, .. } = self;
+        drop(cursor);
         conn.flush_prepared_statement_cache();
         // SAFETY: only the address is kept, as the registries' key.
         let handle = unsafe { conn.handle() } as usize;

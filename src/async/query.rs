@@ -56,6 +56,15 @@ pub enum Outcome {
         /// The connection's last inserted rowid.
         last_insert_rowid: i64,
     },
+    /// A batch of `iterate()`: like `Rows`, and whether the statement has no more.
+    Batch {
+        /// Column names.
+        columns: Vec<String>,
+        /// Cells, row after row.
+        cells: Vec<Value>,
+        /// No more rows.
+        done: bool,
+    },
     /// `exec()` ran every statement.
     Done,
     /// The statement writes and was sent to a reader: run it on the writer.
@@ -142,7 +151,7 @@ fn statement(conn: &Connection, request: &Request) -> Result<Outcome> {
     if request.mode == Mode::Describe {
         return Ok(Outcome::Described { readonly, returns_data });
     }
-    crate::r#async::bind_values::bind(&mut stmt, &request.positional, request.named.as_deref())?;
+    crate::r#async::bind_values::bind(&mut *stmt, &request.positional, request.named.as_deref())?;
     match request.mode {
         Mode::Get | Mode::All => {
             if !returns_data {
