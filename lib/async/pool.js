@@ -68,6 +68,8 @@ class Pool {
       return this.withWriter(flags.signal, (writer) => request(writer, mode, sql, args, { ...flags, reader: false }))
     }
     const ticket = readonly === true ? null : this.writerLane.acquire(flags.signal)
+    // Handled at once: an abort may reject the ticket while the reader works.
+    ticket?.catch(() => {})
     let outcome
     try {
       outcome = await this.withReader(flags.signal, (reader) => request(reader, mode, sql, args, { ...flags, reader: true }))

@@ -51,6 +51,11 @@ pub fn file_id(db: *mut ffi::sqlite3) -> Option<FileId> {
 
 /// Records whether async connection `db` (of `file`, asked from `js_thread`) is inside a transaction.
 pub fn record(db: usize, file: Option<FileId>, js_thread: ThreadId, in_transaction: bool) {
+    if !in_transaction && COUNT.load(Ordering::Acquire) == 0 {
+        // Nothing held: the common case costs no lock. (Only this connection's own
+        // pool task could add its entry, and it is the one running.)
+        return;
+    }
     let Ok(mut held) = HELD.lock() else { return };
     match file {
         Some(file) if in_transaction => {
