@@ -38,6 +38,11 @@ export declare class NativeAsyncConnection {
    * (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
    */
   maintain(job: string, mode?: string | undefined | null, quick?: boolean | undefined | null, pages?: number | undefined | null): Promise<unknown>
+  /**
+   * Builds the health report (on the writer): `integrity` `"quick"` or
+   * `"full"`, and the `migrations` source and flags the handle was opened with.
+   */
+  health(integrity?: string | undefined | null, migrations?: string | Array<MigrationInput> | undefined | null, flags?: MigrateOptions | undefined | null): Promise<unknown>
   /** Closes the connection once its running request ended (idempotent). */
   close(): Promise<unknown>
   /** The path as opened. */
@@ -489,6 +494,8 @@ export interface MaintenanceOutcome {
   problems?: Array<string>
   /** `incrementalVacuum()`'s pages released. */
   pages?: number
+  /** `health()`'s report. */
+  health?: HealthReport
 }
 
 /** What the app accepts knowingly (every field defaults to `false`). */

@@ -842,6 +842,8 @@ export declare class AsyncHardenedDb implements AsyncDisposable {
   incrementalVacuum(pages?: number): Promise<number>;
   /** `PRAGMA optimize` on the writer. */
   optimize(): Promise<void>;
+  /** The sync `health()` report, built on the writer off the event loop (with the `migrations` it was opened with). */
+  health(options?: { integrity?: "quick" | "full" }): Promise<HealthReport>;
   /** Finishes every call already made, then closes the readers and the writer. */
   close(): Promise<void>;
   /** `await using db = await HardenedDb.openAsync(...)`. */

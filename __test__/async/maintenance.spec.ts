@@ -51,4 +51,22 @@ describe("maintenance", () => {
     await db.close();
     await expect(db.optimize()).rejects.toMatchObject({ code: "HARDENED_NOT_OPEN" });
   });
+
+  it("should build the sync health() report off the event loop, with the migrations it was opened with", async () => {
+    const path = tmp.path("app.db");
+    const migrations = [{ version: 1, name: "init", sql: "CREATE TABLE t (x)" }];
+    new HardenedDb(path, { migrations }).close();
+    const db = await HardenedDb.openAsync(path, { migrations });
+    const report = await db.health({ integrity: "quick" });
+    const sync = new HardenedDb(path, { migrations });
+    const expected = sync.health({ integrity: "quick" });
+    sync.close();
+    expect(report.status).toBe("healthy");
+    const shape = (r: any) => r.checks.map((c: any) => [c.name, c.ok, c.expected]);
+    expect(shape(report)).toEqual(shape(expected));
+    expect(report.checks.find((c: any) => c.name === "migrations")).toMatchObject({ ok: true, actual: "version 1, 0 pending" });
+    await expect(db.health({ integrity: "sometimes" } as any)).rejects.toMatchObject({ code: "HARDENED_INVALID_ARGUMENT" });
+    await expect(db.health({ integrty: "quick" } as any)).rejects.toMatchObject({ code: "HARDENED_INVALID_ARGUMENT" });
+    await db.close();
+  });
 });

@@ -1,6 +1,6 @@
 // The type test of the async handle (index.d.ts, docs/async.md): every method, as an ESM app
 // would write it. Compiled (never run) by `tsc --noEmit --strict -p __test__/types`.
-import HardenedDb, { AsyncHardenedDb, openAsync, type AsyncStatement, type AsyncTransaction, type RunResult, type CheckpointResult } from "hardened-sqlite";
+import HardenedDb, { AsyncHardenedDb, openAsync, type AsyncStatement, type AsyncTransaction, type RunResult, type CheckpointResult, type HealthReport } from "hardened-sqlite";
 
 type User = { id: number; name: string };
 
@@ -29,6 +29,8 @@ export async function asyncHandle(): Promise<void> {
   }, { retries: 2 });
   const upkeep: [CheckpointResult, string[], number, void] = [await db.checkpoint("TRUNCATE"), await db.integrityCheck({ quick: true }), await db.incrementalVacuum(10), await db.optimize()];
   void upkeep;
+  const report: HealthReport = await db.health({ integrity: "quick" });
+  void report;
   const state: [boolean, string, boolean, number] = [db.open, db.name, db.readonly, db.readers];
   void [other, third, user, users, result, same, one, rows, flags, total, state];
   await other.close();

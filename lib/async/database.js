@@ -87,6 +87,7 @@ class AsyncHardenedDb {
   #safeIntegers
   #transactionTimeout
   #readonly
+  #migrations
 
   /** (internal) Use `await HardenedDb.openAsync(path, options)`. */
   constructor(token, pool, settings) {
@@ -95,6 +96,7 @@ class AsyncHardenedDb {
     this.#safeIntegers = settings.safeIntegers
     this.#transactionTimeout = settings.transactionTimeout
     this.#readonly = settings.readonly
+    this.#migrations = settings.migrations
   }
 
   /**
@@ -130,6 +132,7 @@ class AsyncHardenedDb {
       safeIntegers: checked.native.safeIntegers === true,
       transactionTimeout,
       readonly: options?.readonly === true,
+      migrations: checked.migrations.source === undefined ? undefined : checked.migrations,
     })
   }
 
@@ -204,6 +207,11 @@ class AsyncHardenedDb {
   /** `PRAGMA incremental_vacuum(pages)` on the writer: the free pages released. */
   incrementalVacuum(pages) {
     return this.#enter(() => maintenance.incrementalVacuum(this.#pool, pages))
+  }
+
+  /** The sync `health()` report (`{ integrity: "quick" | "full" }`), built on the writer off the event loop. */
+  health(options) {
+    return this.#enter(() => maintenance.health(this.#pool, options, this.#migrations))
   }
 
   /** `PRAGMA optimize` on the writer. */

@@ -7,6 +7,7 @@
  */
 const { translate, typeError } = require('../errors')
 const { describe, rangeError, checkOptions } = require('../arguments')
+const { healthOptions } = require('../health')
 
 /** Runs `job` on the connection `where` (`writer` or `reader`) of `pool`. */
 function maintain(pool, where, job, mode, quick, pages) {
@@ -48,4 +49,17 @@ async function optimize(pool) {
   await maintain(pool, 'writer', 'optimize')
 }
 
-module.exports = { checkpoint, integrityCheck, incrementalVacuum, optimize }
+/**
+ * `await db.health(options)`: the sync `health()` report, built on the writer;
+ * `migrations` is `{ source, flags }` of the `migrations` option, if given.
+ */
+async function health(pool, options, migrations) {
+  const { integrity } = healthOptions(options)
+  return pool.withWriter(undefined, async (writer) => {
+    const outcome = await writer.health(integrity, migrations?.source, migrations?.flags)
+    if (outcome instanceof Error) throw translate(outcome)
+    return outcome.health
+  })
+}
+
+module.exports = { checkpoint, integrityCheck, incrementalVacuum, optimize, health }

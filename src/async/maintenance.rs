@@ -12,7 +12,6 @@ use crate::maintenance::{self, CheckpointResult};
 use crate::r#async::pooled::{self, Slot};
 
 /// One maintenance job.
-#[derive(Debug, Clone)]
 pub enum Job {
     /// `PRAGMA wal_checkpoint(mode)`.
     Checkpoint(String),
@@ -22,6 +21,8 @@ pub enum Job {
     IncrementalVacuum(Option<u32>),
     /// `PRAGMA optimize`.
     Optimize,
+    /// The health report (needs the pooled connection's settings, see `health.rs`).
+    Health(crate::r#async::health::HealthJob),
 }
 
 /// What a job produced (internal: lib/async reads the field its call asked for).
@@ -34,6 +35,8 @@ pub struct MaintenanceOutcome {
     pub problems: Option<Vec<String>>,
     /// `incrementalVacuum()`'s pages released.
     pub pages: Option<f64>,
+    /// `health()`'s report.
+    pub health: Option<crate::health::HealthReport>,
 }
 
 /// Runs `job` on `conn`.
@@ -50,6 +53,7 @@ pub fn run(conn: &rusqlite::Connection, job: &Job) -> Result<MaintenanceOutcome>
             maintenance::optimize(conn)?;
             MaintenanceOutcome::default()
         }
+        Job::Health(_) => return Err(Error::hardened("HARDENED_INTERNAL", "health() runs on the pooled connection")),
     })
 }
 
@@ -71,6 +75,12 @@ impl Task for MaintenanceTask {
             Err(err) => return Ok(Err(err)),
         };
         let Some(pooled) = guard.as_ref() else { return Ok(Err(Error::not_open())) };
+        if matches!(self.job, Job::Health(_))
+            && let Job::Health(job) = std::mem::replace(&mut self.job, Job::Optimize)
+        {
+            let report = crate::r#async::health::report(pooled, job);
+            return Ok(report.map(|report| MaintenanceOutcome { health: Some(report), ..Default::default() }));
+        }
         Ok(pooled.timed("maintenance", |conn| run(conn, &self.job)))
     }
 

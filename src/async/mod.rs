@@ -13,6 +13,7 @@
 pub mod bind_values;
 pub mod cursor;
 pub mod cursor_task;
+pub mod health;
 pub mod held_locks;
 pub mod interrupter;
 pub mod maintenance;

@@ -206,6 +206,21 @@ impl NativeAsyncConnection {
         Ok(AsyncTask::new(MaintenanceTask { slot: Arc::clone(&self.slot), job }))
     }
 
+    /// Builds the health report (on the writer): `integrity` `"quick"` or
+    /// `"full"`, and the `migrations` source and flags the handle was opened with.
+    #[napi]
+    pub fn health(
+        &self,
+        env: Env,
+        integrity: Option<String>,
+        migrations: Option<Either<String, Vec<MigrationInput>>>,
+        flags: Option<MigrateOptions>,
+    ) -> napi::Result<AsyncTask<MaintenanceTask>> {
+        let integrity = to_js(&env, crate::r#async::health::integrity(integrity.as_deref()))?;
+        let job = crate::r#async::health::HealthJob { integrity, migrations: migrations.map(|m| (m, flags.unwrap_or_default())) };
+        Ok(AsyncTask::new(MaintenanceTask { slot: Arc::clone(&self.slot), job: Job::Health(job) }))
+    }
+
     /// Closes the connection once its running request ended (idempotent).
     #[napi]
     pub fn close(&self) -> AsyncTask<CloseTask> {

@@ -22,18 +22,28 @@ pub struct Pooled {
     timeout: Option<Box<StatementTimeout>>,
     /// The database file (for `held_locks`).
     pub file: Option<crate::r#async::held_locks::FileId>,
+    /// The settings it was opened with (for `health()`).
+    pub settings: crate::options::Settings,
+    /// The database file's path (for `health()`).
+    pub path: Option<std::path::PathBuf>,
+    /// Whether its open created the database.
+    pub is_new: bool,
 }
 
 /// The slot of one pooled connection: `None` once closed.
 pub type Slot = Arc<Mutex<Option<Pooled>>>;
 
 impl Pooled {
-    /// Takes the connection of `opened`.
-    pub fn new(opened: Opened) -> Pooled {
+    /// Takes the connection of `opened`, opened with `settings`.
+    pub fn new(opened: Opened, settings: crate::options::Settings) -> Pooled {
         opened.conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // SAFETY: the connection is open; only the handle's address is passed on.
         let file = crate::r#async::held_locks::file_id(unsafe { opened.conn.handle() });
-        Pooled { cursor: None, conn: opened.conn, timeout: opened.statement_timeout, file }
+        let path = match &opened.location {
+            crate::location::Location::File(path) => Some(path.clone()),
+            _ => None,
+        };
+        Pooled { cursor: None, conn: opened.conn, timeout: opened.statement_timeout, file, settings, path, is_new: opened.is_new }
     }
 
     /// Runs `f` under the connection's `statementTimeout` (if any); `sql` names

@@ -46,7 +46,7 @@ impl Task for OpenTask {
             }
             let name = opened.location.display_name();
             let is_new = opened.is_new;
-            Ok((Pooled::new(opened), name, is_new))
+            Ok((Pooled::new(opened, self.settings.clone()), name, is_new))
         }))
     }
 
