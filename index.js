@@ -13,9 +13,6 @@ const { Statement } = require('./lib/statement')
 const { SqliteError, HardenedDbError } = require('./lib/errors')
 const { AsyncHardenedDb, openAsync } = require('./lib/async/database')
 
-// `await HardenedDb.openAsync(path, options)`: the asynchronous handle (docs/async.md).
-Object.defineProperty(HardenedDb, 'openAsync', { value: openAsync, writable: true, configurable: true })
-
 module.exports = HardenedDb
 // One assignment per name, so that Node's `import { SqliteError } from "./index.js"` finds them too.
 module.exports.HardenedDb = HardenedDb
@@ -23,6 +20,7 @@ module.exports.Statement = Statement
 module.exports.SqliteError = SqliteError
 module.exports.HardenedDbError = HardenedDbError
 module.exports.AsyncHardenedDb = AsyncHardenedDb
+// Also `HardenedDb.openAsync(path, options)`, the module being HardenedDb: the asynchronous handle (docs/async.md).
 module.exports.openAsync = openAsync
 module.exports.sqliteVersion = sqliteVersion
 module.exports.default = HardenedDb
