@@ -45,6 +45,12 @@ export declare class NativeAsyncConnection {
   health(integrity?: string | undefined | null, migrations?: string | Array<MigrationInput> | undefined | null, flags?: MigrateOptions | undefined | null): Promise<unknown>
   /** Closes the connection once its running request ended (idempotent). */
   close(): Promise<unknown>
+  /**
+   * Closes at once on the JS thread, for the process's `exit` event (no task
+   * will run after it): interrupts the running request, waits at most about
+   * 500 ms for its pool thread to let go, then closes. Returns whether it closed.
+   */
+  closeNow(): boolean
   /** The path as opened. */
   get name(): string
   /** Whether this open created the database. */

@@ -741,7 +741,7 @@ export declare function sqliteVersion(): string;
 
 /** Options of `HardenedDb.openAsync()`: the constructor's, plus the pool's. */
 export interface AsyncHardenedDbOptions extends Omit<HardenedDbOptions, "verbose" | "healthCheck" | "closeOnSignal" | "checkpointInterval" | "defaultTransaction"> {
-  /** Reader connections (1 to 64). Default: the cores (`os.availableParallelism()`), at most 4. */
+  /** Reader connections (1 to 64). Default: the cores (`os.availableParallelism()`), at most 3. */
   readers?: number;
   /**
    * Milliseconds a `db.transaction()` callback may take before the transaction is rolled back

@@ -4,6 +4,7 @@
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { HardenedDb } from "../../index.js";
 import { tempDir, BUN, NODE, PACKAGE_ROOT } from "../helpers";
 
@@ -111,5 +112,29 @@ describe("a crash mid-transaction", () => {
       expect(after.pragma("integrity_check", { simple: true })).toBe("ok");
       after.close();
     }, 120_000);
+  }
+});
+
+describe("process exit", () => {
+  for (const runtime of ["bun", "node"] as const) {
+    it(`should close an async handle left open at exit under ${runtime}, removing -wal, even with a query running`, async () => {
+      const path = tmp.path("app.db");
+      const code = `const { HardenedDb } = require('./index.js');
+        (async () => {
+          const db = await HardenedDb.openAsync(${JSON.stringify(path)});
+          await db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+          db.get('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5000000000) SELECT count(*) FROM c').catch(() => {});
+          setTimeout(() => process.exit(0), 100);
+        })();`;
+      const child = spawn(runtime === "bun" ? BUN : NODE, ["-e", code], { cwd: PACKAGE_ROOT });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      const status = await new Promise((resolve) => child.on("close", resolve));
+      expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+      expect(existsSync(path + "-wal")).toBe(false);
+      const db = new HardenedDb(path);
+      expect(db.prepare("SELECT x FROM t").pluck().all()).toEqual([1]);
+      db.close();
+    }, 60_000);
   }
 });

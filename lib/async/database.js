@@ -15,6 +15,7 @@ const { Pool } = require('./pool')
 const { request, resultOf } = require('./request')
 const { AsyncStatement } = require('./statement')
 const { runTransaction } = require('./transaction')
+const { track, forget, FORCE_CLOSE } = require('../shutdown')
 const maintenance = require('./maintenance')
 
 /** Options only the async handle takes, and their JS types. */
@@ -28,10 +29,14 @@ const UNSUPPORTED = {
   checkpointInterval: 'the writer checkpoints as SQLite does (walAutocheckpoint) and when it closes',
 }
 
-/** The reader count used when `readers` is not given: the cores, at most 4 (libuv's default pool size). */
+/**
+ * The reader count used when `readers` is not given: the cores, at most 3, so
+ * that readers busy with long queries leave one of libuv's 4 pool threads
+ * (its default size) to the writer and to file-system work.
+ */
 function defaultReaders() {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
-  return Math.max(1, Math.min(cores, 4))
+  return Math.max(1, Math.min(cores, 3))
 }
 
 function checkAsyncOptions(options) {
@@ -88,6 +93,7 @@ class AsyncHardenedDb {
   #transactionTimeout
   #readonly
   #migrations
+  #tracked
 
   /** (internal) Use `await HardenedDb.openAsync(path, options)`. */
   constructor(token, pool, settings) {
@@ -97,11 +103,13 @@ class AsyncHardenedDb {
     this.#transactionTimeout = settings.transactionTimeout
     this.#readonly = settings.readonly
     this.#migrations = settings.migrations
+    // Closed at process exit if close() was not awaited, so the last connection removes -wal.
+    this.#tracked = track(this)
   }
 
   /**
    * Opens `path` with the options of `new HardenedDb()` plus `readers` (reader
-   * connections, default: the cores, at most 4) and `transactionTimeout`
+   * connections, default: the cores, at most 3) and `transactionTimeout`
    * (milliseconds, default 30000). Resolves once every connection is open and
    * the migrations ran.
    */
@@ -231,10 +239,18 @@ class AsyncHardenedDb {
       await pool.drain()
       const results = await Promise.all(pool.readers.map((reader) => reader.close()))
       results.push(await pool.writer.close())
+      forget(this.#tracked)
       const failed = results.find((result) => result instanceof Error)
       if (failed) throw translate(failed)
     })()
     return this.#closing
+  }
+
+  /** (internal) At process exit: closes every connection at once, the writer last. */
+  [FORCE_CLOSE]() {
+    this.#open = false
+    for (const reader of this.#pool.readers) reader.closeNow()
+    this.#pool.writer.closeNow()
   }
 
   /** `await using db = await HardenedDb.openAsync(...)` closes it. */

@@ -58,4 +58,14 @@ impl Interrupter {
             false
         }
     }
+
+    /// Interrupts the request running now, if any (the process is exiting, see
+    /// `close_now`); returns whether one was.
+    pub fn interrupt_running(&self) -> bool {
+        let Ok(state) = self.state.lock() else { return false };
+        if state.running.is_some() {
+            self.handle.interrupt();
+        }
+        state.running.is_some()
+    }
 }

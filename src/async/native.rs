@@ -227,6 +227,25 @@ impl NativeAsyncConnection {
         AsyncTask::new(CloseTask { slot: Arc::clone(&self.slot) })
     }
 
+    /// Closes at once on the JS thread, for the process's `exit` event (no task
+    /// will run after it): interrupts the running request, waits at most about
+    /// 500 ms for its pool thread to let go, then closes. Returns whether it closed.
+    #[napi]
+    pub fn close_now(&self) -> bool {
+        self.interrupter.interrupt_running();
+        for _ in 0..500 {
+            match self.slot.try_lock() {
+                Ok(mut guard) => {
+                    let Some(pooled) = guard.take() else { return true };
+                    return pooled.close().is_ok();
+                }
+                Err(std::sync::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(std::sync::TryLockError::Poisoned(_)) => return false,
+            }
+        }
+        false
+    }
+
     /// The path as opened.
     #[napi(getter)]
     pub fn name(&self) -> String {

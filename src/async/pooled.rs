@@ -77,6 +77,9 @@ impl Pooled {
         let Pooled { cursor, conn, timeout, .. } = self;
         drop(cursor);
         conn.flush_prepared_statement_cache();
+        // Compiling a statement on an idle connection clears SQLite's interrupt flag (left
+        // by an abort that landed as its request ended), which would stop the checkpoint of close.
+        drop(conn.prepare("SELECT 1"));
         // SAFETY: only the address is kept, as the registries' key.
         let handle = unsafe { conn.handle() } as usize;
         if timeout.is_some() {
