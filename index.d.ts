@@ -783,7 +783,7 @@ export declare class AsyncStatement<Params extends unknown[] = BindParameters[],
   run(...params: Params): Promise<RunResult>;
   /**
    * `for await (const row of stmt.iterate())`: rows fetched in batches on one connection, held until
-   * the loop ends (`HARDENED_UNSUPPORTED` inside a transaction for now).
+   * the loop ends (inside a transaction: on the writer, one iteration at a time).
    */
   iterate(...params: Params): AsyncIterableIterator<Row>;
 }

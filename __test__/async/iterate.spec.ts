@@ -65,11 +65,33 @@ describe("stmt.iterate()", () => {
     expect(await db.get("SELECT 1 AS one")).toEqual({ one: 1 });
     const write = await db.prepare("DELETE FROM t");
     expect(() => write.iterate()).toThrow(expect.objectContaining({ code: "HARDENED_NOT_A_READER" }));
-    await db.transaction(async (tx: any) => {
-      const inTx = await tx.prepare("SELECT x FROM t");
-      expect(() => inTx.iterate()).toThrow(expect.objectContaining({ code: "HARDENED_UNSUPPORTED" }));
-    });
     await expect((async () => { for await (const _ of (await db.prepare("SELECT x FROM nowhere_yet_created")).iterate()); })()).rejects.toBeInstanceOf(Error);
+    await db.close();
+  });
+
+  it("should iterate inside a transaction, seeing its own writes, in turn with its other requests", async () => {
+    const db = await HardenedDb.openAsync(tmp.path("app.db"), { readers: 1 });
+    await db.exec(FILL);
+    const total = await db.transaction(async (tx: any) => {
+      await tx.run("INSERT INTO t (x) VALUES (1001)");
+      await tx.exec("CREATE TABLE log_seen (n)");
+      const stmt = await tx.prepare("SELECT x FROM t ORDER BY x");
+      let count = 0;
+      let last = 0;
+      for await (const row of stmt.iterate()) {
+        count++;
+        last = row.x;
+        // Another request of the transaction between two batches.
+        if (count === 300) await tx.run("INSERT INTO log_seen VALUES (?)", count);
+      }
+      expect(last).toBe(1001);
+      // Left early: the statement is finalized before COMMIT.
+      for await (const _ of stmt.safeIntegers().iterate()) break;
+      return count;
+    });
+    expect(total).toBe(1001);
+    expect(await db.get("SELECT count(*) AS n FROM t")).toEqual({ n: 1001 });
+    expect(await db.get("SELECT n FROM log_seen")).toEqual({ n: 300 });
     await db.close();
   });
 });

@@ -11,7 +11,7 @@
  */
 const { HardenedDbError, typeError } = require('../errors')
 const { describe, isOptionsObject } = require('../arguments')
-const { request, resultOf } = require('./request')
+const { request, cursorStep, resultOf, rowsOf } = require('./request')
 const { AsyncStatement } = require('./statement')
 
 const RETRYABLE = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_BUSY_TIMEOUT'])
@@ -60,15 +60,49 @@ class AsyncTransaction {
     this.#state = state
   }
 
-  /** Queues one request after every earlier one of this transaction. */
-  #enqueue(mode, sql, args, signal) {
-    if (this.#finished) return Promise.reject(finishedError())
+  /** Queues one request (`mode`, or a cursor step `cursor:open|next|close`) after every earlier one of this transaction. */
+  #enqueue(mode, sql, args, signal, safeIntegers = this.#state.safeIntegers) {
+    if (this.#finished && mode !== 'cursor:close') return Promise.reject(finishedError())
     const state = this.#state
     const signals = signal ? AbortSignal.any([state.controller.signal, signal]) : state.controller.signal
-    const run = state.tail.then(() =>
-      request(state.writer, mode, sql, args, { reader: false, inTransaction: true, safeIntegers: state.safeIntegers, signal: signals }))
+    const flags = { reader: false, inTransaction: true, safeIntegers, signal: signals }
+    const run = state.tail.then(() => mode.startsWith('cursor:')
+      ? cursorStep(state.writer, mode.slice(7), sql, args, flags)
+      : request(state.writer, mode, sql, args, flags))
     state.tail = run.then(() => undefined, () => undefined)
     return run
+  }
+
+  /**
+   * `stmt.iterate()` inside the transaction: batches fetched on the writer in
+   * turn with the transaction's other requests. One iteration at a time: a
+   * second one finalizes the first (whose next batch then fails).
+   */
+  async * #iterate(sql, args, flags) {
+    let open = true
+    const state = this.#state
+    try {
+      let outcome = await this.#enqueue('cursor:open', sql, args, flags.signal, flags.safeIntegers)
+      state.cursorOpen = true
+      for (;;) {
+        if (outcome.done) open = false
+        yield * rowsOf(outcome)
+        if (!open) break
+        outcome = await this.#enqueue('cursor:next', sql, [], flags.signal, flags.safeIntegers)
+      }
+    } catch (error) {
+      open = false
+      throw error
+    } finally {
+      if (open && state.cursorOpen) await this.#enqueue('cursor:close', sql, [], undefined).catch(() => {})
+      state.cursorOpen = false
+    }
+  }
+
+  /** (internal) Finalizes an iteration left open, before COMMIT or ROLLBACK. */
+  async closeCursor() {
+    if (this.#state.cursorOpen) await this.#enqueue('cursor:close', '', [], undefined).catch(() => {})
+    this.#state.cursorOpen = false
   }
 
   /** Ends this (nested) transaction object: later calls on it fail with HARDENED_TRANSACTION_FINISHED. */
@@ -108,8 +142,9 @@ class AsyncTransaction {
   /** Prepares `sql` on the writer; its calls run inside this transaction. */
   async prepare(sql) {
     const description = await this.#enqueue('describe', sql, [])
-    const runner = (mode, source, args, flags) => this.#enqueue(mode, source, args, flags.signal)
-    return new AsyncStatement(this.#state.db, runner, sql, description, this.#state.safeIntegers, undefined)
+    const runner = (mode, source, args, flags) => this.#enqueue(mode, source, args, flags.signal, flags.safeIntegers)
+    const iterator = (source, args, flags) => this.#iterate(source, args, flags)
+    return new AsyncStatement(this.#state.db, runner, sql, description, this.#state.safeIntegers, undefined, iterator)
   }
 
   /** A nested transaction: a savepoint, rolled back to if `fn` throws or rejects. */
@@ -152,11 +187,13 @@ async function attempt(db, writer, fn, timeoutMs, safeIntegers) {
     const value = await Promise.race([Promise.resolve().then(() => fn(tx)), timedOut])
     await Promise.race([tx.settle(), timedOut])
     tx.finish()
+    await tx.closeCursor()
     await request(writer, 'run', 'COMMIT', [], { ...flags, inTransaction: false })
     return value
   } catch (error) {
     tx.finish()
     await tx.settle()
+    await tx.closeCursor()
     await request(writer, 'run', 'ROLLBACK', [], { ...flags, inTransaction: false }).catch(() => {})
     throw error
   } finally {
