@@ -740,7 +740,7 @@ export declare class HardenedDbError extends Error {
 export declare function sqliteVersion(): string;
 
 /** Options of `HardenedDb.openAsync()`: the constructor's, plus the pool's. */
-export interface AsyncHardenedDbOptions extends Omit<HardenedDbOptions, "verbose" | "healthCheck" | "closeOnSignal" | "checkpointInterval" | "defaultTransaction"> {
+export interface AsyncHardenedDbOptions extends Omit<HardenedDbOptions, "verbose" | "defaultTransaction"> {
   /** Reader connections (1 to 64). Default: the cores (`os.availableParallelism()`), at most 3. */
   readers?: number;
   /**

@@ -2,6 +2,7 @@
 // compared with what the sync handle returns for the same SQL.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { HardenedDb, AsyncHardenedDb, SqliteError } from "../../index.js";
+import { statSync } from "node:fs";
 import { tempDir, exists } from "../helpers";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -31,7 +32,7 @@ describe("HardenedDb.openAsync()", () => {
     await expect(HardenedDb.openAsync(path, { readers: 0 })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
     await expect(HardenedDb.openAsync(path, { transactionTimeout: -1 })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
     await expect(HardenedDb.openAsync(path, { busyTimeout: -1 })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
-    await expect(HardenedDb.openAsync(path, { healthCheck: true })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
+    await expect(HardenedDb.openAsync(path, { verbose: console.log })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
     await expect(HardenedDb.openAsync(":memory:")).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
     await expect(HardenedDb.openAsync(tmp.path("missing.db"), { fileMustExist: true })).rejects.toBeInstanceOf(SqliteError);
     expect(exists(tmp.path("missing.db"))).toBe(false);
@@ -51,6 +52,19 @@ describe("HardenedDb.openAsync()", () => {
     const sync = new HardenedDb(path);
     sync.close();
     expect(exists(path + "-wal")).toBe(false);
+  });
+});
+
+describe("the options the JS side handles", () => {
+  it("should run healthCheck before it resolves, and a PASSIVE checkpoint every checkpointInterval", async () => {
+    const path = tmp.path("app.db");
+    const db = await HardenedDb.openAsync(path, { healthCheck: true, checkpointInterval: 20, walAutocheckpoint: 0 });
+    await db.exec("CREATE TABLE t (x); WITH RECURSIVE c(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM c LIMIT 5000) INSERT INTO t SELECT randomblob(100) FROM c");
+    const before = statSync(path).size;
+    // The checkpointer copies the -wal into the database file: it grows (bounded wait).
+    for (let i = 0; i < 250 && statSync(path).size === before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(statSync(path).size).toBeGreaterThan(before);
+    await db.close();
   });
 });
 

@@ -67,16 +67,16 @@ describe("another process holds the write lock", () => {
 });
 
 describe("async transactions from several processes", () => {
-  it("should keep read-then-write counters exact across 6 Bun and Node processes", async () => {
+  it("should keep read-then-write counters exact across 8 Bun and Node processes", async () => {
     const path = tmp.path("app.db");
     createSchema(path);
-    const perProcess = 60;
-    const workers = Array.from({ length: 6 }, (_, i) => start(i % 2 ? "node" : "bun", "async-counter.cjs", [path, i, perProcess]));
+    const perProcess = 40;
+    const workers = Array.from({ length: 8 }, (_, i) => start(i % 2 ? "node" : "bun", "async-counter.cjs", [path, i, perProcess]));
     const results = await Promise.all(workers.map((w) => w.done));
     for (const { code, stderr } of results) expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     const db = new HardenedDb(path);
-    expect(db.prepare("SELECT value FROM counter").pluck().get()).toBe(6 * perProcess);
-    expect(db.prepare("SELECT count(*) FROM log").pluck().get()).toBe(6 * perProcess);
+    expect(db.prepare("SELECT value FROM counter").pluck().get()).toBe(8 * perProcess);
+    expect(db.prepare("SELECT count(*) FROM log").pluck().get()).toBe(8 * perProcess);
     expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
     db.close();
   }, 120_000);
@@ -137,4 +137,24 @@ describe("process exit", () => {
       db.close();
     }, 60_000);
   }
+});
+
+describe("closeOnSignal", () => {
+  it("should close the async handle on SIGTERM (removing -wal) and end by the signal", async () => {
+    const path = tmp.path("app.db");
+    const code = `const { HardenedDb } = require('./index.js');
+      (async () => {
+        const db = await HardenedDb.openAsync(${JSON.stringify(path)}, { closeOnSignal: true });
+        await db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+        console.log('ready');
+        setInterval(() => {}, 1000);
+      })();`;
+    const child = spawn(NODE, ["-e", code], { cwd: PACKAGE_ROOT });
+    const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.stdout.on("data", (chunk) => String(chunk).includes("ready") && child.kill("SIGTERM"));
+    const signal = await new Promise((resolve) => child.on("close", (_code, sig) => resolve(sig)));
+    clearTimeout(guard);
+    expect(signal).toBe("SIGTERM");
+    expect(existsSync(path + "-wal")).toBe(false);
+  }, 60_000);
 });

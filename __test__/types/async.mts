@@ -37,6 +37,7 @@ export async function asyncHandle(): Promise<void> {
   await third[Symbol.asyncDispose]();
 }
 
+await HardenedDb.openAsync("app.db", { healthCheck: true, closeOnSignal: true, checkpointInterval: 60_000 });
 // @ts-expect-error: the async handle takes no verbose logger
 await HardenedDb.openAsync("app.db", { verbose: console.log });
 // @ts-expect-error: async transactions are always IMMEDIATE

@@ -16,6 +16,8 @@ const { request, resultOf } = require('./request')
 const { AsyncStatement } = require('./statement')
 const { runTransaction } = require('./transaction')
 const { track, forget, FORCE_CLOSE } = require('../shutdown')
+const signals = require('../signals')
+const { assertHealthy } = require('../health')
 const maintenance = require('./maintenance')
 
 /** Options only the async handle takes, and their JS types. */
@@ -24,9 +26,6 @@ const ASYNC_OPTIONS = { readers: 'number', transactionTimeout: 'number' }
 /** Options of the sync constructor the async handle does not support yet, and why. */
 const UNSUPPORTED = {
   verbose: 'log from a sync handle, or wrap the calls',
-  healthCheck: 'call health() on a sync handle',
-  closeOnSignal: 'call await db.close() from your signal handler',
-  checkpointInterval: 'the writer checkpoints as SQLite does (walAutocheckpoint) and when it closes',
 }
 
 /**
@@ -94,6 +93,7 @@ class AsyncHardenedDb {
   #readonly
   #migrations
   #tracked
+  #checkpointer = null
 
   /** (internal) Use `await HardenedDb.openAsync(path, options)`. */
   constructor(token, pool, settings) {
@@ -136,12 +136,38 @@ class AsyncHardenedDb {
       await closeQuietly([...readers, writer])
       throw error
     }
-    return new AsyncHardenedDb(OPEN, new Pool(writer, readers), {
+    const db = new AsyncHardenedDb(OPEN, new Pool(writer, readers), {
       safeIntegers: checked.native.safeIntegers === true,
       transactionTimeout,
       readonly: options?.readonly === true,
       migrations: checked.migrations.source === undefined ? undefined : checked.migrations,
     })
+    if (options?.healthCheck === true) {
+      try {
+        assertHealthy(await db.health(), path)
+      } catch (error) {
+        await db.close()
+        throw error
+      }
+    }
+    if (options?.closeOnSignal === true) signals.register(db)
+    if (options?.checkpointInterval > 0) db.#startCheckpointer(options.checkpointInterval)
+    return db
+  }
+
+  /** `checkpointInterval`: a PASSIVE checkpoint on the writer every `ms` (it never waits for a lock). */
+  #startCheckpointer(ms) {
+    this.#checkpointer = setInterval(() => {
+      if (this.#open) this.checkpoint('PASSIVE').catch(() => {})
+    }, ms)
+    this.#checkpointer.unref?.()
+  }
+
+  /** Stops what runs beside the connections (exit tracking, signals, the checkpointer). */
+  #stopWatching() {
+    forget(this.#tracked)
+    signals.unregister(this)
+    if (this.#checkpointer !== null) clearInterval(this.#checkpointer)
   }
 
   /** Counts a call as in flight (close() drains these), or rejects once closed. */
@@ -234,12 +260,13 @@ class AsyncHardenedDb {
   close() {
     if (this.#closing) return this.#closing
     this.#open = false
+    if (this.#checkpointer !== null) clearInterval(this.#checkpointer)
     const pool = this.#pool
     this.#closing = (async () => {
       await pool.drain()
       const results = await Promise.all(pool.readers.map((reader) => reader.close()))
       results.push(await pool.writer.close())
-      forget(this.#tracked)
+      this.#stopWatching()
       const failed = results.find((result) => result instanceof Error)
       if (failed) throw translate(failed)
     })()
@@ -249,6 +276,7 @@ class AsyncHardenedDb {
   /** (internal) At process exit: closes every connection at once, the writer last. */
   [FORCE_CLOSE]() {
     this.#open = false
+    this.#stopWatching()
     for (const reader of this.#pool.readers) reader.closeNow()
     this.#pool.writer.closeNow()
   }
