@@ -40,6 +40,20 @@ impl NativeAsyncConnection {
     }
 }
 
+impl Drop for NativeAsyncConnection {
+    /// A handle garbage-collected without `close()` leaves no entry behind in `held_locks`
+    /// (a later file could reuse the inode).
+    fn drop(&mut self) {
+        if let Ok(guard) = self.slot.try_lock()
+            && let Some(pooled) = guard.as_ref()
+        {
+            // SAFETY: address only, as the registry key.
+            let db = unsafe { pooled.conn.handle() } as usize;
+            crate::r#async::held_locks::record(db, None, std::thread::current().id(), false);
+        }
+    }
+}
+
 fn mode(name: &str) -> Result<Mode> {
     Ok(match name {
         "get" => Mode::Get,
