@@ -9,6 +9,54 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One connection of the async handle's pool (internal). */
+export declare class NativeAsyncConnection {
+  /**
+   * Starts request `mode` (`get`, `all`, `run`, `exec`, `describe`) of `sql`
+   * with `positional` values and the named object's `named_keys`/`named_values`
+   * (absent when no object was given). Returns `[id, promise]`-like: the id is
+   * read with `lastRequestId` right after the call, for `interrupt(id)`.
+   */
+  query(sql: string, modeName: string, positional: Array<JsAny>, namedKeys: Array<string> | undefined | null, namedValues: Array<JsAny> | undefined | null, reader: boolean, inTransaction: boolean, safeIntegers: boolean): Promise<unknown>
+  /**
+   * One step of `iterate()`: `open` (with `sql` and the values, then the
+   * first batch), `next` (the next batch of at most `batch` rows) or `close`.
+   * Its id is read with `lastRequestId`, as for `query()`.
+   */
+  cursor(step: string, sql: string | undefined | null, positional: Array<JsAny> | undefined | null, namedKeys: Array<string> | undefined | null, namedValues: Array<JsAny> | undefined | null, batch: number, safeIntegers: boolean): Promise<unknown>
+  /** The id of the request started by the last `query()` call. */
+  get lastRequestId(): number
+  /**
+   * Interrupts request `id` through `sqlite3_interrupt` if it is running now;
+   * returns whether it was (a queued or finished request is left alone).
+   */
+  interrupt(id: number): boolean
+  /** Applies the pending migrations of `source` (on the writer). */
+  migrate(source: string | Array<MigrationInput>, options: MigrateOptions | undefined | null, readonly: boolean): Promise<unknown>
+  /**
+   * Runs a maintenance job: `checkpoint` (with `mode`), `integrityCheck`
+   * (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
+   */
+  maintain(job: string, mode?: string | undefined | null, quick?: boolean | undefined | null, pages?: number | undefined | null): Promise<unknown>
+  /**
+   * Builds the health report (on the writer): `integrity` `"quick"` or
+   * `"full"`, and the `migrations` source and flags the handle was opened with.
+   */
+  health(integrity?: string | undefined | null, migrations?: string | Array<MigrationInput> | undefined | null, flags?: MigrateOptions | undefined | null): Promise<unknown>
+  /** Closes the connection once its running request ended (idempotent). */
+  close(): Promise<unknown>
+  /**
+   * Closes at once on the JS thread, for the process's `exit` event (no task
+   * will run after it): interrupts the running request, waits at most about
+   * 500 ms for its pool thread to let go, then closes. Returns whether it closed.
+   */
+  closeNow(): boolean
+  /** The path as opened. */
+  get name(): string
+  /** Whether this open created the database. */
+  get isNew(): boolean
+}
+
 /** A backup in progress (internal: returned by `NativeDatabase.startBackup`). */
 export declare class NativeBackup {
   /** Copies up to `pages` pages (`0`: none, negative: all); returns the progress. */
@@ -273,6 +321,26 @@ export interface AppliedMigration {
   ms: number
 }
 
+/** The result of one request of the async handle (internal: lib/async reads it). */
+export interface AsyncOutcome {
+  /** `"rows"`, `"run"`, `"done"`, `"reroute"` (a write sent to a reader) or `"described"`. */
+  kind: string
+  /** Column names of `rows`. */
+  columns: Array<string>
+  /** Cells of `rows`, row after row. */
+  cells: Array<Cell>
+  /** `changes` of `run`. */
+  changes: number
+  /** `lastInsertRowid` of `run` (a bigint under `safeIntegers`). */
+  lastInsertRowid: number | bigint
+  /** `described`: whether the statement is read-only. */
+  readonly: boolean
+  /** `described`: whether it returns rows. */
+  returnsData: boolean
+  /** `batch`: the statement has no more rows. */
+  done: boolean
+}
+
 /** Options of `db.backup()`. */
 export interface BackupOptions {
   /**
@@ -434,6 +502,18 @@ export interface LimitOptions {
   workerThreads?: number
 }
 
+/** What a job produced (internal: lib/async reads the field its call asked for). */
+export interface MaintenanceOutcome {
+  /** `checkpoint()`'s result. */
+  checkpoint?: CheckpointResult
+  /** `integrityCheck()`'s problems (empty when sound). */
+  problems?: Array<string>
+  /** `incrementalVacuum()`'s pages released. */
+  pages?: number
+  /** `health()`'s report. */
+  health?: HealthReport
+}
+
 /** What the app accepts knowingly (every field defaults to `false`). */
 export interface MigrateOptions {
   /** Accept an applied migration whose SQL changed since it ran (or whose file is gone). Default `false`. */
@@ -485,6 +565,12 @@ export interface MigrationStatus {
   /** Migrations above `current`, in the order they would run. */
   pending: Array<PendingMigration>
 }
+
+/**
+ * Opens one pooled connection with the hardened open sequence, off the JS
+ * thread; a `reader` is opened `readonly` and never creates the file.
+ */
+export declare function openAsyncConnection(path: string, options: OpenOptions | undefined | null, reader: boolean): Promise<unknown>
 
 /** Options for `new HardenedDb(path, options)` that the native open sequence uses. */
 export interface OpenOptions {

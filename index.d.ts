@@ -405,6 +405,11 @@ export declare class HardenedDb {
   static readonly default: typeof HardenedDb;
   /** The class of the errors SQLite reports (`Database.SqliteError` in better-sqlite3). */
   static readonly SqliteError: typeof SqliteError;
+  /**
+   * Opens the asynchronous handle (docs/async.md): one writer and `readers`
+   * reader connections on the database file at `path`, SQLite work off the event loop.
+   */
+  static openAsync(path: string, options?: AsyncHardenedDbOptions): Promise<AsyncHardenedDb>;
   /** The class of the errors hardened-sqlite raises. */
   static readonly HardenedDbError: typeof HardenedDbError;
   /** The class of prepared statements (not constructible: use `db.prepare()`). */
@@ -678,6 +683,12 @@ export type HardenedErrorCode =
   | "HARDENED_INTEGER_OVERFLOW"
   | "HARDENED_NO_STATEMENT"
   | "HARDENED_MULTIPLE_STATEMENTS"
+  // the async handle (openAsync)
+  | "HARDENED_TRANSACTION_CONTROL"
+  | "HARDENED_TRANSACTION_TIMEOUT"
+  | "HARDENED_TRANSACTION_FINISHED"
+  | "HARDENED_ABORTED"
+  | "HARDENED_ASYNC_DEADLOCK"
   // the bun:sqlite face (hardened-sqlite/bun)
   | "HARDENED_STATEMENT_FINALIZED"
   | "HARDENED_ITERATOR_INVALIDATED"
@@ -738,6 +749,120 @@ export declare class HardenedDbError extends Error {
 
 /** The bundled SQLite version, e.g. `"3.54.1"`. */
 export declare function sqliteVersion(): string;
+
+/** Options of `HardenedDb.openAsync()`: the constructor's, plus the pool's. */
+export interface AsyncHardenedDbOptions extends Omit<HardenedDbOptions, "verbose" | "defaultTransaction"> {
+  /** Reader connections (1 to 64). Default: the cores (`os.availableParallelism()`), at most 3. */
+  readers?: number;
+  /**
+   * Milliseconds a `db.transaction()` callback may take before the transaction is rolled back
+   * with `HARDENED_TRANSACTION_TIMEOUT` (a missing `await`, a promise that never settles). Default `30000`.
+   */
+  transactionTimeout?: number;
+  /** Async transactions are always `BEGIN IMMEDIATE`. */
+  defaultTransaction?: "immediate";
+}
+
+/** Cancelling one request: an `AbortSignal` and/or a timeout in milliseconds (`HARDENED_ABORTED`). */
+export interface AsyncRequestOptions {
+  /** Aborting it interrupts the running statement, or keeps a queued one from starting. */
+  signal?: AbortSignal;
+  /** Milliseconds after which the request is cancelled as by `signal`. */
+  timeout?: number;
+}
+
+/** A prepared statement of the async handle (`await db.prepare(sql)`): every call returns a promise. */
+export declare class AsyncStatement<Params extends unknown[] = BindParameters[], Row = Record<string, unknown>> {
+  private constructor();
+  /** The SQL it was prepared from. */
+  readonly source: string;
+  /** Whether it only reads (it then runs on a reader; otherwise on the writer, in turn). */
+  readonly readonly: boolean;
+  /** Whether it returns rows (`get()`/`all()` allowed). */
+  readonly reader: boolean;
+  /** The handle it belongs to. */
+  readonly database: AsyncHardenedDb;
+  /** Reads INTEGER columns as bigint when `on` (default `true`). */
+  safeIntegers(on?: boolean): this;
+  /** A copy whose calls honour `options` (an `AbortSignal`, a timeout). */
+  withOptions(options: AsyncRequestOptions): AsyncStatement<Params, Row>;
+  /** Resolves to the first row, or `undefined`. */
+  get(...params: Params): Promise<Row | undefined>;
+  /** Resolves to every row. */
+  all(...params: Params): Promise<Row[]>;
+  /** Runs it; resolves to `{ changes, lastInsertRowid }`. */
+  run(...params: Params): Promise<RunResult>;
+  /**
+   * `for await (const row of stmt.iterate())`: rows fetched in batches on one connection, held until
+   * the loop ends (inside a transaction: on the writer, one iteration at a time).
+   */
+  iterate(...params: Params): AsyncIterableIterator<Row>;
+}
+
+/** What a transaction callback is given: every call runs on the writer, inside the transaction, in order. */
+export interface AsyncTransaction {
+  /** Resolves to the first row of `sql`, or `undefined`. */
+  get<Row = Record<string, unknown>>(sql: string, ...params: BindParameters[]): Promise<Row | undefined>;
+  /** Resolves to every row of `sql`. */
+  all<Row = Record<string, unknown>>(sql: string, ...params: BindParameters[]): Promise<Row[]>;
+  /** Runs one statement. */
+  run(sql: string, ...params: BindParameters[]): Promise<RunResult>;
+  /** Runs every statement of `sql`. */
+  exec(sql: string): Promise<void>;
+  /** Prepares `sql`; its calls run inside this transaction. */
+  prepare<Params extends unknown[] = BindParameters[], Row = Record<string, unknown>>(sql: string): Promise<AsyncStatement<Params, Row>>;
+  /** A nested transaction (a savepoint): rolled back to when `fn` throws or rejects. */
+  transaction<T>(fn: (tx: AsyncTransaction) => T | Promise<T>): Promise<T>;
+}
+
+/**
+ * The asynchronous handle (`await HardenedDb.openAsync(path, options)`): a
+ * writer and reader connections, each hardened, whose SQLite work runs on
+ * native threads. Reads go to a reader and never wait for a write; writes run
+ * one at a time in call order on the writer.
+ */
+export declare class AsyncHardenedDb implements AsyncDisposable {
+  private constructor();
+  /** Opens the handle; the same as `HardenedDb.openAsync()`. */
+  static open(path: string, options?: AsyncHardenedDbOptions): Promise<AsyncHardenedDb>;
+  /** Whether calls are accepted (false once `close()` was called). */
+  readonly open: boolean;
+  /** The path as opened. */
+  readonly name: string;
+  /** Whether writes are rejected (`readonly: true`). */
+  readonly readonly: boolean;
+  /** The number of reader connections. */
+  readonly readers: number;
+  /** Resolves to the first row of `sql`, or `undefined`. */
+  get<Row = Record<string, unknown>>(sql: string, ...params: BindParameters[]): Promise<Row | undefined>;
+  /** Resolves to every row of `sql`. */
+  all<Row = Record<string, unknown>>(sql: string, ...params: BindParameters[]): Promise<Row[]>;
+  /** Runs one statement (a write waits its turn on the writer). */
+  run(sql: string, ...params: BindParameters[]): Promise<RunResult>;
+  /** Runs every statement of `sql` on the writer. */
+  exec(sql: string): Promise<this>;
+  /** Prepares `sql` off the event loop. */
+  prepare<Params extends unknown[] = BindParameters[], Row = Record<string, unknown>>(sql: string): Promise<AsyncStatement<Params, Row>>;
+  /** Runs `fn(tx)` in a `BEGIN IMMEDIATE` transaction holding the writer; resolves to its result. */
+  transaction<T>(fn: (tx: AsyncTransaction) => T | Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** `PRAGMA wal_checkpoint(mode)` on the writer (in turn with writes). Default mode `"PASSIVE"`. */
+  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | Lowercase<"PASSIVE" | "FULL" | "RESTART" | "TRUNCATE">): Promise<CheckpointResult>;
+  /** `PRAGMA integrity_check` (`quick_check` with `{ quick: true }`) on a reader: the problems, empty when sound. */
+  integrityCheck(options?: { quick?: boolean }): Promise<string[]>;
+  /** `PRAGMA incremental_vacuum(pages)` on the writer (every free page without `pages`): the pages released. */
+  incrementalVacuum(pages?: number): Promise<number>;
+  /** `PRAGMA optimize` on the writer. */
+  optimize(): Promise<void>;
+  /** The sync `health()` report, built on the writer off the event loop (with the `migrations` it was opened with). */
+  health(options?: { integrity?: "quick" | "full" }): Promise<HealthReport>;
+  /** Finishes every call already made, then closes the readers and the writer. */
+  close(): Promise<void>;
+  /** `await using db = await HardenedDb.openAsync(...)`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** `HardenedDb.openAsync()`. */
+export declare function openAsync(path: string, options?: AsyncHardenedDbOptions): Promise<AsyncHardenedDb>;
 
 export default HardenedDb;
 

@@ -11,6 +11,7 @@ const { sqliteVersion } = require('./binding.js')
 const { HardenedDb } = require('./lib/better-sqlite3/callable')
 const { Statement } = require('./lib/statement')
 const { SqliteError, HardenedDbError } = require('./lib/errors')
+const { AsyncHardenedDb, openAsync } = require('./lib/async/database')
 
 module.exports = HardenedDb
 // One assignment per name, so that Node's `import { SqliteError } from "./index.js"` finds them too.
@@ -18,6 +19,9 @@ module.exports.HardenedDb = HardenedDb
 module.exports.Statement = Statement
 module.exports.SqliteError = SqliteError
 module.exports.HardenedDbError = HardenedDbError
+module.exports.AsyncHardenedDb = AsyncHardenedDb
+// Also `HardenedDb.openAsync(path, options)`, the module being HardenedDb: the asynchronous handle (docs/async.md).
+module.exports.openAsync = openAsync
 module.exports.sqliteVersion = sqliteVersion
 module.exports.default = HardenedDb
 // TypeScript's CommonJS output (`import HardenedDb from ...`) reads `.default` when this is set.

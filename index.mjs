@@ -6,6 +6,6 @@
  */
 import HardenedDb from './index.js'
 
-export { Statement, SqliteError, HardenedDbError, sqliteVersion } from './index.js'
+export { Statement, SqliteError, HardenedDbError, sqliteVersion, AsyncHardenedDb, openAsync } from './index.js'
 export { HardenedDb }
 export default HardenedDb

@@ -61,7 +61,7 @@ describe("the module", () => {
       expect(stderr).toBe("");
       expect(status).toBe(0);
       expect(JSON.parse(stdout)).toEqual([true, true, true, "function",
-        ["HardenedDb", "HardenedDbError", "SqliteError", "Statement", "default", "sqliteVersion"]]);
+        ["AsyncHardenedDb", "HardenedDb", "HardenedDbError", "SqliteError", "Statement", "default", "openAsync", "sqliteVersion"]]);
     }
   });
 });

@@ -71,4 +71,4 @@ function assertHealthy(report, name) {
   }
 }
 
-module.exports = { health, assertHealthy }
+module.exports = { health, healthOptions, assertHealthy }

@@ -43,6 +43,8 @@ struct BusyState {
     timeout: Duration,
     started: Cell<Instant>,
     rng: Cell<u64>,
+    /// The connection's handle address (for `held_locks::must_fail_fast`).
+    db: usize,
 }
 
 /// Handler states by connection handle address. A state is boxed, so its
@@ -86,6 +88,9 @@ extern "C" fn on_busy(state: *mut c_void, attempt: c_int) -> c_int {
     // box stays in HANDLERS (so alive and unmoved) until `forget`, which runs only
     // after the connection has closed, so SQLite can no longer call this.
     let state = unsafe { &*(state as *const BusyState) };
+    if crate::r#async::held_locks::must_fail_fast(state.db) {
+        return 0;
+    }
     state.wait(attempt) as c_int
 }
 
@@ -98,6 +103,7 @@ pub fn install(conn: &Connection, timeout_ms: u32) -> Result<()> {
         timeout: Duration::from_millis(timeout_ms.into()),
         started: Cell::new(Instant::now()),
         rng: Cell::new(seed | 1),
+        db: db as usize,
     });
     let pointer = &*state as *const BusyState as *mut c_void;
     let mut handlers = HANDLERS.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "busy handler registry poisoned"))?;
@@ -201,6 +207,7 @@ mod tests {
             timeout: Duration::from_millis(30),
             started: Cell::new(Instant::now()),
             rng: Cell::new(7),
+            db: 0,
         };
         let start = Instant::now();
         let mut attempts = 0;

@@ -304,7 +304,11 @@ pub fn last_error(db: *mut ffi::sqlite3, rc: i32) -> Error {
     if let Some(violation) = crate::tenant::violation(code, &message) {
         return violation;
     }
-    Error::Sqlite { code, message: with_fix(code, message) }
+    let err = Error::Sqlite { code, message: with_fix(code, message) };
+    if code & 0xff == ffi::SQLITE_BUSY {
+        return crate::r#async::held_locks::take_failure(db, err).unwrap_or_else(|busy| busy);
+    }
+    err
 }
 
 /// The error of a failed prepare (or exec) on `db`: the authorizer's reason

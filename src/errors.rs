@@ -153,6 +153,13 @@ pub fn to_js<T>(env: &Env, result: Result<T>) -> napi::Result<T> {
     result.map_err(|e| e.throw(env))
 }
 
+/// The JS error object for `err` (with `.code` and `.cause`), created in `env`
+/// on the JS thread; the async handle resolves to it rather than throwing.
+pub(crate) fn error_value(env: &Env, err: &Error) -> sys::napi_value {
+    // SAFETY: `env` is the live environment of the current call on this thread.
+    unsafe { create_js_error(env.raw(), err) }
+}
+
 /// Builds the JS error object for `err` (with `.code` and `.cause`).
 ///
 /// # Safety

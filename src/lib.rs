@@ -4,6 +4,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+#[path = "async/mod.rs"]
+mod r#async;
 mod authorizer;
 mod backup;
 mod backup_class;

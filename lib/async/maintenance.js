@@ -1,0 +1,65 @@
+'use strict'
+/**
+ * Maintenance of the async handle, off the event loop, with the sync API's
+ * argument checks and results: `checkpoint()`, `incrementalVacuum()` and
+ * `optimize()` on the writer (in turn with writes), `integrityCheck()` on a
+ * reader (it reads the whole file, and writes go on meanwhile).
+ */
+const { translate, typeError } = require('../errors')
+const { describe, rangeError, checkOptions } = require('../arguments')
+const { healthOptions } = require('../health')
+
+/** Runs `job` on the connection `where` (`writer` or `reader`) of `pool`. */
+function maintain(pool, where, job, mode, quick, pages) {
+  const run = async (connection) => {
+    const outcome = await connection.maintain(job, mode, quick, pages)
+    if (outcome instanceof Error) throw translate(outcome)
+    return outcome
+  }
+  return where === 'writer' ? pool.withWriter(undefined, run) : pool.withReader(undefined, run)
+}
+
+/** `await db.checkpoint(mode)`: `{ busy, walFrames, checkpointedFrames }`. */
+async function checkpoint(pool, mode = 'PASSIVE') {
+  if (typeof mode !== 'string') {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the checkpoint mode to be a string such as "TRUNCATE", got ${describe(mode)}`)
+  }
+  return (await maintain(pool, 'writer', 'checkpoint', mode)).checkpoint
+}
+
+/** `await db.integrityCheck({ quick })`: the problems found, empty when sound. */
+async function integrityCheck(pool, options) {
+  const checked = checkOptions(options, { quick: 'boolean' }, 'integrityCheck')
+  return (await maintain(pool, 'reader', 'integrityCheck', undefined, checked.quick ?? false)).problems
+}
+
+/** `await db.incrementalVacuum(pages)`: how many free pages were released. */
+async function incrementalVacuum(pool, pages) {
+  if (pages !== undefined && typeof pages !== 'number') {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `incrementalVacuum(pages) takes a number of pages (omit it to free every page), got ${describe(pages)}`)
+  }
+  if (pages !== undefined && (!Number.isInteger(pages) || pages < 1 || pages > 0xffffffff)) {
+    throw rangeError('HARDENED_INVALID_ARGUMENT', `incrementalVacuum(pages) takes a whole number of pages from 1 to 4294967295 (omit it to free every page), got ${describe(pages)}`)
+  }
+  return (await maintain(pool, 'writer', 'incrementalVacuum', undefined, undefined, pages)).pages
+}
+
+/** `await db.optimize()`: `PRAGMA optimize`. */
+async function optimize(pool) {
+  await maintain(pool, 'writer', 'optimize')
+}
+
+/**
+ * `await db.health(options)`: the sync `health()` report, built on the writer;
+ * `migrations` is `{ source, flags }` of the `migrations` option, if given.
+ */
+async function health(pool, options, migrations) {
+  const { integrity } = healthOptions(options)
+  return pool.withWriter(undefined, async (writer) => {
+    const outcome = await writer.health(integrity, migrations?.source, migrations?.flags)
+    if (outcome instanceof Error) throw translate(outcome)
+    return outcome.health
+  })
+}
+
+module.exports = { checkpoint, integrityCheck, incrementalVacuum, optimize, health }

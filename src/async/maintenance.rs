@@ -1,0 +1,106 @@
+//! Maintenance of the async handle off the event loop: `checkpoint()`,
+//! `integrityCheck()`, `incrementalVacuum()` and `optimize()`, the sync API's
+//! functions (`maintenance.rs`) run as a task on a pooled connection.
+
+use napi::bindgen_prelude::{Either, Task};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::errors::{Error, Result};
+use crate::js::JsAny;
+use crate::maintenance::{self, CheckpointResult};
+use crate::r#async::pooled::{self, Slot};
+
+/// One maintenance job.
+pub enum Job {
+    /// `PRAGMA wal_checkpoint(mode)`.
+    Checkpoint(String),
+    /// `PRAGMA integrity_check` (or `quick_check` when true).
+    IntegrityCheck(bool),
+    /// `PRAGMA incremental_vacuum(pages)`.
+    IncrementalVacuum(Option<u32>),
+    /// `PRAGMA optimize`.
+    Optimize,
+    /// The health report (needs the pooled connection's settings, see `health.rs`).
+    Health(crate::r#async::health::HealthJob),
+}
+
+/// What a job produced (internal: lib/async reads the field its call asked for).
+#[napi(object)]
+#[derive(Default)]
+pub struct MaintenanceOutcome {
+    /// `checkpoint()`'s result.
+    pub checkpoint: Option<CheckpointResult>,
+    /// `integrityCheck()`'s problems (empty when sound).
+    pub problems: Option<Vec<String>>,
+    /// `incrementalVacuum()`'s pages released.
+    pub pages: Option<f64>,
+    /// `health()`'s report.
+    pub health: Option<crate::health::HealthReport>,
+}
+
+/// Runs `job` on `conn`.
+pub fn run(conn: &rusqlite::Connection, job: &Job) -> Result<MaintenanceOutcome> {
+    Ok(match job {
+        Job::Checkpoint(mode) => MaintenanceOutcome { checkpoint: Some(maintenance::checkpoint(conn, mode)?), ..Default::default() },
+        Job::IntegrityCheck(quick) => {
+            MaintenanceOutcome { problems: Some(maintenance::integrity_problems(conn, *quick)?), ..Default::default() }
+        }
+        Job::IncrementalVacuum(pages) => {
+            MaintenanceOutcome { pages: Some(maintenance::incremental_vacuum(conn, *pages)? as f64), ..Default::default() }
+        }
+        Job::Optimize => {
+            maintenance::optimize(conn)?;
+            MaintenanceOutcome::default()
+        }
+        Job::Health(_) => return Err(Error::hardened("HARDENED_INTERNAL", "health() runs on the pooled connection")),
+    })
+}
+
+/// A maintenance job on one pooled connection.
+pub struct MaintenanceTask {
+    /// The connection.
+    pub slot: Slot,
+    /// What to do.
+    pub job: Job,
+}
+
+impl Task for MaintenanceTask {
+    type Output = Result<MaintenanceOutcome>;
+    type JsValue = Either<MaintenanceOutcome, JsAny>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let guard = match pooled::lock(&self.slot) {
+            Ok(guard) => guard,
+            Err(err) => return Ok(Err(err)),
+        };
+        let Some(pooled) = guard.as_ref() else { return Ok(Err(Error::not_open())) };
+        if matches!(self.job, Job::Health(_))
+            && let Job::Health(job) = std::mem::replace(&mut self.job, Job::Optimize)
+        {
+            let report = crate::r#async::health::report(pooled, job);
+            return Ok(report.map(|report| MaintenanceOutcome { health: Some(report), ..Default::default() }));
+        }
+        Ok(pooled.timed("maintenance", |conn| run(conn, &self.job)))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(match output {
+            Ok(outcome) => Either::A(outcome),
+            Err(err) => Either::B(JsAny(crate::errors::error_value(&env, &err))),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_each_job() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        assert_eq!(run(&conn, &Job::IntegrityCheck(false)).unwrap().problems, Some(vec![]));
+        assert_eq!(run(&conn, &Job::Checkpoint("bogus".into())).err().unwrap().code(), "HARDENED_INVALID_ARGUMENT");
+        assert!(run(&conn, &Job::Optimize).unwrap().checkpoint.is_none());
+    }
+}
