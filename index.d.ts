@@ -845,8 +845,11 @@ export declare class AsyncHardenedDb implements AsyncDisposable {
   prepare<Params extends unknown[] = BindParameters[], Row = Record<string, unknown>>(sql: string): Promise<AsyncStatement<Params, Row>>;
   /** Runs `fn(tx)` in a `BEGIN IMMEDIATE` transaction holding the writer; resolves to its result. */
   transaction<T>(fn: (tx: AsyncTransaction) => T | Promise<T>, options?: TransactionOptions): Promise<T>;
-  /** `PRAGMA wal_checkpoint(mode)` on the writer (in turn with writes). Default mode `"PASSIVE"`. */
-  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | Lowercase<"PASSIVE" | "FULL" | "RESTART" | "TRUNCATE">): Promise<CheckpointResult>;
+  /**
+   * `PRAGMA wal_checkpoint(mode)` on the writer (in turn with writes). Default mode `"PASSIVE"`;
+   * FULL, RESTART and TRUNCATE wait for readers at most `timeout` ms, as the sync `checkpoint()`.
+   */
+  checkpoint(mode?: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" | Lowercase<"PASSIVE" | "FULL" | "RESTART" | "TRUNCATE">, options?: { timeout?: number }): Promise<CheckpointResult>;
   /** `PRAGMA integrity_check` (`quick_check` with `{ quick: true }`) on a reader: the problems, empty when sound. */
   integrityCheck(options?: { quick?: boolean }): Promise<string[]>;
   /** `PRAGMA incremental_vacuum(pages)` on the writer (every free page without `pages`): the pages released. */

@@ -94,12 +94,9 @@ impl NativeDatabase {
     pub fn checkpoint(&self, env: Env, mode: Option<String>, timeout_ms: Option<f64>) -> napi::Result<CheckpointResult> {
         let mode = mode.unwrap_or_else(|| "PASSIVE".to_string());
         let settings = &self.upkeep.settings;
+        let path = self.upkeep.path.as_deref();
         let result = timeout_ms.map(|ms| busy_timeout_ms(ms, "checkpoint option \"timeout\"")).transpose().and_then(|requested| {
-            let wait = replication::checkpoint_timeout_ms(&mode, settings.replication, requested, settings.busy_timeout_ms);
-            // Under a replicator, its read lock (or locks that cannot be read) means the WAL is pinned.
-            let pinned = settings.replication.is_external()
-                && self.upkeep.path.as_deref().is_some_and(|p| replication::other_process_reading(p) != Some(false));
-            self.shared.with(|conn| maintenance::checkpoint(conn, &mode, wait, pinned))
+            self.shared.with(|conn| replication::checkpoint(conn, &mode, settings, path, requested))
         });
         to_js(&env, result)
     }

@@ -113,6 +113,22 @@ pub fn checkpoint_timeout_ms(mode: &str, replication: Replication, requested: Op
     Some(requested.unwrap_or(DEFAULT_CHECKPOINT_TIMEOUT_MS.min(busy_timeout_ms)))
 }
 
+/// Runs a `mode` checkpoint on `conn`, a connection opened with `settings` on `path`,
+/// waiting at most `requested` ms for readers (see [`checkpoint_timeout_ms`]). Under an
+/// external replicator, its read lock (or locks that cannot be read) means the WAL is
+/// pinned: the checkpoint then never takes the write lock (see `maintenance::checkpoint`).
+pub fn checkpoint(
+    conn: &Connection,
+    mode: &str,
+    settings: &crate::options::Settings,
+    path: Option<&Path>,
+    requested: Option<u32>,
+) -> Result<crate::maintenance::CheckpointResult> {
+    let wait = checkpoint_timeout_ms(mode, settings.replication, requested, settings.busy_timeout_ms);
+    let pinned = settings.replication.is_external() && path.is_some_and(|p| other_process_reading(p) != Some(false));
+    crate::maintenance::checkpoint(conn, mode, wait, pinned)
+}
+
 /// The WAL size, in bytes, past which the health report warns: `journal_size_limit`
 /// without a replicator (`None`: no bound), Litestream's TRUNCATE threshold with it.
 pub fn wal_bound(conn: &Connection, replication: Replication, journal_size_limit: i64) -> Result<Option<i64>> {

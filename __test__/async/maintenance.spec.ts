@@ -25,6 +25,27 @@ describe("maintenance", () => {
     await db.close();
   });
 
+  it("should bound a TRUNCATE checkpoint's wait for readers with { timeout }, as the sync checkpoint() does", async () => {
+    const path = tmp.path("app.db");
+    const db = await HardenedDb.openAsync(path, { walAutocheckpoint: 0 });
+    await db.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+    // A reader holding a read transaction pins the WAL: TRUNCATE cannot finish while it reads.
+    const reader = new HardenedDb(path, { readonly: true });
+    reader.exec("BEGIN");
+    reader.prepare("SELECT count(*) FROM t").get();
+    await db.run("INSERT INTO t VALUES (2)");
+    const started = Date.now();
+    const pinned = await db.checkpoint("TRUNCATE", { timeout: 0 });
+    expect(pinned.busy).toBe(true);
+    expect(Date.now() - started).toBeLessThan(4000); // not the 5 s busy timeout
+    reader.exec("COMMIT");
+    reader.close();
+    expect((await db.checkpoint("TRUNCATE", { timeout: 100 })).busy).toBe(false);
+    await expect(db.checkpoint("TRUNCATE", { timeout: -1 })).rejects.toMatchObject({ name: "RangeError", code: "HARDENED_INVALID_ARGUMENT" });
+    await expect(db.checkpoint("TRUNCATE", { wait: 1 } as any)).rejects.toMatchObject({ code: "HARDENED_INVALID_ARGUMENT" });
+    await db.close();
+  });
+
   it("should report a sound file as sound, as the sync handle does", async () => {
     const path = tmp.path("app.db");
     const db = await HardenedDb.openAsync(path);

@@ -228,9 +228,12 @@ class AsyncHardenedDb {
     return this.#enter(() => runTransaction(this, this.#pool, fn, options, this.#transactionTimeout, this.#safeIntegers))
   }
 
-  /** `PRAGMA wal_checkpoint(mode)` on the writer: `{ busy, walFrames, checkpointedFrames }`. */
-  checkpoint(mode) {
-    return this.#enter(() => maintenance.checkpoint(this.#pool, mode))
+  /**
+   * `PRAGMA wal_checkpoint(mode)` on the writer: `{ busy, walFrames, checkpointedFrames }`; FULL,
+   * RESTART and TRUNCATE wait for readers at most `{ timeout }` ms (as the sync `checkpoint()`).
+   */
+  checkpoint(mode, options) {
+    return this.#enter(() => maintenance.checkpoint(this.#pool, mode, options))
   }
 
   /** `PRAGMA integrity_check` (`quick_check` with `{ quick: true }`) on a reader: the problems, empty when sound. */

@@ -10,21 +10,25 @@ const { describe, rangeError, checkOptions } = require('../arguments')
 const { healthOptions } = require('../health')
 
 /** Runs `job` on the connection `where` (`writer` or `reader`) of `pool`. */
-function maintain(pool, where, job, mode, quick, pages) {
+function maintain(pool, where, job, mode, quick, pages, timeout) {
   const run = async (connection) => {
-    const outcome = await connection.maintain(job, mode, quick, pages)
+    const outcome = await connection.maintain(job, mode, quick, pages, timeout)
     if (outcome instanceof Error) throw translate(outcome)
     return outcome
   }
   return where === 'writer' ? pool.withWriter(undefined, run) : pool.withReader(undefined, run)
 }
 
-/** `await db.checkpoint(mode)`: `{ busy, walFrames, checkpointedFrames }`. */
-async function checkpoint(pool, mode = 'PASSIVE') {
+/**
+ * `await db.checkpoint(mode, { timeout })`: `{ busy, walFrames, checkpointedFrames }`; FULL,
+ * RESTART and TRUNCATE wait for readers at most `timeout` ms, as in the sync API.
+ */
+async function checkpoint(pool, mode = 'PASSIVE', options = undefined) {
   if (typeof mode !== 'string') {
     throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the checkpoint mode to be a string such as "TRUNCATE", got ${describe(mode)}`)
   }
-  return (await maintain(pool, 'writer', 'checkpoint', mode)).checkpoint
+  const checked = checkOptions(options, { timeout: 'number' }, 'checkpoint')
+  return (await maintain(pool, 'writer', 'checkpoint', mode, undefined, undefined, checked.timeout)).checkpoint
 }
 
 /** `await db.integrityCheck({ quick })`: the problems found, empty when sound. */

@@ -9,12 +9,15 @@ use napi_derive::napi;
 use crate::errors::{Error, Result};
 use crate::js::JsAny;
 use crate::maintenance::{self, CheckpointResult};
+use crate::options::Settings;
+use std::path::Path;
 use crate::r#async::pooled::{self, Slot};
 
 /// One maintenance job.
 pub enum Job {
-    /// `PRAGMA wal_checkpoint(mode)`.
-    Checkpoint(String),
+    /// `PRAGMA wal_checkpoint(mode)`, waiting at most the ms given for readers
+    /// (`None`: the sync API's default; see `replication::checkpoint`).
+    Checkpoint(String, Option<u32>),
     /// `PRAGMA integrity_check` (or `quick_check` when true).
     IntegrityCheck(bool),
     /// `PRAGMA incremental_vacuum(pages)`.
@@ -39,10 +42,13 @@ pub struct MaintenanceOutcome {
     pub health: Option<crate::health::HealthReport>,
 }
 
-/// Runs `job` on `conn`.
-pub fn run(conn: &rusqlite::Connection, job: &Job) -> Result<MaintenanceOutcome> {
+/// Runs `job` on `conn`, opened with `settings` on `path`.
+pub fn run(conn: &rusqlite::Connection, settings: &Settings, path: Option<&Path>, job: &Job) -> Result<MaintenanceOutcome> {
     Ok(match job {
-        Job::Checkpoint(mode) => MaintenanceOutcome { checkpoint: Some(maintenance::checkpoint(conn, mode)?), ..Default::default() },
+        Job::Checkpoint(mode, requested) => {
+            let result = crate::replication::checkpoint(conn, mode, settings, path, *requested)?;
+            MaintenanceOutcome { checkpoint: Some(result), ..Default::default() }
+        }
         Job::IntegrityCheck(quick) => {
             MaintenanceOutcome { problems: Some(maintenance::integrity_problems(conn, *quick)?), ..Default::default() }
         }
@@ -81,7 +87,7 @@ impl Task for MaintenanceTask {
             let report = crate::r#async::health::report(pooled, job);
             return Ok(report.map(|report| MaintenanceOutcome { health: Some(report), ..Default::default() }));
         }
-        Ok(pooled.timed("maintenance", |conn| run(conn, &self.job)))
+        Ok(pooled.timed("maintenance", |conn| run(conn, &pooled.settings, pooled.path.as_deref(), &self.job)))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
@@ -99,8 +105,10 @@ mod tests {
     #[test]
     fn runs_each_job() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        assert_eq!(run(&conn, &Job::IntegrityCheck(false)).unwrap().problems, Some(vec![]));
-        assert_eq!(run(&conn, &Job::Checkpoint("bogus".into())).err().unwrap().code(), "HARDENED_INVALID_ARGUMENT");
-        assert!(run(&conn, &Job::Optimize).unwrap().checkpoint.is_none());
+        let settings = Settings::default();
+        let run = |job: &Job| run(&conn, &settings, None, job);
+        assert_eq!(run(&Job::IntegrityCheck(false)).unwrap().problems, Some(vec![]));
+        assert_eq!(run(&Job::Checkpoint("bogus".into(), None)).err().unwrap().code(), "HARDENED_INVALID_ARGUMENT");
+        assert!(run(&Job::Optimize).unwrap().checkpoint.is_none());
     }
 }

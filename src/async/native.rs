@@ -197,8 +197,8 @@ impl NativeAsyncConnection {
         AsyncTask::new(MigrateTask { slot: Arc::clone(&self.slot), source, options: options.unwrap_or_default(), readonly })
     }
 
-    /// Runs a maintenance job: `checkpoint` (with `mode`), `integrityCheck`
-    /// (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
+    /// Runs a maintenance job: `checkpoint` (with `mode`, waiting at most `timeout_ms`
+    /// for readers), `integrityCheck` (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
     #[napi]
     pub fn maintain(
         &self,
@@ -207,9 +207,12 @@ impl NativeAsyncConnection {
         mode: Option<String>,
         quick: Option<bool>,
         pages: Option<u32>,
+        timeout_ms: Option<f64>,
     ) -> napi::Result<AsyncTask<MaintenanceTask>> {
+        let timeout = timeout_ms.map(|ms| crate::options::busy_timeout_ms(ms, "checkpoint option \"timeout\""));
+        let timeout = to_js(&env, timeout.transpose())?;
         let job = match job.as_str() {
-            "checkpoint" => Job::Checkpoint(mode.unwrap_or_else(|| "PASSIVE".into())),
+            "checkpoint" => Job::Checkpoint(mode.unwrap_or_else(|| "PASSIVE".into()), timeout),
             "integrityCheck" => Job::IntegrityCheck(quick.unwrap_or(false)),
             "incrementalVacuum" => Job::IncrementalVacuum(pages),
             "optimize" => Job::Optimize,
