@@ -34,10 +34,10 @@ export declare class NativeAsyncConnection {
   /** Applies the pending migrations of `source` (on the writer). */
   migrate(source: string | Array<MigrationInput>, options: MigrateOptions | undefined | null, readonly: boolean): Promise<unknown>
   /**
-   * Runs a maintenance job: `checkpoint` (with `mode`), `integrityCheck`
-   * (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
+   * Runs a maintenance job: `checkpoint` (with `mode`, waiting at most `timeout_ms`
+   * for readers), `integrityCheck` (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
    */
-  maintain(job: string, mode?: string | undefined | null, quick?: boolean | undefined | null, pages?: number | undefined | null): Promise<unknown>
+  maintain(job: string, mode?: string | undefined | null, quick?: boolean | undefined | null, pages?: number | undefined | null, timeoutMs?: number | undefined | null): Promise<unknown>
   /**
    * Builds the health report (on the writer): `integrity` `"quick"` or
    * `"full"`, and the `migrations` source and flags the handle was opened with.
