@@ -28,7 +28,9 @@ function controlStatements(prepare) {
 /** Codes after which re-running the whole transaction can succeed. */
 const RETRYABLE = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_BUSY_TIMEOUT'])
 
+/** `options.retries` of `transaction(fn, options)` (0 when `options` is undefined), checked. */
 function retryCount(options) {
+  if (options === undefined) return 0
   if (!isOptionsObject(options)) {
     throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the options of transaction() to be an object such as { retries: 3 }, got ${describe(options)}`)
   }
@@ -127,4 +129,4 @@ function makeTransaction(db, fn, statements, defaultBehaviour, options = {}, sha
   return main
 }
 
-module.exports = { makeTransaction, controlStatements }
+module.exports = { makeTransaction, controlStatements, retryCount, RETRYABLE }

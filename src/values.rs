@@ -93,7 +93,8 @@ pub fn bind(
     bind_rc(raw, rc)
 }
 
-fn unbindable(what: String, got: &str) -> Error {
+/// The TypeError for a value SQLite cannot store (`what` names the parameter).
+pub(crate) fn unbindable(what: String, got: &str) -> Error {
     Error::type_error(
         "HARDENED_INVALID_ARGUMENT",
         format!(

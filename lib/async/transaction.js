@@ -10,29 +10,13 @@
  * `HARDENED_TRANSACTION_TIMEOUT`.
  */
 const { HardenedDbError, typeError } = require('../errors')
-const { describe, isOptionsObject } = require('../arguments')
+const { describe } = require('../arguments')
 const { request, cursorStep, resultOf, rowsOf } = require('./request')
 const { AsyncStatement } = require('./statement')
-
-const RETRYABLE = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_BUSY_TIMEOUT'])
+// The sync transaction()'s rules: the same option check and the same retryable codes.
+const { retryCount, RETRYABLE } = require('../transaction')
 
 let savepoints = 0
-
-/** `options.retries` checked as the sync `db.transaction(fn, options)` checks it. */
-function retryCount(options) {
-  if (options === undefined) return 0
-  if (!isOptionsObject(options)) {
-    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the options of transaction() to be an object such as { retries: 3 }, got ${describe(options)}`)
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'retries') throw typeError('HARDENED_INVALID_OPTION', `Unknown transaction option "${key}"; the only one is "retries"`)
-  }
-  const retries = options.retries ?? 0
-  if (!Number.isInteger(retries) || retries < 0) {
-    throw typeError('HARDENED_INVALID_OPTION', `Transaction option "retries" must be a whole number >= 0, got ${describe(retries)}`)
-  }
-  return retries
-}
 
 function finishedError() {
   return new HardenedDbError(

@@ -6,6 +6,7 @@ use rusqlite::types::Value;
 use rusqlite::ffi;
 
 use crate::errors::{Error, Result};
+use crate::values::unbindable;
 use crate::js::{Js, JsAny, Kind};
 
 /// Converts one JS value; `what` names it in errors ("Parameter 2").
@@ -35,16 +36,6 @@ pub fn from_js(js: Js, value: JsAny, what: &dyn Fn() -> String) -> Result<Value>
         },
         Kind::Other => return Err(unbindable(what(), "a symbol or function")),
     })
-}
-
-fn unbindable(what: String, got: &str) -> Error {
-    Error::type_error(
-        "HARDENED_INVALID_ARGUMENT",
-        format!(
-            "{what} is {got}; SQLite can only bind numbers, strings, bigints, booleans, Buffers/Uint8Arrays and null \
-             (convert dates with .toISOString() or .getTime(), and objects with JSON.stringify())"
-        ),
-    )
 }
 
 /// A statement values can be bound to: rusqlite's, or a raw handle (a cursor).
