@@ -42,6 +42,7 @@ mod preflight;
 mod probe;
 mod replication;
 mod serialize;
+mod sqlite_value;
 mod statement;
 mod statement_bun;
 mod statement_class;

@@ -17,6 +17,7 @@ use rusqlite::ffi;
 
 use crate::errors::{Error, Result};
 use crate::js::{Js, Kind};
+use crate::sqlite_value;
 
 /// Largest integer a JS number holds exactly (2^53 - 1).
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
@@ -411,22 +412,8 @@ impl RowWriter {
                 }
             }
             ffi::SQLITE_FLOAT => self.number(unsafe { ffi::sqlite3_value_double(value) }),
-            ffi::SQLITE_TEXT => {
-                let ptr = unsafe { ffi::sqlite3_value_text(value) };
-                let len = unsafe { ffi::sqlite3_value_bytes(value) } as usize;
-                let text = if ptr.is_null() { &[][..] } else { unsafe { std::slice::from_raw_parts(ptr, len) } };
-                self.text(text)
-            }
-            ffi::SQLITE_BLOB => {
-                let ptr = unsafe { ffi::sqlite3_value_blob(value) };
-                let len = unsafe { ffi::sqlite3_value_bytes(value) } as usize;
-                let bytes = if ptr.is_null() || len == 0 {
-                    &[][..]
-                } else {
-                    unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }
-                };
-                self.blob(bytes)
-            }
+            ffi::SQLITE_TEXT => self.text(unsafe { sqlite_value::text(value) }),
+            ffi::SQLITE_BLOB => self.blob(unsafe { sqlite_value::blob(value) }),
             _ => self.cell(layout::TAG_NULL, 0u64),
         }
     }

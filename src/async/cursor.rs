@@ -113,22 +113,15 @@ fn column_names(raw: *mut ffi::sqlite3_stmt) -> Vec<String> {
 
 fn column(raw: *mut ffi::sqlite3_stmt, col: i32) -> Value {
     // SAFETY (every call): the handle is live, positioned on a row, and `col` is below
-    // the column count; text and blob bytes are copied before the next step.
+    // the column count; the column's value is read once and text and blob bytes are
+    // copied before the next step.
     unsafe {
-        match ffi::sqlite3_column_type(raw, col) {
-            ffi::SQLITE_INTEGER => Value::Integer(ffi::sqlite3_column_int64(raw, col)),
-            ffi::SQLITE_FLOAT => Value::Real(ffi::sqlite3_column_double(raw, col)),
-            ffi::SQLITE_TEXT => {
-                let ptr = ffi::sqlite3_column_text(raw, col);
-                let len = ffi::sqlite3_column_bytes(raw, col) as usize;
-                let bytes = if ptr.is_null() { &[][..] } else { std::slice::from_raw_parts(ptr, len) };
-                Value::Text(String::from_utf8_lossy(bytes).into_owned())
-            }
-            ffi::SQLITE_BLOB => {
-                let ptr = ffi::sqlite3_column_blob(raw, col);
-                let len = ffi::sqlite3_column_bytes(raw, col) as usize;
-                Value::Blob(if ptr.is_null() { Vec::new() } else { std::slice::from_raw_parts(ptr.cast::<u8>(), len).to_vec() })
-            }
+        let value = ffi::sqlite3_column_value(raw, col);
+        match ffi::sqlite3_value_type(value) {
+            ffi::SQLITE_INTEGER => Value::Integer(ffi::sqlite3_value_int64(value)),
+            ffi::SQLITE_FLOAT => Value::Real(ffi::sqlite3_value_double(value)),
+            ffi::SQLITE_TEXT => Value::Text(String::from_utf8_lossy(crate::sqlite_value::text(value)).into_owned()),
+            ffi::SQLITE_BLOB => Value::Blob(crate::sqlite_value::blob(value).to_vec()),
             _ => Value::Null,
         }
     }

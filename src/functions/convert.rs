@@ -58,22 +58,8 @@ pub fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, wha
             }
         }
         ffi::SQLITE_FLOAT => napi_raw::double(js, unsafe { ffi::sqlite3_value_double(value) }),
-        ffi::SQLITE_TEXT => {
-            let ptr = unsafe { ffi::sqlite3_value_text(value) };
-            let len = unsafe { ffi::sqlite3_value_bytes(value) } as usize;
-            let text = if ptr.is_null() { &[][..] } else { unsafe { std::slice::from_raw_parts(ptr, len) } };
-            js.text(text)
-        }
-        ffi::SQLITE_BLOB => {
-            let ptr = unsafe { ffi::sqlite3_value_blob(value) };
-            let len = unsafe { ffi::sqlite3_value_bytes(value) } as usize;
-            let bytes = if ptr.is_null() || len == 0 {
-                &[][..]
-            } else {
-                unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }
-            };
-            js.buffer(bytes)
-        }
+        ffi::SQLITE_TEXT => js.text(unsafe { crate::sqlite_value::text(value) }),
+        ffi::SQLITE_BLOB => js.buffer(unsafe { crate::sqlite_value::blob(value) }),
         _ => js.null(),
     }
 }
