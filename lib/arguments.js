@@ -84,4 +84,9 @@ function checkOptions(options, known, what, code = 'HARDENED_INVALID_ARGUMENT') 
   return options
 }
 
-module.exports = { describe, isArray, isOptionsObject, rangeError, checkOptions }
+/** Throws the `TypeError` of every method taking SQL when `sql` is not a string. */
+function checkSql(sql) {
+  if (typeof sql !== 'string') throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
+}
+
+module.exports = { describe, isArray, isOptionsObject, rangeError, checkOptions, checkSql }

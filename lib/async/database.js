@@ -9,7 +9,7 @@
 const os = require('node:os')
 const { NativeAsyncConnection, openAsyncConnection } = require('../../binding.js')
 const { translate, typeError } = require('../errors')
-const { describe, rangeError } = require('../arguments')
+const { describe, rangeError, checkSql } = require('../arguments')
 const { normalizeOptions } = require('../options')
 const { Pool } = require('./pool')
 const { request, resultOf } = require('./request')
@@ -77,10 +77,6 @@ async function closeQuietly(connections) {
 
 function notOpen() {
   return typeError('HARDENED_NOT_OPEN', 'The database connection is not open (close() was called)')
-}
-
-function checkSql(sql) {
-  if (typeof sql !== 'string') throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
 }
 
 /** The asynchronous handle: every method returns a promise and runs SQLite off the event loop. */

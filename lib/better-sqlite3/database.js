@@ -4,7 +4,7 @@
  * with better-sqlite3's API.
  */
 const { translate, typeError } = require('../errors')
-const { describe, rangeError, checkOptions } = require('../arguments')
+const { describe, rangeError, checkOptions, checkSql } = require('../arguments')
 const { normalizeOptions } = require('../options')
 const { Statement, wrap } = require('../statement')
 const { makeTransaction, controlStatements } = require('../transaction')
@@ -82,9 +82,7 @@ class HardenedDb {
 
   /** Prepares one SQL statement (a deferred `BEGIN` begins IMMEDIATE: option `upgradeDeferredBegin`). */
   prepare(sql) {
-    if (typeof sql !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
-    }
+    checkSql(sql)
     return this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql)
   }
 
@@ -101,9 +99,7 @@ class HardenedDb {
 
   /** Runs one or more SQL statements (no parameters, rows discarded). */
   exec(sql) {
-    if (typeof sql !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
-    }
+    checkSql(sql)
     const script = this.#upgradeBegin ? upgradeScript(sql) : sql
     if (this.#verbose === null) wrap(() => this.#native.exec(script))
     else this.#verbose.exec(script, this)

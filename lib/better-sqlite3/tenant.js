@@ -5,7 +5,7 @@
  * and lets SQL write, only this tenant's rows (see docs/security.md).
  */
 const { translate, typeError } = require('../errors')
-const { describe, isArray, checkOptions } = require('../arguments')
+const { describe, isArray, checkOptions, checkSql } = require('../arguments')
 const { Statement, wrap } = require('../statement')
 const { makeTransaction, controlStatements } = require('../transaction')
 const { upgradeStatement, upgradeScript } = require('../begin')
@@ -74,9 +74,7 @@ class TenantDb {
 
   /** Prepares one SQL statement; it sees and writes only this tenant's rows. */
   prepare(sql) {
-    if (typeof sql !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
-    }
+    checkSql(sql)
     return this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql)
   }
 
@@ -90,9 +88,7 @@ class TenantDb {
 
   /** Runs one or more SQL statements (no parameters, rows discarded) under the tenant rules. */
   exec(sql) {
-    if (typeof sql !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
-    }
+    checkSql(sql)
     wrap(() => this.#native.exec(this.#upgradeBegin ? upgradeScript(sql) : sql))
     return this
   }

@@ -6,7 +6,7 @@
  * migrations, health checks...). See docs/bun.md for what differs and why.
  */
 const { typeError } = require('../errors')
-const { describe } = require('../arguments')
+const { describe, checkSql } = require('../arguments')
 const { runResult } = require('../rows')
 const { makeTransaction, controlStatements } = require('../transaction')
 const { FORCE_CLOSE } = require('../shutdown')
@@ -146,9 +146,7 @@ class Database {
 
   /** Prepares one SQL statement; `params`, if given, are bound now (and kept for calls without any). */
   prepare(sql, ...params) {
-    if (typeof sql !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
-    }
+    checkSql(sql)
     const statement = this.#prepare(this.#upgradeBegin ? upgradeStatement(sql) : sql)
     if (params.length > 0 && !(params.length === 1 && params[0] === undefined)) {
       // Bound now, not run: calls without parameters run with these (bun:sqlite's rule).
@@ -179,9 +177,7 @@ class Database {
    * returns `{ changes, lastInsertRowid }`.
    */
   run(sql, ...params) {
-    if (typeof sql !== 'string') {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the SQL to be a string, got ${describe(sql)}`)
-    }
+    checkSql(sql)
     if (params.length > 0 && !(params.length === 1 && params[0] === undefined)) return this.#runWithParams(sql, params)
     return this.#runScript(sql)
   }
