@@ -250,6 +250,17 @@ export declare class NativeStatement {
   static hotFunctions(stringsAsBytes: boolean): Record<string, (...args: unknown[]) => unknown>
   /** The id the hot functions know this statement by. */
   get id(): number
+  /**
+   * How many values fill the parameters by position, so that JS may encode
+   * them into the scratch buffer (src/params_encoded.rs); -1 when named
+   * values are needed (a main-face statement with `:name` parameters).
+   */
+  get positionalParams(): number
+  /**
+   * Whether values bind with bun:sqlite's rules (a whole number as INTEGER)
+   * rather than better-sqlite3's (every number as REAL).
+   */
+  get bindsLikeBun(): boolean
   /** Binds parameters (the array `args`) for good; later calls take no arguments. */
   bind(args: JsAny): void
   /** Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on. */
@@ -274,6 +285,13 @@ export declare class NativeStatement {
   get readonly(): boolean
   /** Whether an iterator is open on it (or a call on it has not returned). */
   get busy(): boolean
+  /** Throws the error of the bun:ffi call that answered `FAILED`. */
+  static throwFfiFailure(): void
+  /**
+   * The path of this native library, for bun:ffi to open it again
+   * (lib/ffi.js); `null` when the loader cannot tell.
+   */
+  static libraryPath(): string | null
   /**
    * Binds `args` as `run()` (`forRun`) or `get()`/`all()` would, after the same
    * checks, and returns the SQL with the parameters written in. The values stay
@@ -674,6 +692,18 @@ export interface ScratchLayout {
   tagUtf8: number
   /** Tag of a BLOB that becomes a `Uint8Array` (i32 byte offset and length in the slot). */
   tagBytes: number
+  /** i32: parameters JS encoded for the next hot call, plus one (0: none). */
+  encoded: number
+  /** u8 tag per encoded parameter. */
+  paramTags: number
+  /** 8-byte slot per encoded parameter. */
+  paramSlots: number
+  /** Where encoded TEXT and BLOB bytes start (they run to the end of the buffer). */
+  paramData: number
+  /** Most parameters JS encodes. */
+  maxParams: number
+  /** Tag of an encoded parameter that binds as INTEGER (a safe integer in an f64 slot). */
+  tagInteger: number
 }
 
 /** The version of the bundled SQLite library (`"3.54.1"`). */

@@ -33,7 +33,7 @@ thread_local! {
     static STRINGS_AS_BYTES: Cell<bool> = const { Cell::new(false) };
 }
 
-fn bind_rc(raw: *mut ffi::sqlite3_stmt, rc: i32) -> Result<()> {
+pub(crate) fn bind_rc(raw: *mut ffi::sqlite3_stmt, rc: i32) -> Result<()> {
     if rc == ffi::SQLITE_OK {
         return Ok(());
     }
@@ -123,6 +123,9 @@ pub mod layout {
     /// i32: user-defined functions running JS on this thread (see `functions::scratch_guard`):
     /// while it is not 0, an iterator asks natively before handing out a row read ahead.
     pub const CALLBACK_DEPTH: usize = 40;
+    /// i32: the number of parameters JS encoded for the next hot call, plus one
+    /// (0: none; see src/params_encoded.rs).
+    pub const ENCODED: usize = 44;
     /// u8 per cell: its tag (`TAG_*`).
     pub const TAGS: usize = 64;
     /// 8 bytes per cell: an f64 (`TAG_NUMBER`), an i64 (`TAG_BIGINT`), or two
@@ -136,6 +139,15 @@ pub mod layout {
     pub const BYTES: usize = 256 * 1024;
     /// BLOBs and strings larger than this become JS values natively.
     pub const MAX_SHARED: usize = 64 * 1024;
+    /// u8 per parameter JS encoded (`TAG_NULL`, `TAG_NUMBER`, `TAG_INTEGER`,
+    /// `TAG_BIGINT`, `TAG_UTF8`, `TAG_BLOB`), after the result data area.
+    pub const PARAM_TAGS: usize = DATA + 2 * MAX_SHARED;
+    /// Most parameters JS encodes; a call with more binds through Node-API.
+    pub const MAX_PARAMS: usize = 256;
+    /// 8 bytes per encoded parameter, as the cells' slots.
+    pub const PARAM_SLOTS: usize = PARAM_TAGS + MAX_PARAMS;
+    /// Where the bytes of encoded TEXT and BLOB parameters go, up to the end.
+    pub const PARAM_DATA: usize = PARAM_SLOTS + 8 * MAX_PARAMS;
     /// `null`.
     pub const TAG_NULL: u8 = 0;
     /// A number in the slot.
@@ -152,7 +164,10 @@ pub mod layout {
     pub const TAG_UTF8: u8 = 6;
     /// A BLOB in the data area that becomes a `Uint8Array` (the bun face's).
     pub const TAG_BYTES: u8 = 7;
+    /// An encoded parameter that binds as INTEGER: a whole f64 within ±(2^53 - 1).
+    pub const TAG_INTEGER: u8 = 8;
     const _: () = assert!(TAGS + MAX_CELLS <= SLOTS && DATA + 2 * MAX_SHARED <= BYTES);
+    const _: () = assert!(PARAM_SLOTS.is_multiple_of(8) && PARAM_DATA + 64 * 1024 <= BYTES);
     // SQLite's column limit (SQLITE_MAX_COLUMN, 2000 in the bundled build) keeps
     // one row, plus the layout id, within a chunk.
     const _: () = assert!(2001 <= MAX_CELLS);
@@ -254,9 +269,20 @@ pub fn set_strings_as_bytes(on: bool) {
     STRINGS_AS_BYTES.set(on);
 }
 
+/// This thread's scratch memory if JS has it already, without Node-API (for
+/// bun:ffi calls, see src/statement_ffi.rs).
+pub fn scratch_if_created() -> Option<*mut u8> {
+    SCRATCH.get().map(|scratch| scratch.data)
+}
+
 /// Writes `run()`'s `changes` and `lastInsertRowid` into the scratch buffer.
 pub fn write_run_result(js: Js, changes: i64, rowid: i64, rowid_is_bigint: bool) -> Result<()> {
-    let data = scratch_bytes(js)?;
+    put_run_result(scratch_bytes(js)?, changes, rowid, rowid_is_bigint);
+    Ok(())
+}
+
+/// [`write_run_result`] into the scratch memory `data` (from [`scratch_if_created`]).
+pub fn put_run_result(data: *mut u8, changes: i64, rowid: i64, rowid_is_bigint: bool) {
     // SAFETY: `data` is the scratch memory (no JS is running) and every field lies in the header.
     unsafe {
         put(data, layout::CHANGES, changes as f64);
@@ -264,7 +290,6 @@ pub fn write_run_result(js: Js, changes: i64, rowid: i64, rowid_is_bigint: bool)
         put(data, layout::ROWID_BIGINT, rowid);
         put(data, layout::ROWID_IS_BIGINT, i32::from(rowid_is_bigint));
     }
-    Ok(())
 }
 
 /// Builds result rows as cells in the scratch buffer (a tag and an 8-byte slot

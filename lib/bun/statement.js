@@ -6,7 +6,8 @@
  * out as `Uint8Array` for this face's statements; this class shapes results
  * (`null` for no row, `as(Class)`) and errors (`SQLiteError`).
  */
-const { Statement: CoreStatement } = require('../statement')
+const { Statement: CoreStatement, WITH_PARAMS } = require('../statement')
+const { run: RUN, get: GET, all: ALL, values: VALUES, iterate: ITERATE } = WITH_PARAMS
 const { HardenedDbError } = require('../errors')
 const { shapeError } = require('./errors')
 const { classPrototype, rawBytes } = require('./row-shapes')
@@ -38,7 +39,7 @@ class Statement {
     if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, null)
-      row = this.#core.get(...params)
+      row = this.#core[GET](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -52,7 +53,7 @@ class Statement {
     if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, [])
-      rows = this.#core.all(...params)
+      rows = this.#core[ALL](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -64,7 +65,7 @@ class Statement {
     if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, [])
-      return this.#core.values(...params)
+      return this.#core[VALUES](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -93,7 +94,7 @@ class Statement {
   run(...params) {
     if (this.#iterator !== null) this.#invalidate()
     try {
-      return this.#core.run(...params)
+      return this.#core[RUN](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -111,7 +112,7 @@ class Statement {
     }
     let inner
     try {
-      inner = this.#core.iterate(...params)
+      inner = this.#core[ITERATE](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -249,7 +250,7 @@ class Statement {
 
   /** Runs a statement that returns no rows where rows were asked for (as bun:sqlite does). */
   #runDiscarding(params, empty) {
-    this.#core.run(...params)
+    this.#core[RUN](params)
     return empty
   }
 
