@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeAsyncBackup = nativeBinding.NativeAsyncBackup
 module.exports.NativeAsyncConnection = nativeBinding.NativeAsyncConnection
 module.exports.NativeBackup = nativeBinding.NativeBackup
 module.exports.NativeDatabase = nativeBinding.NativeDatabase

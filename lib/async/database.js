@@ -19,6 +19,7 @@ const { track, forget, FORCE_CLOSE } = require('../shutdown')
 const signals = require('../signals')
 const { assertHealthy } = require('../health')
 const maintenance = require('./maintenance')
+const { backup } = require('./backup')
 
 /** Options only the async handle takes, and their JS types. */
 const ASYNC_OPTIONS = { readers: 'number', transactionTimeout: 'number' }
@@ -90,6 +91,8 @@ class AsyncHardenedDb {
   #migrations
   #tracked
   #checkpointer = null
+  #source
+  #backups = new Set()
 
   /** (internal) Use `await HardenedDb.openAsync(path, options)`. */
   constructor(token, pool, settings) {
@@ -99,6 +102,7 @@ class AsyncHardenedDb {
     this.#transactionTimeout = settings.transactionTimeout
     this.#readonly = settings.readonly
     this.#migrations = settings.migrations
+    this.#source = settings.source
     // Closed at process exit if close() was not awaited, so the last connection removes -wal.
     this.#tracked = track(this)
   }
@@ -137,6 +141,7 @@ class AsyncHardenedDb {
       transactionTimeout,
       readonly: options?.readonly === true,
       migrations: checked.migrations.source === undefined ? undefined : checked.migrations,
+      source: { path, native: checked.native },
     })
     if (options?.healthCheck === true) {
       try {
@@ -247,6 +252,24 @@ class AsyncHardenedDb {
     return this.#enter(() => maintenance.health(this.#pool, options, this.#migrations))
   }
 
+  /**
+   * `VACUUM` on the writer, in turn with writes (FIFO): rewrites the file without
+   * its free pages; resolves to how many pages the database shrank by.
+   */
+  vacuum() {
+    return this.#enter(() => maintenance.vacuum(this.#pool))
+  }
+
+  /**
+   * Copies the database to `destination` off the event loop, from a read-only
+   * connection of its own (`{ progress, overwrite }` as the sync `backup()`), then
+   * verifies the copy and renames it into place (mode `fileMode`); resolves to
+   * `{ totalPages, remainingPages }` (plus non-enumerable `path` and `bytes`).
+   */
+  backup(destination, options) {
+    return this.#enter(() => backup(this.#source, destination, options, this.#backups))
+  }
+
   /** `PRAGMA optimize` on the writer. */
   optimize() {
     return this.#enter(() => maintenance.optimize(this.#pool))
@@ -262,6 +285,8 @@ class AsyncHardenedDb {
     if (this.#checkpointer !== null) clearInterval(this.#checkpointer)
     const pool = this.#pool
     this.#closing = (async () => {
+      // for await loops are ended, not waited for: one may be suspended forever, or be the caller of close().
+      await pool.endLoops()
       await pool.drain()
       const results = await Promise.all(pool.readers.map((reader) => reader.close()))
       results.push(await pool.writer.close())
@@ -276,6 +301,7 @@ class AsyncHardenedDb {
   [FORCE_CLOSE]() {
     this.#open = false
     this.#stopWatching()
+    for (const job of this.#backups) job.abortNow()
     for (const reader of this.#pool.readers) reader.closeNow()
     this.#pool.writer.closeNow()
   }

@@ -15,6 +15,7 @@ const { request, cursorStep, resultOf, rowsOf } = require('./request')
 const { AsyncStatement } = require('./statement')
 // The sync transaction()'s rules: the same option check and the same retryable codes.
 const { retryCount, RETRYABLE } = require('../transaction')
+const { runInside, checkWriterFree } = require('./context')
 
 let savepoints = 0
 
@@ -27,9 +28,8 @@ function finishedError() {
 
 function timeoutError(ms) {
   return new HardenedDbError(
-    `The transaction callback did not settle within ${ms} ms and the transaction was rolled back: look for a missing await, ` +
-      'a promise that never settles, or a write through db instead of tx inside the callback (it queues behind the transaction); ' +
-      'raise the transactionTimeout option of openAsync() for longer transactions',
+    `The transaction callback did not settle within ${ms} ms and the transaction was rolled back: look for a missing await ` +
+      'or a promise that never settles, or raise the transactionTimeout option of openAsync() for longer transactions',
     'HARDENED_TRANSACTION_TIMEOUT',
   )
 }
@@ -153,7 +153,7 @@ class AsyncTransaction {
 }
 
 /** One attempt: BEGIN IMMEDIATE, the callback under the timeout, COMMIT or ROLLBACK. */
-async function attempt(db, writer, fn, timeoutMs, safeIntegers) {
+async function attempt(db, pool, writer, fn, timeoutMs, safeIntegers) {
   const flags = { reader: false, inTransaction: true, safeIntegers }
   await request(writer, 'run', 'BEGIN IMMEDIATE', [], flags)
   const state = { db, writer, tail: Promise.resolve(), controller: new AbortController(), safeIntegers }
@@ -167,8 +167,10 @@ async function attempt(db, writer, fn, timeoutMs, safeIntegers) {
       reject(error)
     }, timeoutMs)
   })
+  // The callback runs marked as holding this pool's writer (lib/async/context.js).
+  const inside = runInside(pool, () => Promise.resolve().then(() => fn(tx)))
   try {
-    const value = await Promise.race([Promise.resolve().then(() => fn(tx)), timedOut])
+    const value = await Promise.race([inside.value, timedOut])
     await Promise.race([tx.settle(), timedOut])
     tx.finish()
     await tx.closeCursor()
@@ -181,6 +183,7 @@ async function attempt(db, writer, fn, timeoutMs, safeIntegers) {
     await request(writer, 'run', 'ROLLBACK', [], { ...flags, inTransaction: false }).catch(() => {})
     throw error
   } finally {
+    inside.end()
     clearTimeout(timer)
   }
 }
@@ -189,9 +192,10 @@ async function attempt(db, writer, fn, timeoutMs, safeIntegers) {
 async function runTransaction(db, pool, fn, options, timeoutMs, safeIntegers) {
   if (typeof fn !== 'function') throw typeError('HARDENED_INVALID_ARGUMENT', `Expected a function, got ${describe(fn)}`)
   const retries = retryCount(options)
+  checkWriterFree(pool, 'db.transaction()', 'use tx.transaction(fn) for a nested transaction (a savepoint), or start this one after the outer one ends')
   for (let tries = 0; ; tries++) {
     try {
-      return await pool.withWriter(undefined, (writer) => attempt(db, writer, fn, timeoutMs, safeIntegers))
+      return await pool.withWriter(undefined, (writer) => attempt(db, pool, writer, fn, timeoutMs, safeIntegers))
     } catch (error) {
       if (tries >= retries || !RETRYABLE.has(error?.code)) throw error
       // Jittered backoff as in the sync API: about 2, 4, 8 ... ms, at most 100 ms.

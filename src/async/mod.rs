@@ -11,6 +11,7 @@
 //! lib/async/.
 
 pub mod bind_values;
+pub mod backup;
 pub mod cursor;
 pub mod cursor_task;
 pub mod health;
