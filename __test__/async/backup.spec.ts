@@ -149,7 +149,6 @@ describe("db.vacuum()", () => {
     expect(pages).toBeGreaterThanOrEqual(before.freelist_count);
     expect(await db.get("PRAGMA freelist_count")).toEqual({ freelist_count: 0 });
     expect(await db.get("SELECT count(*) AS n FROM t")).toEqual({ n: 102 });
-    await expect(db.transaction(async () => { await db.vacuum(); })).rejects.toMatchObject({ code: "HARDENED_ASYNC_DEADLOCK" });
     await db.close();
     await expect(db.vacuum()).rejects.toMatchObject({ code: "HARDENED_NOT_OPEN" });
   });

@@ -2,9 +2,9 @@
 /**
  * Which transaction callback of the async handle the running code belongs to
  * (`AsyncLocalStorage`, which follows `await`, timers and callbacks started
- * inside it). A call through `db` that needs the writer while the caller's own
- * transaction holds it (a nested `db.transaction()`, a write, maintenance on
- * the writer) could only wait until `transactionTimeout`: it fails at once with
+ * inside it). `db.transaction()` called inside a transaction callback of the
+ * same handle would queue behind the transaction that holds the writer, which
+ * (awaited) could only end at `transactionTimeout`: it fails at once with
  * `HARDENED_ASYNC_DEADLOCK` instead, as a sync write does in the same case.
  */
 const { AsyncLocalStorage } = require('node:async_hooks')
@@ -29,18 +29,15 @@ function insideTransactionOf(pool) {
   return marker !== undefined && marker.active && marker.pool === pool
 }
 
-/** The error of `what`, called inside a transaction callback of the same handle. */
-function deadlockError(what, fix) {
-  return new HardenedDbError(
-    `${what} was called inside a db.transaction() callback of the same handle: it needs the writer connection, ` +
-      `which this transaction holds until the callback ends, so it could only wait until transactionTimeout; ${fix}`,
+/** Throws `HARDENED_ASYNC_DEADLOCK` when `db.transaction()` is called inside a transaction callback holding the writer of `pool`. */
+function checkNotNested(pool) {
+  if (!insideTransactionOf(pool)) return
+  throw new HardenedDbError(
+    'db.transaction() was called inside a db.transaction() callback of the same handle: it needs the writer connection, ' +
+      'which the running transaction holds until its callback ends, so it could only wait until transactionTimeout; ' +
+      'use tx.transaction(fn) for a nested transaction (a savepoint), or start this one after the outer one ends',
     'HARDENED_ASYNC_DEADLOCK',
   )
 }
 
-/** Throws `HARDENED_ASYNC_DEADLOCK` when the caller's own transaction holds the writer of `pool`. */
-function checkWriterFree(pool, what = 'A call that writes (through db, not tx)', fix = 'write through tx inside the callback (tx.run, tx.prepare, tx.exec), or after the transaction') {
-  if (insideTransactionOf(pool)) throw deadlockError(what, fix)
-}
-
-module.exports = { runInside, insideTransactionOf, checkWriterFree }
+module.exports = { runInside, checkNotNested }

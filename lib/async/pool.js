@@ -7,7 +7,6 @@
  */
 const { Lane } = require('./lane')
 const { request, cursorStep, rowsOf } = require('./request')
-const { checkWriterFree } = require('./context')
 const { typeError } = require('../errors')
 
 /** Statements whose kind (read or write) is remembered. */
@@ -52,7 +51,6 @@ class Pool {
 
   /** Runs `fn(writer)` holding the writer, after every earlier writer request. */
   async withWriter(signal, fn) {
-    checkWriterFree(this)
     const writer = await this.writerLane.acquire(signal)
     try {
       return await fn(writer)
@@ -97,12 +95,6 @@ class Pool {
       return outcome
     }
     this.#remember(sql, false)
-    try {
-      checkWriterFree(this)
-    } catch (error) {
-      ticket?.then((writer) => this.writerLane.release(writer), () => {})
-      throw error
-    }
     // A statement learned as a read may write after a schema change: it waits its turn from here.
     const writer = await (ticket ?? this.writerLane.acquire(flags.signal))
     try {
@@ -119,7 +111,6 @@ class Pool {
    * `close()` was called, the loop's next row throws `HARDENED_NOT_OPEN` (see `endLoops()`).
    */
   async * iterate(sql, args, flags, readonly) {
-    if (!readonly) checkWriterFree(this, 'iterate() of a statement that writes')
     const lane = readonly ? this.readerLane : this.writerLane
     const connection = await lane.acquire(flags.signal)
     // open: the statement may still be open on the connection (until a batch says done).

@@ -15,7 +15,7 @@ const { request, cursorStep, resultOf, rowsOf } = require('./request')
 const { AsyncStatement } = require('./statement')
 // The sync transaction()'s rules: the same option check and the same retryable codes.
 const { retryCount, RETRYABLE } = require('../transaction')
-const { runInside, checkWriterFree } = require('./context')
+const { runInside, checkNotNested } = require('./context')
 
 let savepoints = 0
 
@@ -28,8 +28,9 @@ function finishedError() {
 
 function timeoutError(ms) {
   return new HardenedDbError(
-    `The transaction callback did not settle within ${ms} ms and the transaction was rolled back: look for a missing await ` +
-      'or a promise that never settles, or raise the transactionTimeout option of openAsync() for longer transactions',
+    `The transaction callback did not settle within ${ms} ms and the transaction was rolled back: look for a missing await, ` +
+      'a promise that never settles, or a write through db instead of tx inside the callback (it queues behind the transaction); ' +
+      'raise the transactionTimeout option of openAsync() for longer transactions',
     'HARDENED_TRANSACTION_TIMEOUT',
   )
 }
@@ -192,7 +193,7 @@ async function attempt(db, pool, writer, fn, timeoutMs, safeIntegers) {
 async function runTransaction(db, pool, fn, options, timeoutMs, safeIntegers) {
   if (typeof fn !== 'function') throw typeError('HARDENED_INVALID_ARGUMENT', `Expected a function, got ${describe(fn)}`)
   const retries = retryCount(options)
-  checkWriterFree(pool, 'db.transaction()', 'use tx.transaction(fn) for a nested transaction (a savepoint), or start this one after the outer one ends')
+  checkNotNested(pool)
   for (let tries = 0; ; tries++) {
     try {
       return await pool.withWriter(undefined, (writer) => attempt(db, pool, writer, fn, timeoutMs, safeIntegers))
