@@ -716,5 +716,8 @@ export interface ScratchLayout {
   tagBytes: number
 }
 
+/** The statements of the `exec()` script `script`, for the `verbose` logger (internal). */
+export declare function splitScript(script: string): Array<string>
+
 /** The version of the bundled SQLite library (`"3.54.1"`). */
 export declare function sqliteVersion(): string

@@ -842,4 +842,5 @@ module.exports.NativeDatabase = nativeBinding.NativeDatabase
 module.exports.NativeStatement = nativeBinding.NativeStatement
 module.exports.NativeTenantDb = nativeBinding.NativeTenantDb
 module.exports.openAsyncConnection = nativeBinding.openAsyncConnection
+module.exports.splitScript = nativeBinding.splitScript
 module.exports.sqliteVersion = nativeBinding.sqliteVersion

@@ -20,14 +20,10 @@ const signals = require('../signals')
 const { assertHealthy } = require('../health')
 const maintenance = require('./maintenance')
 const { backup } = require('./backup')
+const { logger } = require('./verbose')
 
 /** Options only the async handle takes, and their JS types. */
 const ASYNC_OPTIONS = { readers: 'number', transactionTimeout: 'number' }
-
-/** Options of the sync constructor the async handle does not support yet, and why. */
-const UNSUPPORTED = {
-  verbose: 'log from a sync handle, or wrap the calls',
-}
 
 /**
  * The reader count used when `readers` is not given: the cores, at most 3, so
@@ -40,11 +36,6 @@ function defaultReaders() {
 }
 
 function checkAsyncOptions(options) {
-  for (const [key, fix] of Object.entries(UNSUPPORTED)) {
-    if (options?.[key] !== undefined && options[key] !== null && options[key] !== false && options[key] !== 0) {
-      throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" is not supported by openAsync() yet; ${fix}`)
-    }
-  }
   if (options?.defaultTransaction !== undefined && options.defaultTransaction !== 'immediate') {
     throw typeError('HARDENED_INVALID_OPTION', 'Async transactions are always BEGIN IMMEDIATE (they hold the writer); remove option "defaultTransaction"')
   }
@@ -93,6 +84,7 @@ class AsyncHardenedDb {
   #checkpointer = null
   #source
   #backups = new Set()
+  #log
 
   /** (internal) Use `await HardenedDb.openAsync(path, options)`. */
   constructor(token, pool, settings) {
@@ -103,6 +95,7 @@ class AsyncHardenedDb {
     this.#readonly = settings.readonly
     this.#migrations = settings.migrations
     this.#source = settings.source
+    this.#log = settings.log
     // Closed at process exit if close() was not awaited, so the last connection removes -wal.
     this.#tracked = track(this)
   }
@@ -142,6 +135,7 @@ class AsyncHardenedDb {
       readonly: options?.readonly === true,
       migrations: checked.migrations.source === undefined ? undefined : checked.migrations,
       source: { path, native: checked.native },
+      log: typeof options?.verbose === 'function' ? logger(options.verbose) : null,
     })
     if (options?.healthCheck === true) {
       try {
@@ -177,12 +171,19 @@ class AsyncHardenedDb {
     return this.#pool.track(start())
   }
 
-  #runner = (mode, sql, args, flags, readonly) =>
-    this.#enter(() => this.#pool.route(mode, sql, args, { inTransaction: false, ...flags }, readonly))
+  #runner = (mode, sql, args, flags, readonly) => {
+    if (!this.#open) return Promise.reject(notOpen())
+    try {
+      this.#log?.(sql, mode)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#enter(() => this.#pool.route(mode, sql, args, { inTransaction: false, ...flags }, readonly))
+  }
 
   #iterator = (sql, args, flags, readonly) => {
     if (!this.#open) throw notOpen()
-    return this.#pool.iterate(sql, args, flags, readonly)
+    return this.#pool.iterate(sql, args, { ...flags, log: this.#log }, readonly)
   }
 
   #call(mode, sql, params) {
@@ -226,7 +227,7 @@ class AsyncHardenedDb {
 
   /** Runs `fn(tx)` in a transaction holding the writer (see lib/async/transaction.js); resolves to what `fn` resolved to. */
   transaction(fn, options) {
-    return this.#enter(() => runTransaction(this, this.#pool, fn, options, this.#transactionTimeout, this.#safeIntegers))
+    return this.#enter(() => runTransaction(this, this.#pool, fn, options, this.#transactionTimeout, this.#safeIntegers, this.#log))
   }
 
   /**

@@ -111,6 +111,8 @@ class Pool {
    * `close()` was called, the loop's next row throws `HARDENED_NOT_OPEN` (see `endLoops()`).
    */
   async * iterate(sql, args, flags, readonly) {
+    // The `verbose` logger, before the first row (as the sync iterate()).
+    flags.log?.(sql)
     const lane = readonly ? this.readerLane : this.writerLane
     const connection = await lane.acquire(flags.signal)
     // open: the statement may still be open on the connection (until a batch says done).

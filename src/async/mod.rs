@@ -22,4 +22,5 @@ pub mod native;
 pub mod outcome_js;
 pub mod pooled;
 pub mod query;
+pub mod script;
 pub mod tasks;
