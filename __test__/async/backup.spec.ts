@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { HardenedDb } from "../../index.js";
-import { tempDir, modeOf, exists } from "../helpers";
+import { tempDir, modeOf, exists, runScript } from "../helpers";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir("hs-async-backup")));
@@ -132,6 +132,22 @@ describe("db.backup()", () => {
     expect(rowsOf(tmp.path("copy.db")).length).toBe(3000);
     expect(exists(path + "-wal")).toBe(false);
   });
+});
+
+describe("a backup running at process exit", () => {
+  it("should be aborted, leaving no temporary file, and the database closed without -wal (Node)", () => {
+    const path = tmp.path("app.db");
+    const code = `const { HardenedDb } = require('./index.js');
+      (async () => {
+        const db = await HardenedDb.openAsync(${JSON.stringify(path)});
+        await db.exec(${JSON.stringify(FILL)});
+        let steps = 0;
+        db.backup(${JSON.stringify(tmp.path("copy.db"))}, { progress() { if (++steps === 3) process.exit(0); } });
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const { status, stderr } = runScript(code, "node");
+    expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+    expect(readdirSync(tmp.dir)).toEqual(["app.db"]);
+  }, 60_000);
 });
 
 describe("db.vacuum()", () => {
