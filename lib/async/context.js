@@ -12,15 +12,34 @@ const { HardenedDbError } = require('../errors')
 
 let storage = null
 
+/** Transaction callbacks running now, in every handle of the process. */
+let running = 0
+
 /**
  * Runs `fn()` as the callback of a transaction holding the writer of `pool`;
- * returns `{ value, end }`: what `fn()` returned, and `end()`, called when the
- * transaction ends (code it started that runs later is outside it then).
+ * returns `{ value, end }`: what `fn()` returned, and `end()`, called once when
+ * the transaction ends (code it started that runs later is outside it then).
+ * The storage is enabled only while a callback runs: under Node 20 an enabled
+ * `AsyncLocalStorage` tracks every promise of the process: left enabled after a
+ * transaction, it raised an async `get()` from about 26 µs to 39 µs and more
+ * (Node 20, a loaded 2-core machine); disabled again, it stays at about 26 µs.
  */
 function runInside(pool, fn) {
   storage ??= new AsyncLocalStorage()
   const marker = { pool, active: true }
-  return { value: storage.run(marker, fn), end: () => (marker.active = false) }
+  running++
+  let value
+  try {
+    value = storage.run(marker, fn)
+  } catch (error) {
+    value = Promise.reject(error)
+  }
+  const end = () => {
+    if (!marker.active) return
+    marker.active = false
+    if (--running === 0) storage.disable()
+  }
+  return { value, end }
 }
 
 /** Whether the running code is inside a transaction callback (still running) that holds the writer of `pool`. */
