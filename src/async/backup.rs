@@ -68,6 +68,18 @@ pub struct NativeAsyncBackup {
     state: State,
 }
 
+impl Drop for NativeAsyncBackup {
+    /// A handle garbage-collected with its backup still under way (lib/async/backup.js
+    /// always finishes or aborts it) aborts it: no temporary file, the source closed.
+    fn drop(&mut self) {
+        if let Ok(mut guard) = self.state.try_lock()
+            && let Some(running) = guard.take()
+        {
+            let _ = running.abort();
+        }
+    }
+}
+
 /// What a task does with the backup.
 enum Action {
     /// Opens the source on `path` with `settings` and starts the job to `destination`.
@@ -255,6 +267,13 @@ mod tests {
         names.sort();
         assert!(!names.iter().any(|n| n.contains("other.db")), "{names:?}");
         assert_eq!(task(&state, start(dir.to_str().unwrap())).unwrap_err().code(), "HARDENED_PATH_IS_DIRECTORY");
+        // A handle dropped mid-backup aborts it too.
+        let handle = NativeAsyncBackup::new();
+        task(&handle.state, start(dir.join("dropped.db").to_str().unwrap())).unwrap();
+        task(&handle.state, Action::Step(2)).unwrap();
+        assert!(std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("dropped.db")));
+        drop(handle);
+        assert!(!std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("dropped.db")));
         drop(copy);
         drop(writer);
         std::fs::remove_dir_all(dir).unwrap();
