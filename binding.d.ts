@@ -9,6 +9,32 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One backup of the async handle (internal: made by `startAsyncBackup`). */
+export declare class NativeAsyncBackup {
+  /** A handle with no backup yet (`start()` begins one). */
+  constructor()
+  /**
+   * Opens the database at `path` read-only with `options` (the hardened open
+   * sequence) and starts backing it up to `destination`, checked as the sync
+   * `backup()` checks it (`overwrite`); the temporary file gets `fileMode`.
+   */
+  start(path: string, options: OpenOptions | undefined | null, destination: string, overwrite?: boolean | undefined | null): Promise<unknown>
+  /** Copies up to `pages` pages (`0`: none, negative: all); resolves to the progress. */
+  step(pages: number): Promise<unknown>
+  /**
+   * Once done: verifies the copy, renames it into place, closes the source;
+   * resolves to the result with `path` and `bytes`.
+   */
+  finish(): Promise<unknown>
+  /** Aborts the backup (idempotent): nothing is left at the destination or beside it. */
+  abort(): Promise<unknown>
+  /**
+   * Aborts at once on the JS thread, for the process's `exit` event: waits at
+   * most about 500 ms for a running step to end. Returns whether it aborted.
+   */
+  abortNow(): boolean
+}
+
 /** One connection of the async handle's pool (internal). */
 export declare class NativeAsyncConnection {
   /**
@@ -35,7 +61,7 @@ export declare class NativeAsyncConnection {
   migrate(source: string | Array<MigrationInput>, options: MigrateOptions | undefined | null, readonly: boolean): Promise<unknown>
   /**
    * Runs a maintenance job: `checkpoint` (with `mode`, waiting at most `timeout_ms`
-   * for readers), `integrityCheck` (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
+   * for readers), `integrityCheck` (`quick`), `incrementalVacuum` (`pages`), `vacuum` or `optimize`.
    */
   maintain(job: string, mode?: string | undefined | null, quick?: boolean | undefined | null, pages?: number | undefined | null, timeoutMs?: number | undefined | null): Promise<unknown>
   /**
@@ -339,6 +365,20 @@ export interface AppliedMigration {
   ms: number
 }
 
+/** What one task of a backup produced (internal: lib/async/backup.js reads it). */
+export interface AsyncBackupOutcome {
+  /** Pages in the source database now. */
+  totalPages: number
+  /** Pages still to copy. */
+  remainingPages: number
+  /** Every page has been copied (then `finish()`). */
+  done: boolean
+  /** After `finish()`: the destination as given. */
+  path?: string
+  /** After `finish()`: the size of the backup file in bytes. */
+  bytes?: number
+}
+
 /** The result of one request of the async handle (internal: lib/async reads it). */
 export interface AsyncOutcome {
   /** `"rows"`, `"run"`, `"done"`, `"reroute"` (a write sent to a reader) or `"described"`. */
@@ -526,7 +566,7 @@ export interface MaintenanceOutcome {
   checkpoint?: CheckpointResult
   /** `integrityCheck()`'s problems (empty when sound). */
   problems?: Array<string>
-  /** `incrementalVacuum()`'s pages released. */
+  /** `incrementalVacuum()`'s pages released, or `vacuum()`'s. */
   pages?: number
   /** `health()`'s report. */
   health?: HealthReport
@@ -705,6 +745,9 @@ export interface ScratchLayout {
   /** Tag of an encoded parameter that binds as INTEGER (a safe integer in an f64 slot). */
   tagInteger: number
 }
+
+/** The statements of the `exec()` script `script`, for the `verbose` logger (internal). */
+export declare function splitScript(script: string): Array<string>
 
 /** The version of the bundled SQLite library (`"3.54.1"`). */
 export declare function sqliteVersion(): string

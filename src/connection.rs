@@ -83,7 +83,7 @@ pub struct Shared {
     pub face: Cell<crate::face::Face>,
     /// Backups reading from this connection; finished before it closes (SQLite
     /// refuses to close a connection with an unfinished backup).
-    backups: RefCell<Vec<Weak<crate::backup::BackupSlot>>>,
+    backups: RefCell<Vec<std::sync::Weak<crate::backup::BackupSlot>>>,
     /// User-defined functions of this connection running JS now (see
     /// `functions::trampoline`): the connection refuses every other use meanwhile.
     pub(crate) callbacks: Cell<u32>,
@@ -246,10 +246,10 @@ impl Shared {
     }
 
     /// Records a backup reading from this connection, so `close()` finishes it first.
-    pub fn register_backup(&self, slot: &Rc<crate::backup::BackupSlot>) {
+    pub fn register_backup(&self, slot: &std::sync::Arc<crate::backup::BackupSlot>) {
         let mut backups = self.backups.borrow_mut();
         backups.retain(|weak| weak.strong_count() > 0);
-        backups.push(Rc::downgrade(slot));
+        backups.push(std::sync::Arc::downgrade(slot));
     }
 
     /// Finalizes every statement, then closes. Closing twice does nothing.
