@@ -154,8 +154,8 @@ class Statement {
     return this[WITH_PARAMS.iterate](params)
   }
 
-  /** `iterate()` with the parameters as one array. */
-  [WITH_PARAMS.iterate](params) {
+  /** `iterate()` with the parameters as one array; `face` as `StatementIterator`'s (lib/iterator.js). */
+  [WITH_PARAMS.iterate](params, face = null) {
     const id = this.#id
     try {
       if (this.#encoded(params)) iterateStart(id)
@@ -166,7 +166,7 @@ class Statement {
     this.#batchReader ??= (rows, iterator) => this.#readBatch(rows, iterator)
     this.#batchEnder ??= (iterator) => this.#endIteration(iterator)
     this.#idleCheck ??= () => wrap(() => this.#native.requireConnectionIdle())
-    const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder, this.#idleCheck)
+    const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder, this.#idleCheck, face)
     this.#iterator = iterator
     return iterator
   }

@@ -7,6 +7,7 @@
  * (`null` for no row, `as(Class)`) and errors (`SQLiteError`).
  */
 const { Statement: CoreStatement, WITH_PARAMS } = require('../statement')
+const { INVALIDATE } = require('../iterator')
 const { run: RUN, get: GET, all: ALL, values: VALUES, iterate: ITERATE } = WITH_PARAMS
 const { HardenedDbError } = require('../errors')
 const { shapeError } = require('./errors')
@@ -24,6 +25,7 @@ class Statement {
   /** The iterator of the open `iterate()`, if any: running the statement again invalidates it. */
   #iterator = null
   #ended = null
+  #shapeError = null
 
   /** @internal Use `db.query(sql)` or `db.prepare(sql)`. */
   constructor(native, database, connection) {
@@ -110,16 +112,16 @@ class Statement {
       this.run(...params)
       return EMPTY_ITERATOR
     }
-    let inner
-    try {
-      inner = this.#core[ITERATE](params)
-    } catch (error) {
-      throw shapeError(error, this.#database)
-    }
     this.#ended ??= (iterator) => {
       if (this.#iterator === iterator) this.#iterator = null
     }
-    this.#iterator = new RowIterator(inner, this.#prototype, this.#database, this.#ended)
+    this.#shapeError ??= (error) => shapeError(error, this.#database)
+    const face = { prototype: this.#prototype, error: this.#shapeError, ended: this.#ended, invalidated }
+    try {
+      this.#iterator = this.#core[ITERATE](params, face)
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
     return this.#iterator
   }
 
@@ -127,7 +129,7 @@ class Statement {
   #invalidate() {
     const iterator = this.#iterator
     this.#iterator = null
-    iterator.invalidate()
+    iterator[INVALIDATE]()
   }
 
   /** `for (const row of stmt)`: iterates with the values bound last. */
@@ -261,57 +263,12 @@ class Statement {
   }
 }
 
-/** The iterator of `stmt.iterate()`: the core's, with rows of the `as()` class and bun's errors. */
-class RowIterator {
-  #inner
-  #prototype
-  #database
-  #ended
-  #invalidated = false
-
-  /** @internal `ended(iterator)` is called once it has no more rows. */
-  constructor(inner, prototype, database, ended) {
-    this.#inner = inner
-    this.#prototype = prototype
-    this.#database = database
-    this.#ended = ended
-  }
-
-  /** The next row as `{ value, done }`. */
-  next() {
-    if (this.#invalidated) {
-      throw new HardenedDbError(
-        'This iterator was invalidated: its statement was run again. Use db.prepare() to get a statement with a cursor of its own.',
-        'HARDENED_ITERATOR_INVALIDATED',
-      )
-    }
-    let step
-    try {
-      step = this.#inner.next()
-    } catch (error) {
-      this.#ended(this)
-      throw shapeError(error, this.#database)
-    }
-    if (step.done) this.#ended(this)
-    else if (this.#prototype !== null) Object.setPrototypeOf(step.value, this.#prototype)
-    return step
-  }
-
-  /** Ends the iteration early (what `break` calls). */
-  return() {
-    this.#ended(this)
-    return this.#inner.return()
-  }
-
-  /** @internal The statement ran again: the iteration ends, `next()` throws from now on. */
-  invalidate() {
-    this.#invalidated = true
-    this.#inner.return()
-  }
-
-  [Symbol.iterator]() {
-    return this
-  }
+/** The error `next()` throws once the statement ran again (as bun:sqlite's iterators do). */
+function invalidated() {
+  return new HardenedDbError(
+    'This iterator was invalidated: its statement was run again. Use db.prepare() to get a statement with a cursor of its own.',
+    'HARDENED_ITERATOR_INVALIDATED',
+  )
 }
 
 /**
