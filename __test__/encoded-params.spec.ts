@@ -187,7 +187,7 @@ describe("a failed call leaves no values behind", () => {
   });
 });
 
-describe("run() through bun:ffi", () => {
+describe("run() and get() through bun:ffi", () => {
   const errorOf = (db: face.Database) => {
     db.run("CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT UNIQUE)");
     const insert = db.prepare("INSERT INTO u (name) VALUES (?)");
@@ -217,6 +217,38 @@ describe("run() through bun:ffi", () => {
     inner.close();
   });
 
+  it("get() hands a row with values over 64 KiB to Node-API, as bun:sqlite returns them", () => {
+    const rows: unknown[] = [];
+    for (const lib of [real, face]) {
+      const db = new lib.Database(":memory:");
+      db.run("CREATE TABLE big (id INTEGER PRIMARY KEY, t TEXT, b BLOB)");
+      db.prepare("INSERT INTO big (t, b) VALUES (?, ?)").run("é".repeat(50_000), new Uint8Array(70_000).fill(7));
+      const row = db.query("SELECT id, t, b FROM big WHERE id = ?").get(1) as any;
+      rows.push({ id: row.id, t: row.t.length, tail: row.t.slice(-2), b: row.b.length, sum: row.b.reduce((x: number, y: number) => x + y, 0), type: row.b.constructor.name });
+      db.close();
+    }
+    expect(rows[1]).toEqual(rows[0]);
+  });
+
+  it("get() of a statement that writes runs it once", () => {
+    const db = new face.Database(":memory:");
+    db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v)");
+    const insert = db.query("INSERT INTO t (v) VALUES (?) RETURNING id, v");
+    expect(insert.get("a")).toEqual({ id: 1, v: "a" });
+    expect(insert.get("b")).toEqual({ id: 2, v: "b" });
+    expect(db.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 2 });
+    db.close();
+  });
+
+  it("get() reports an integer beyond 2^53 and a closed database as Node-API does", () => {
+    const db = new HardenedDb(":memory:");
+    const big = db.prepare("SELECT ? + 1 AS v");
+    expect(thrown(() => big.get(2n ** 60n)).code).toBe("HARDENED_INTEGER_OVERFLOW");
+    expect(big.safeIntegers().get(2n ** 60n)).toEqual({ v: 2n ** 60n + 1n });
+    db.close();
+    expect(thrown(() => big.get(1)).code).toBe("HARDENED_NOT_OPEN");
+  });
+
   it("gives the same rows with HARDENED_SQLITE_FFI=0 (Node-API only) and by default", () => {
     const code = `
       const { Database } = require('./bun.js');
@@ -225,6 +257,8 @@ describe("run() through bun:ffi", () => {
       const s = db.prepare('INSERT INTO t VALUES (?, ?, ?)');
       const results = [];
       for (let i = 0; i < 20; i++) results.push(s.run(i, 'v' + i, i % 3 ? null : new Uint8Array([i])));
+      const one = db.query('SELECT a, b, c FROM t WHERE a = ?');
+      for (let i = 0; i < 20; i += 3) results.push(one.get(i));
       console.log(JSON.stringify({ results, rows: db.query('SELECT a, b, hex(c) FROM t').values(),
         ffi: require('./lib/ffi.js').runEncoded !== null }));`;
     const on = runScript(code, "bun");

@@ -1,6 +1,6 @@
 'use strict'
 /**
- * On Bun, `run()` reaches native code through bun:ffi rather than Node-API:
+ * On Bun, `run()` and `get()` reach native code through bun:ffi rather than Node-API:
  * JavaScriptCore calls a plain C function for about 5 ns, where a Node-API call
  * costs Bun about 80 ns (src/statement_ffi.rs, docs/performance.md). The
  * function takes the statement's id, finds its values encoded in the scratch
@@ -13,35 +13,51 @@ const { NativeStatement } = require('../binding.js')
 /** Codes of src/statement_ffi.rs. */
 const DONE = 0
 const FALLBACK = 1
+const RETRY = 3
 
 /** The bun:ffi library object: it keeps the symbols callable. */
 let library = null
 
-/** `hardened_sqlite_ffi_run(id)`, or `null` where bun:ffi is not used. */
-function loadRun() {
+/** The bun:ffi functions `{ run, get }` (each `(id) => code`), or `null` where bun:ffi is not used. */
+function load() {
   if (typeof Bun === 'undefined' || process.env.HARDENED_SQLITE_FFI === '0') return null
   try {
     const path = NativeStatement.libraryPath()
     if (path === null) return null
     const { dlopen, FFIType } = require('bun:ffi')
-    library = dlopen(path, { hardened_sqlite_ffi_run: { args: [FFIType.u32], returns: FFIType.i32 } })
-    return library.symbols.hardened_sqlite_ffi_run
+    const call = { args: [FFIType.u32], returns: FFIType.i32 }
+    library = dlopen(path, { hardened_sqlite_ffi_run: call, hardened_sqlite_ffi_get: call })
+    return { run: library.symbols.hardened_sqlite_ffi_run, get: library.symbols.hardened_sqlite_ffi_get }
   } catch {
     return null
   }
 }
 
-const ffiRun = loadRun()
+const ffi = load()
 
 /**
  * Runs statement `id` whose values were encoded (or that takes none) through
  * bun:ffi, falling back to `nativeRun(id)` when the call needs Node-API.
  */
 function runEncoded(id, nativeRun) {
-  const code = ffiRun(id)
+  const code = ffi.run(id)
   if (code === DONE) return
   if (code === FALLBACK) nativeRun(id)
   else NativeStatement.throwFfiFailure()
 }
 
-module.exports = { runEncoded: ffiRun === null ? null : runEncoded }
+/**
+ * `get()` of statement `id` whose values `params` were encoded (or that takes
+ * none) through bun:ffi; the row waits in the scratch buffer as after
+ * `nativeGet(id, collect)`, the Node-API call it falls back to (with the
+ * values as arguments when bun:ffi used them up).
+ */
+function getEncoded(id, params, nativeGet, collect) {
+  const code = ffi.get(id)
+  if (code === DONE) return
+  if (code === FALLBACK) nativeGet(id, collect)
+  else if (code === RETRY) nativeGet(id, collect, ...params)
+  else NativeStatement.throwFfiFailure()
+}
+
+module.exports = { runEncoded: ffi === null ? null : runEncoded, getEncoded: ffi === null ? null : getEncoded }

@@ -8,7 +8,7 @@ const { NativeStatement } = require('../binding.js')
 const rows = require('./rows')
 const { StatementIterator } = require('./iterator')
 const { encode } = require('./encoded-params')
-const { runEncoded } = require('./ffi')
+const { runEncoded, getEncoded } = require('./ffi')
 const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, runResult } = rows
 const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
 
@@ -108,8 +108,9 @@ class Statement {
   /** `get()` with the parameters as one array. */
   [WITH_PARAMS.get](params) {
     try {
-      if (this.#encoded(params)) nativeGet(this.#id, collect)
-      else nativeGet(this.#id, collect, ...params)
+      if (!this.#encoded(params) && params.length !== 0) nativeGet(this.#id, collect, ...params)
+      else if (getEncoded !== null) getEncoded(this.#id, params, nativeGet, collect)
+      else nativeGet(this.#id, collect)
     } catch (error) {
       throw translate(error)
     }

@@ -66,6 +66,12 @@ pub fn take_from(data: *mut u8) -> Result<Option<usize>> {
     }
 }
 
+/// Whether JS encoded values for the hot call now starting (without taking them).
+pub fn is_waiting(data: *mut u8) -> bool {
+    // SAFETY: as in `take_from`.
+    unsafe { data.add(layout::ENCODED).cast::<i32>().read_unaligned() != 0 }
+}
+
 /// Binds the `count` encoded values to parameters 1..=count of `stmt`. JS
 /// encodes only when `count` is the statement's [`positional_count`].
 /// `data` is the scratch memory.

@@ -190,6 +190,13 @@ impl State {
     }
 
     pub(crate) fn start_reader(&mut self, js: Js, params: CallParams) -> Result<*mut ffi::sqlite3_stmt> {
+        self.may_read()?;
+        self.start(js, params)
+    }
+
+    /// Refuses `get()`, `all()` and `iterate()` of a statement that returns no
+    /// rows, or while they must wait for open iterators.
+    pub(crate) fn may_read(&self) -> Result<()> {
         if !self.inner.reader()? {
             return Err(Error::type_error(
                 "HARDENED_NOT_A_READER",
@@ -197,8 +204,7 @@ impl State {
             ));
         }
         // get(), all() and iterate() of a statement that writes (`... RETURNING`) wait for open iterators too.
-        self.inner.require_may_run(false)?;
-        self.start(js, params)
+        self.inner.require_may_run(false)
     }
 
     fn get_row(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {

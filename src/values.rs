@@ -296,7 +296,9 @@ pub fn put_run_result(data: *mut u8, changes: i64, rowid: i64, rowid_is_bigint: 
 /// each; strings and large BLOBs as JS values) and hands them to JS `collect`
 /// in chunks. Numbers and NULLs thus cost no Node-API call at all.
 pub struct RowWriter {
-    js: Js,
+    /// `None` for a bun:ffi call (src/statement_ffi.rs), which may make no
+    /// Node-API call: a value that needs one fails with [`needs_node_api`].
+    js: Option<Js>,
     collect: napi_value,
     /// The scratch memory.
     data: *mut u8,
@@ -323,13 +325,28 @@ impl RowWriter {
     /// A writer calling `collect` for the rows of `stmt` (INTEGERs become bigints
     /// when it reads safe integers; BLOBs follow its face).
     pub fn new(js: Js, collect: napi_value, stmt: &crate::statement::Statement) -> Result<RowWriter> {
+        Ok(RowWriter::over(Some(js), collect, scratch_bytes(js)?, stmt))
+    }
+
+    /// A writer into the scratch memory `data` that makes no Node-API call
+    /// (for bun:ffi): a string or BLOB that must become a JS value natively
+    /// fails with [`needs_node_api`], and `finish` needs no `collect`.
+    pub fn without_node_api(data: *mut u8, stmt: &crate::statement::Statement) -> RowWriter {
+        RowWriter::over(None, std::ptr::null_mut(), data, stmt)
+    }
+
+    fn over(js: Option<Js>, collect: napi_value, data: *mut u8, stmt: &crate::statement::Statement) -> RowWriter {
         let (safe_integers, uint8_blobs) = (stmt.safe_integers, stmt.face.is_bun());
-        let data = scratch_bytes(js)?;
         let mut arguments = VALUES.take();
         arguments.clear();
         arguments.push(std::ptr::null_mut()); // `keep`, set when calling
         let strings_as_bytes = STRINGS_AS_BYTES.get();
-        Ok(RowWriter { js, collect, data, arguments, cells: 0, data_bytes: 0, safe_integers, strings_as_bytes, uint8_blobs })
+        RowWriter { js, collect, data, arguments, cells: 0, data_bytes: 0, safe_integers, strings_as_bytes, uint8_blobs }
+    }
+
+    /// The environment for a value that must be made through Node-API.
+    fn node_api(&self) -> Result<Js> {
+        self.js.ok_or_else(needs_node_api)
     }
 
     /// Whether another row of `width` columns should go to the next chunk.
@@ -456,7 +473,7 @@ impl RowWriter {
                 return self.bytes(tag, text);
             }
         }
-        let value = self.js.text(text)?;
+        let value = self.node_api()?.text(text)?;
         self.argument(value)
     }
 
@@ -464,7 +481,8 @@ impl RowWriter {
     /// `Buffer`), else a `Buffer` made here.
     fn blob(&mut self, bytes: &[u8]) -> Result<()> {
         if !self.fits(bytes) {
-            let buffer = if self.uint8_blobs { self.js.uint8_array(bytes)? } else { self.js.buffer(bytes)? };
+            let js = self.node_api()?;
+            let buffer = if self.uint8_blobs { js.uint8_array(bytes)? } else { js.buffer(bytes)? };
             return self.argument(buffer);
         }
         self.bytes(if self.uint8_blobs { layout::TAG_BYTES } else { layout::TAG_BLOB }, bytes)
@@ -490,8 +508,9 @@ impl RowWriter {
     pub fn flush(&mut self) -> Result<napi_value> {
         // SAFETY: `data` is the scratch memory (no JS is running); the count lies in the header.
         unsafe { put(self.data, layout::CELLS, self.cells as i32) };
-        self.arguments[0] = self.js.boolean_value(false)?;
-        let result = self.js.call(self.collect, &self.arguments);
+        let js = self.node_api()?;
+        self.arguments[0] = js.boolean_value(false)?;
+        let result = js.call(self.collect, &self.arguments);
         self.arguments.truncate(1);
         self.cells = 0;
         self.data_bytes = 0;
@@ -514,8 +533,9 @@ impl RowWriter {
             put(self.data, layout::LAST, i32::from(last));
         }
         if self.arguments.len() > 1 {
-            self.arguments[0] = self.js.boolean_value(true)?;
-            self.js.call(self.collect, &self.arguments)?;
+            let js = self.node_api()?;
+            self.arguments[0] = js.boolean_value(true)?;
+            js.call(self.collect, &self.arguments)?;
         }
         Ok(())
     }
@@ -523,10 +543,27 @@ impl RowWriter {
 
 /// Leaves an empty chunk in the scratch buffer: no row.
 pub fn write_no_rows(js: Js) -> Result<()> {
-    let data = scratch_bytes(js)?;
+    put_no_rows(scratch_bytes(js)?);
+    Ok(())
+}
+
+/// [`write_no_rows`] into the scratch memory `data` (from [`scratch_if_created`]).
+pub fn put_no_rows(data: *mut u8) {
     // SAFETY: `data` is the scratch memory (no JS is running); the count lies in the header.
     unsafe { put(data, layout::CELLS, 0i32) };
-    Ok(())
+}
+
+/// The code of the error a [`RowWriter::without_node_api`] fails with when a
+/// value needs Node-API: the bun:ffi call hands the statement to Node-API then.
+pub const NEEDS_NODE_API: &str = "HARDENED_NEEDS_NODE_API";
+
+fn needs_node_api() -> Error {
+    Error::hardened(NEEDS_NODE_API, "hardened-sqlite: a value needs a Node-API call; please report this as a bug")
+}
+
+/// Whether results go to JS as bytes (see [`set_strings_as_bytes`]).
+pub fn strings_as_bytes() -> bool {
+    STRINGS_AS_BYTES.get()
 }
 
 impl Drop for RowWriter {
