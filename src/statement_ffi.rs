@@ -127,7 +127,10 @@ fn get(id: usize) -> Result<i32> {
                 rows.row(raw, state.inner.column_count(raw), None)?;
                 rows.finish()
             })(),
-            Ok(false) => Ok(values::put_no_rows(data)),
+            Ok(false) => {
+                values::put_no_rows(data);
+                Ok(())
+            }
             Err(e) => Err(e),
         };
         state.inner.reset();
