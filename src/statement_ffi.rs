@@ -179,16 +179,28 @@ impl NativeStatement {
     /// (lib/ffi.js); `null` when the loader cannot tell.
     #[napi]
     pub fn library_path() -> Option<String> {
-        // SAFETY: `dladdr` only reads the address and fills `info`, a zeroed
-        // plain C struct; `dli_fname`, when set, is a NUL-terminated string
-        // that lives as long as the library stays loaded (it is, as this runs).
-        unsafe {
-            let mut info: libc::Dl_info = std::mem::zeroed();
-            let symbol = hardened_sqlite_ffi_run as *const libc::c_void;
-            if libc::dladdr(symbol, &mut info) == 0 || info.dli_fname.is_null() {
-                return None;
-            }
-            std::ffi::CStr::from_ptr(info.dli_fname).to_str().ok().map(str::to_owned)
-        }
+        library_file()
     }
+}
+
+/// The file this library was loaded from, as the dynamic loader knows it.
+#[cfg(unix)]
+fn library_file() -> Option<String> {
+    // SAFETY: `dladdr` only reads the address and fills `info`, a zeroed plain C
+    // struct; `dli_fname`, when set, is a NUL-terminated string that lives as
+    // long as the library stays loaded (it is, as this runs).
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        let symbol = hardened_sqlite_ffi_run as *const libc::c_void;
+        if libc::dladdr(symbol, &mut info) == 0 || info.dli_fname.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(info.dli_fname).to_str().ok().map(str::to_owned)
+    }
+}
+
+/// Without `dladdr` (Windows), bun:ffi is not used: every call goes through Node-API.
+#[cfg(not(unix))]
+fn library_file() -> Option<String> {
+    None
 }
