@@ -1,6 +1,6 @@
 'use strict'
 /**
- * On Bun, `run()` and `get()` reach native code through bun:ffi rather than Node-API:
+ * On Bun, `run()`, `get()` and `iterate()` reach native code through bun:ffi rather than Node-API:
  * JavaScriptCore calls a plain C function for about 5 ns, where a Node-API call
  * costs Bun about 80 ns (src/statement_ffi.rs, docs/performance.md). The
  * function takes the statement's id, finds its values encoded in the scratch
@@ -18,7 +18,7 @@ const RETRY = 3
 /** The bun:ffi library object: it keeps the symbols callable. */
 let library = null
 
-/** The bun:ffi functions `{ run, get }` (each `(id) => code`), or `null` where bun:ffi is not used. */
+/** The bun:ffi functions `{ run, get, iterateStart, iterateNext, iterateEnd }` (each `(id) => code`), or `null` where bun:ffi is not used. */
 function load() {
   if (typeof Bun === 'undefined' || process.env.HARDENED_SQLITE_FFI === '0') return null
   try {
@@ -26,8 +26,16 @@ function load() {
     if (path === null) return null
     const { dlopen, FFIType } = require('bun:ffi')
     const call = { args: [FFIType.u32], returns: FFIType.i32 }
-    library = dlopen(path, { hardened_sqlite_ffi_run: call, hardened_sqlite_ffi_get: call })
-    return { run: library.symbols.hardened_sqlite_ffi_run, get: library.symbols.hardened_sqlite_ffi_get }
+    const names = ['run', 'get', 'iterate_start', 'iterate_next', 'iterate_end']
+    library = dlopen(path, Object.fromEntries(names.map((name) => [`hardened_sqlite_ffi_${name}`, call])))
+    const { symbols } = library
+    return {
+      run: symbols.hardened_sqlite_ffi_run,
+      get: symbols.hardened_sqlite_ffi_get,
+      iterateStart: symbols.hardened_sqlite_ffi_iterate_start,
+      iterateNext: symbols.hardened_sqlite_ffi_iterate_next,
+      iterateEnd: symbols.hardened_sqlite_ffi_iterate_end,
+    }
   } catch {
     return null
   }
@@ -60,4 +68,33 @@ function getEncoded(id, params, nativeGet, collect) {
   else NativeStatement.throwFfiFailure()
 }
 
-module.exports = { runEncoded: ffi === null ? null : runEncoded, getEncoded: ffi === null ? null : getEncoded }
+/**
+ * `call(id)` through bun:ffi (an iteration's start with encoded values, or its
+ * end), else `nativeCall(id)`.
+ */
+function callOrFallBack(call) {
+  return (id, nativeCall) => {
+    const code = call(id)
+    if (code === DONE) return
+    if (code === FALLBACK) nativeCall(id)
+    else NativeStatement.throwFfiFailure()
+  }
+}
+
+/** The next batch of the iteration of statement `id` through bun:ffi, else `iterateNext(id, collect)`. */
+function nextBatch(id, iterateNext, collect) {
+  const code = ffi.iterateNext(id)
+  if (code === DONE) return
+  if (code === FALLBACK) iterateNext(id, collect)
+  else NativeStatement.throwFfiFailure()
+}
+
+module.exports = ffi === null
+  ? { runEncoded: null, getEncoded: null, iterateStartEncoded: null, iterateNextBatch: null, iterateEndNow: null }
+  : {
+      runEncoded,
+      getEncoded,
+      iterateStartEncoded: callOrFallBack(ffi.iterateStart),
+      iterateNextBatch: nextBatch,
+      iterateEndNow: callOrFallBack(ffi.iterateEnd),
+    }

@@ -8,7 +8,7 @@ const { NativeStatement } = require('../binding.js')
 const rows = require('./rows')
 const { StatementIterator } = require('./iterator')
 const { encode } = require('./encoded-params')
-const { runEncoded, getEncoded } = require('./ffi')
+const { runEncoded, getEncoded, iterateStartEncoded, iterateNextBatch, iterateEndNow } = require('./ffi')
 const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, runResult } = rows
 const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
 
@@ -159,8 +159,9 @@ class Statement {
   [WITH_PARAMS.iterate](params, face = null) {
     const id = this.#id
     try {
-      if (this.#encoded(params)) iterateStart(id)
-      else iterateStart(id, ...params)
+      if (!this.#encoded(params) && params.length !== 0) iterateStart(id, ...params)
+      else if (iterateStartEncoded !== null) iterateStartEncoded(id, iterateStart)
+      else iterateStart(id)
     } catch (error) {
       throw translate(error)
     }
@@ -194,7 +195,8 @@ class Statement {
   #endIteration(iterator) {
     if (iterator !== this.#iterator) return
     try {
-      iterateEnd(this.#id)
+      if (iterateEndNow !== null) iterateEndNow(this.#id, iterateEnd)
+      else iterateEnd(this.#id)
     } catch (error) {
       throw translate(error)
     }
@@ -208,7 +210,8 @@ class Statement {
   #readBatch(rows, iterator) {
     if (iterator !== this.#iterator) return true
     try {
-      iterateNext(this.#id, collect)
+      if (iterateNextBatch !== null) iterateNextBatch(this.#id, iterateNext, collect)
+      else iterateNext(this.#id, collect)
     } catch (error) {
       throw translate(error)
     }

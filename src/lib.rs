@@ -48,6 +48,7 @@ mod statement;
 mod statement_bun;
 mod statement_class;
 mod statement_ffi;
+mod statement_iteration;
 mod statement_timeout;
 mod tenant;
 #[cfg(test)]

@@ -16,12 +16,8 @@ use crate::js::{Js, JsAny, RawCallback};
 use crate::params;
 use crate::params_encoded::{self, CallParams};
 use crate::statement::Statement;
+use crate::statement_iteration::Sink;
 use crate::values::{self, RowWriter, layout};
-
-/// Most rows one `iterateNext` call returns; batches grow 1, 8, 64, so a loop
-/// that stops after its first row has stepped no further. A statement that
-/// reads a `db.table()` table stays at 1: its generator runs no row ahead.
-const MAX_ITERATE_BATCH: usize = 64;
 
 /// What a hot function returns for `undefined`: Node-API turns a callback's
 /// null result into `undefined`, one call cheaper than `napi_get_undefined`.
@@ -91,11 +87,14 @@ pub struct NativeStatement {
 pub(crate) struct State {
     pub(crate) inner: Statement,
     /// Rows the next `iterateNext` may return.
-    batch: usize,
+    pub(crate) batch: usize,
     /// The iteration stepped past its last row; the next `iterateNext` ends it.
-    done: bool,
+    pub(crate) done: bool,
     /// An error met while reading ahead, thrown by the next `iterateNext`.
-    pending: Option<Error>,
+    pub(crate) pending: Option<Error>,
+    /// The statement stands on a row whose values a bun:ffi batch could not
+    /// hand out (one needed Node-API): the next batch reads it before stepping.
+    pub(crate) row_pending: bool,
     /// `bound` is set for the next call only (see `bindForLog` in verbose.rs).
     pub(crate) bound_once: bool,
 }
@@ -124,7 +123,7 @@ fn busy() -> Error {
 impl NativeStatement {
     /// Wraps a prepared statement and gives it an id.
     pub fn new(inner: Statement) -> Self {
-        let state = Rc::new(RefCell::new(State { inner, batch: 1, done: false, pending: None, bound_once: false }));
+        let state = Rc::new(RefCell::new(State { inner, batch: 1, done: false, pending: None, row_pending: false, bound_once: false }));
         let id = LIVE.with_borrow_mut(|live| match live.free.pop() {
             Some(id) => {
                 live.slots[id as usize] = Some(Rc::clone(&state));
@@ -300,92 +299,6 @@ impl State {
         // SELECT) reports 0, not the count SQLite kept from the last INSERT, UPDATE or DELETE.
         let changes = if unsafe { ffi::sqlite3_total_changes64(db) } == total_before { 0 } else { changes };
         Ok((changes, rowid))
-    }
-
-    /// Leaves up to `batch` more rows in the scratch buffer (cells `[layoutId,
-    /// ...values]`), none when done. An error met after the first row is kept
-    /// for the next call, so it surfaces at the row it belongs to.
-    fn next_rows(&mut self, js: Js, collect: napi_value) -> Result<napi_value> {
-        if let Some(err) = self.pending.take() {
-            self.inner.reset();
-            return Err(err);
-        }
-        if self.inner.iterating && !self.done {
-            let raw = self.inner.raw()?;
-            if self.read_batch(js, raw, collect)? {
-                return Ok(UNDEFINED);
-            }
-        }
-        self.inner.reset();
-        values::write_no_rows(js)?;
-        Ok(UNDEFINED)
-    }
-
-    /// Reads the next batch into the scratch buffer; false when there was no row.
-    fn read_batch(&mut self, js: Js, raw: *mut ffi::sqlite3_stmt, collect: napi_value) -> Result<bool> {
-        // A step that re-prepares the statement (after a schema change) plans its tables again.
-        let plans = crate::functions::js_table_plans();
-        let mut rows = RowWriter::new(js, collect, &self.inner)?;
-        rows.number(0.0)?; // the layout id, known after the first step
-        // The column count, read after each step (the first may re-prepare).
-        let mut width = None;
-        let mut count = 0;
-        while count < self.batch && !rows.is_full(width.unwrap_or(0)) {
-            let mark = rows.mark();
-            let read = match self.inner.step(raw) {
-                Ok(true) => {
-                    let columns = self.inner.column_count(raw);
-                    rows.row(raw, columns, width).map(|()| Some(columns))
-                }
-                Ok(false) => Ok(None),
-                Err(e) => Err(e),
-            };
-            match read {
-                Ok(Some(columns)) => {
-                    width = Some(columns);
-                    count += 1;
-                }
-                Ok(None) => {
-                    self.done = true;
-                    break;
-                }
-                Err(e) if count == 0 => {
-                    self.inner.reset();
-                    return Err(e);
-                }
-                Err(e) => {
-                    rows.rewind(mark);
-                    self.pending = Some(e);
-                    break;
-                }
-            }
-        }
-        if count == 0 {
-            return Ok(false);
-        }
-        self.inner.reads_js_table |= crate::functions::js_table_plans() != plans;
-        if !self.inner.reads_js_table {
-            self.batch = (self.batch * 8).min(MAX_ITERATE_BATCH);
-        }
-        rows.set_number(0, self.inner.layout_id(raw).into());
-        rows.finish_batch(self.done).inspect_err(|_| self.inner.reset())?;
-        Ok(true)
-    }
-
-    fn iterate_begin(&mut self, js: Js, params: CallParams) -> Result<()> {
-        self.start_reader(js, params)?;
-        self.inner.begin_iteration();
-        self.batch = 1;
-        self.done = false;
-        self.pending = None;
-        Ok(())
-    }
-
-    /// Ends an iteration: resets the statement and forgets read-ahead state.
-    fn end_iteration(&mut self) {
-        self.pending = None;
-        self.done = false;
-        self.inner.reset();
     }
 }
 
@@ -660,7 +573,10 @@ unsafe extern "C" fn hot_iterate_start(env: sys::napi_env, info: sys::napi_callb
 }
 
 unsafe extern "C" fn hot_iterate_next(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args, _| with_collect(args, None).and_then(|(collect, _)| stmt.next_rows(js, collect)))
+    call_hot(env, info, |stmt, js, args, _| {
+        let (collect, _) = with_collect(args, None)?;
+        stmt.next_rows(Sink::NodeApi(js, collect)).map(|_| UNDEFINED)
+    })
 }
 
 unsafe extern "C" fn hot_iterate_end(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {

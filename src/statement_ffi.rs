@@ -1,4 +1,5 @@
-//! `run()` and `get()` as plain C functions that Bun calls through bun:ffi (lib/ffi.js).
+//! `run()`, `get()` and `iterate()`'s calls as plain C functions that Bun calls
+//! through bun:ffi (lib/ffi.js).
 //! JavaScriptCore calls it for about 5 ns, where a Node-API call costs Bun about
 //! 80 ns (an empty hot call, 2026-11-30); a 100-insert transaction makes a
 //! hundred of them. It takes the statement's id and finds its values encoded in
@@ -26,6 +27,7 @@ use crate::errors::{Error, Result, to_js};
 use crate::params_encoded;
 use crate::statement::Statement;
 use crate::statement_class::{NativeStatement, State, live_state};
+use crate::statement_iteration::{Batch, Sink};
 use crate::values::{self, RowWriter};
 
 /// The statement ran; its result is in the scratch buffer.
@@ -56,6 +58,32 @@ pub extern "C" fn hardened_sqlite_ffi_run(id: u32) -> i32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn hardened_sqlite_ffi_get(id: u32) -> i32 {
     answer(|| get(id as usize))
+}
+
+/// `iterate()`'s start for live statement `id`: binds the values encoded for
+/// it (or none) and opens the iteration, stepping nothing yet.
+#[unsafe(no_mangle)]
+pub extern "C" fn hardened_sqlite_ffi_iterate_start(id: u32) -> i32 {
+    answer(|| iterate_start(id as usize))
+}
+
+/// The next batch of the open iteration of live statement `id`, left in the
+/// scratch buffer (an empty one at the end); [`FALLBACK`] when its first row
+/// needs Node-API (the row waits for the Node-API call).
+#[unsafe(no_mangle)]
+pub extern "C" fn hardened_sqlite_ffi_iterate_next(id: u32) -> i32 {
+    answer(|| iterate_next(id as usize))
+}
+
+/// Ends the iteration of live statement `id` early (resets it).
+#[unsafe(no_mangle)]
+pub extern "C" fn hardened_sqlite_ffi_iterate_end(id: u32) -> i32 {
+    answer(|| {
+        let Some((_, state)) = ready(id as usize) else { return Ok(FALLBACK) };
+        let Ok(mut state) = state.try_borrow_mut() else { return Ok(FALLBACK) };
+        state.end_iteration();
+        Ok(DONE)
+    })
 }
 
 /// The code for `call`'s outcome; an error (or a panic) is kept for JS.
@@ -148,6 +176,47 @@ fn get(id: usize) -> Result<i32> {
             Ok(DONE)
         }
     }
+}
+
+fn iterate_start(id: usize) -> Result<i32> {
+    let Some((data, state)) = ready(id) else { return Ok(FALLBACK) };
+    let Ok(mut state) = state.try_borrow_mut() else { return Ok(FALLBACK) };
+    if state.inner.connection_calls_js() || !values_at_hand(data, &state)? {
+        return Ok(FALLBACK);
+    }
+    let encoded = params_encoded::take_from(data)?;
+    state.inner.connection_idle()?;
+    // Declared after `state`, so dropped first (see `call_hot`).
+    let call = state.inner.active_call();
+    let result = call.timed(|| {
+        state.may_read()?;
+        state.start_binding(encoded.is_some(), |stmt, raw| bind(data, stmt, raw, encoded))?;
+        state.open_iteration();
+        Ok(())
+    });
+    let restored = state.inner.restore_busy_handler();
+    result?;
+    restored?;
+    Ok(DONE)
+}
+
+fn iterate_next(id: usize) -> Result<i32> {
+    if !values::strings_as_bytes() {
+        return Ok(FALLBACK); // every string would need Node-API
+    }
+    let Some((data, state)) = ready(id) else { return Ok(FALLBACK) };
+    let Ok(mut state) = state.try_borrow_mut() else { return Ok(FALLBACK) };
+    if state.inner.connection_calls_js() || state.row_pending {
+        return Ok(FALLBACK);
+    }
+    state.inner.connection_idle()?;
+    // Declared after `state`, so dropped first (see `call_hot`).
+    let call = state.inner.active_call();
+    let result = call.timed(|| state.next_rows(Sink::ScratchOnly(data)));
+    let restored = state.inner.restore_busy_handler();
+    let batch = result?;
+    restored?;
+    Ok(if batch == Batch::NeedsNodeApi { FALLBACK } else { DONE })
 }
 
 /// Whether the call's values are where a bun:ffi call can bind them: encoded

@@ -1,0 +1,151 @@
+//! `iterate()`: a statement's rows in batches of 1, 8, then 64 per call, each
+//! left in the scratch buffer for JS (lib/iterator.js). The Node-API hot
+//! functions (src/statement_class.rs) and the bun:ffi ones (src/statement_ffi.rs)
+//! share this; a bun:ffi batch makes no Node-API call, so a row with a value
+//! that needs one (a string or BLOB over 64 KiB) ends its batch early and is
+//! read by the next, a Node-API call.
+
+use napi::sys::napi_value;
+use rusqlite::ffi;
+
+use crate::errors::Result;
+use crate::js::Js;
+use crate::params_encoded::CallParams;
+use crate::statement_class::State;
+use crate::values::{self, RowWriter};
+
+/// Most rows one batch holds; batches grow 1, 8, 64, so a loop that stops
+/// after its first row has stepped no further. A statement that reads a
+/// `db.table()` table stays at 1: its generator runs no row ahead.
+const MAX_ITERATE_BATCH: usize = 64;
+
+/// Where a batch's rows go: JS through Node-API (`collect` gets the values
+/// that must be made natively), or the scratch memory alone (bun:ffi).
+#[derive(Clone, Copy)]
+pub(crate) enum Sink {
+    /// A Node-API call, with the row collector.
+    NodeApi(Js, napi_value),
+    /// A bun:ffi call: the scratch memory.
+    ScratchOnly(*mut u8),
+}
+
+/// What a call for the next batch left in the scratch buffer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Batch {
+    /// Rows, or none when the iteration is over.
+    Written,
+    /// Nothing: the next row needs Node-API (only with `Sink::ScratchOnly`).
+    NeedsNodeApi,
+}
+
+impl State {
+    /// Binds the call's values and opens an iteration.
+    pub(crate) fn iterate_begin(&mut self, js: Js, params: CallParams) -> Result<()> {
+        self.start_reader(js, params)?;
+        self.open_iteration();
+        Ok(())
+    }
+
+    /// Marks the bound statement iterating, from its first row.
+    pub(crate) fn open_iteration(&mut self) {
+        self.inner.begin_iteration();
+        self.batch = 1;
+        self.done = false;
+        self.pending = None;
+        self.row_pending = false;
+    }
+
+    /// Leaves up to `batch` more rows in the scratch buffer (cells `[layoutId,
+    /// ...values]`), none when done. An error met after the first row is kept
+    /// for the next call, so it surfaces at the row it belongs to.
+    pub(crate) fn next_rows(&mut self, sink: Sink) -> Result<Batch> {
+        if let Some(err) = self.pending.take() {
+            self.inner.reset();
+            return Err(err);
+        }
+        if self.inner.iterating && !self.done {
+            let raw = self.inner.raw()?;
+            let rows = match sink {
+                Sink::NodeApi(js, collect) => RowWriter::new(js, collect, &self.inner)?,
+                Sink::ScratchOnly(data) => RowWriter::without_node_api(data, &self.inner),
+            };
+            if let Some(batch) = self.read_batch(raw, rows)? {
+                return Ok(batch);
+            }
+        }
+        self.inner.reset();
+        match sink {
+            Sink::NodeApi(js, _) => values::write_no_rows(js)?,
+            Sink::ScratchOnly(data) => values::put_no_rows(data),
+        }
+        Ok(Batch::Written)
+    }
+
+    /// Reads the next batch with `rows`; `None` when there was no row left.
+    fn read_batch(&mut self, raw: *mut ffi::sqlite3_stmt, mut rows: RowWriter) -> Result<Option<Batch>> {
+        // A step that re-prepares the statement (after a schema change) plans its tables again.
+        let plans = crate::functions::js_table_plans();
+        rows.number(0.0)?; // the layout id, known after the first step
+        // The column count, read after each step (the first may re-prepare).
+        let mut width = None;
+        let mut count = 0;
+        while count < self.batch && !rows.is_full(width.unwrap_or(0)) {
+            let mark = rows.mark();
+            let stepped = if std::mem::take(&mut self.row_pending) { Ok(true) } else { self.inner.step(raw) };
+            let read = match stepped {
+                Ok(true) => {
+                    let columns = self.inner.column_count(raw);
+                    rows.row(raw, columns, width).map(|()| Some(columns))
+                }
+                Ok(false) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(Some(columns)) => {
+                    width = Some(columns);
+                    count += 1;
+                }
+                Ok(None) => {
+                    self.done = true;
+                    break;
+                }
+                Err(e) if e.code() == values::NEEDS_NODE_API => {
+                    // The row stays where the statement stands, for a Node-API call to read.
+                    rows.rewind(mark);
+                    self.row_pending = true;
+                    if count == 0 {
+                        return Ok(Some(Batch::NeedsNodeApi));
+                    }
+                    break;
+                }
+                Err(e) if count == 0 => {
+                    self.inner.reset();
+                    return Err(e);
+                }
+                Err(e) => {
+                    rows.rewind(mark);
+                    self.pending = Some(e);
+                    break;
+                }
+            }
+        }
+        if count == 0 {
+            return Ok(None);
+        }
+        self.inner.reads_js_table |= crate::functions::js_table_plans() != plans;
+        if !self.inner.reads_js_table {
+            self.batch = (self.batch * 8).min(MAX_ITERATE_BATCH);
+        }
+        rows.set_number(0, self.inner.layout_id(raw).into());
+        rows.finish_batch(self.done).inspect_err(|_| self.inner.reset())?;
+        Ok(Some(Batch::Written))
+    }
+
+    /// Ends an iteration: resets the statement and forgets read-ahead state.
+    pub(crate) fn end_iteration(&mut self) {
+        self.pending = None;
+        self.done = false;
+        self.row_pending = false;
+        self.inner.reset();
+    }
+}
