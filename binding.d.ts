@@ -76,6 +76,11 @@ export declare class NativeDatabase {
   /** Prepares one SQL statement. */
   prepare(sql: string): NativeStatement
   /**
+   * Its SQLite statements not finalized yet: prepared and neither finalized,
+   * collected with their JS object, nor closed (for tests and diagnostics).
+   */
+  liveStatements(): number
+  /**
    * Refuses what `pragma()` would do while an iterator of the connection is
    * open, unless `unsafeMode()` is on (see `idle.rs`).
    */

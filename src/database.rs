@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::ffi::CString;
 use std::rc::Rc;
 
+use napi::bindgen_prelude::ClassInstance;
 use napi::{Either, Env};
 use napi_derive::napi;
 use rusqlite::ffi;
@@ -84,8 +85,16 @@ impl NativeDatabase {
 
     /// Prepares one SQL statement.
     #[napi]
-    pub fn prepare(&self, env: Env, sql: String) -> napi::Result<NativeStatement> {
-        to_js(&env, Statement::prepare(&self.shared, &sql).map(NativeStatement::new))
+    pub fn prepare<'env>(&self, env: &'env Env, sql: String) -> napi::Result<ClassInstance<'env, NativeStatement>> {
+        let statement = to_js(env, Statement::prepare(&self.shared, &sql))?;
+        crate::collected_statements::statement_object(env, &self.shared, statement)
+    }
+
+    /// Its SQLite statements not finalized yet: prepared and neither finalized,
+    /// collected with their JS object, nor closed (for tests and diagnostics).
+    #[napi]
+    pub fn live_statements(&self) -> u32 {
+        self.shared.live_statements() as u32
     }
 
     /// Refuses what `pragma()` would do while an iterator of the connection is
