@@ -26,7 +26,8 @@ const { startVerbose } = require('./verbose')
  */
 function openConnection(owner, path, image, options, checked, face, adopt) {
   const { native: nativeOptions, migrations } = checked
-  const native = wrap(() => (image ? NativeDatabase.fromSerialized(image, nativeOptions) : new NativeDatabase(path, nativeOptions)))
+  const given = anyKey(nativeOptions) ? nativeOptions : undefined
+  const native = wrap(() => (image ? NativeDatabase.fromSerialized(image, given) : new NativeDatabase(path, given)))
   emitFileModeWarnings(native.takeModeWarnings())
   const state = { native, migrations, verbose: null, tracked: null, stopCheckpointer: null }
   adopt(state)
@@ -54,6 +55,16 @@ function openConnection(owner, path, image, options, checked, face, adopt) {
   if (options?.closeOnSignal === true) signals.register(owner)
   if (options?.checkpointInterval > 0) state.stopCheckpointer = startCheckpointer(native, options.checkpointInterval)
   return state
+}
+
+/**
+ * Whether `options` has an own key. Without options the native side takes the
+ * defaults without reading the 17 fields of an empty object one by one through
+ * Node-API (26,000 instructions per open, a sixteenth of it, counted with callgrind).
+ */
+function anyKey(options) {
+  for (const key in options) if (Object.hasOwn(options, key)) return true
+  return false
 }
 
 /** Closes the connection of `owner` (idempotent); `force` even with an iterator open. */

@@ -57,6 +57,7 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     // Every file SQLite creates through the connection (ATTACH, VACUUM INTO) gets fileMode.
     let vfs = vfs::name(settings.file_mode, settings.readonly)?;
     let flags = open_flags(settings);
+    let mut files_before = None;
     let (conn, is_new) = match &location {
         Location::Memory | Location::Temporary if settings.readonly => {
             return Err(Error::type_error(
@@ -70,8 +71,13 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
         Location::Memory => (Connection::open_with_flags_and_vfs(":memory:", flags, vfs)?, true),
         Location::Temporary => (Connection::open_with_flags_and_vfs("", flags, vfs)?, true),
         Location::File(file) => {
-            preflight::check(file, settings)?;
-            let is_new = location::prepare_file(file, settings)?;
+            let files = preflight::check(file, settings)?;
+            // A file the checks found (not a directory: they refused that) needs no second look.
+            let is_new = match files.db.size {
+                Some(size) => size == 0,
+                None => location::prepare_file(file, settings)?,
+            };
+            files_before = Some(files);
             permissions::enforce(file, settings.file_mode, settings.permissions)?;
             // The file exists now, created by us with fileMode if it was missing.
             let conn = Connection::open_with_flags_and_vfs(file, flags, vfs)
@@ -81,8 +87,8 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     };
     let name = location.display_name();
     harden(&conn, settings, &name, location.is_private(), is_new)?;
-    let mode_warnings = match &location {
-        Location::File(file) if settings.permissions == Policy::Warn => permissions::wide_files(file, settings.file_mode),
+    let mode_warnings = match &files_before {
+        Some(files) if settings.permissions == Policy::Warn => permissions::wide_files_after_open(files, settings.file_mode),
         _ => Vec::new(),
     };
     let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);

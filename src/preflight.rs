@@ -107,11 +107,14 @@ fn missing_directory_problem(dir: &Path, settings: &Settings) -> Option<String> 
 }
 
 /// Runs every check on the file database at `path`; the first failure wins.
-pub fn check(path: &Path, settings: &Settings) -> Result<()> {
+/// Returns the database file and its `-wal` and `-shm` as it found them (one
+/// `stat` each), which the rest of the open sequence reuses.
+pub fn check(path: &Path, settings: &Settings) -> Result<Files> {
     if let Some(message) = directory_problem(path, settings) {
         return Err(Error::hardened("HARDENED_DIR_NOT_WRITABLE", message));
     }
-    if path.is_dir() {
+    let files = Files::of(path);
+    if files.db.directory {
         return Err(Error::hardened(
             "HARDENED_PATH_IS_DIRECTORY",
             format!(
@@ -122,9 +125,9 @@ pub fn check(path: &Path, settings: &Settings) -> Result<()> {
         ));
     }
     check_foreign_wal(path)?;
-    let files = Files::of(path);
     check_orphan_wal(path, &files)?;
-    check_access(path, &files, settings)
+    check_access(path, &files, settings)?;
+    Ok(files)
 }
 
 fn check_foreign_wal(path: &Path) -> Result<()> {
@@ -212,7 +215,8 @@ mod tests {
     #[test]
     fn a_fresh_directory_passes() {
         let dir = temp_dir("ok");
-        check(&dir.join("app.db"), &Settings::default()).unwrap();
+        let files = check(&dir.join("app.db"), &Settings::default()).unwrap();
+        assert_eq!((files.db.mode, files.wal.mode, files.shm.mode), (None, None, None));
         check(&dir.join("new/deeper/app.db"), &Settings::default()).unwrap();
         fs::remove_dir_all(dir).unwrap();
     }
