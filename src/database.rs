@@ -13,10 +13,9 @@ use rusqlite::ffi;
 use crate::connection::{Shared, prepare_error};
 use crate::database_upkeep::Upkeep;
 use crate::errors::{Error, Result, to_js};
-use crate::location::Location;
 use crate::migrations::{self, MigrateOptions, MigrationInput, MigrationReport, MigrationStatus};
 use crate::open;
-use crate::open_files::{self, Registration};
+use crate::open_files::Registration;
 use crate::options::{OpenOptions, Settings};
 use crate::statement::Statement;
 use crate::statement_class::NativeStatement;
@@ -63,10 +62,7 @@ impl NativeDatabase {
             readonly: settings.readonly,
             is_new: opened.is_new,
             shared: Shared::new(opened.conn, settings.safe_integers, opened.statement_timeout),
-            open_file: RefCell::new(match &opened.location {
-                Location::File(path) => open_files::register(path),
-                Location::Memory | Location::Temporary => None,
-            }),
+            open_file: RefCell::new(opened.open_file),
             upkeep: Upkeep::new(&opened.location, settings, opened.mode_warnings),
         }
     }

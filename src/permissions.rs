@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::errors::{Error, Result};
@@ -53,6 +53,8 @@ pub struct FileState {
     pub size: Option<u64>,
     /// It is a directory.
     pub directory: bool,
+    /// Its device and inode (`st_dev`, `st_ino`), 0 when it does not exist.
+    pub id: (u64, u64),
 }
 
 /// Reads the mode and size of `path` (following symlinks, as SQLite does).
@@ -63,8 +65,9 @@ pub fn stat(path: &Path) -> FileState {
             mode: Some(meta.permissions().mode() & 0o777),
             size: Some(meta.len()),
             directory: meta.is_dir(),
+            id: (meta.dev(), meta.ino()),
         },
-        Err(_) => FileState { path: path.to_path_buf(), mode: None, size: None, directory: false },
+        Err(_) => FileState { path: path.to_path_buf(), mode: None, size: None, directory: false, id: (0, 0) },
     }
 }
 
