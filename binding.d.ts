@@ -73,6 +73,11 @@ export declare class NativeBackup {
 export declare class NativeDatabase {
   /** Opens `path` with the hardened open sequence. */
   constructor(path: string, options?: OpenOptions | undefined | null)
+  /**
+   * Closes every connection of this thread still open, even with an iterator
+   * open; returns how many it closed (called once, at process exit).
+   */
+  static closeAllAtExit(): number
   /** Prepares one SQL statement. */
   prepare(sql: string): NativeStatement
   /**

@@ -8,7 +8,7 @@
 const { NativeDatabase } = require('../binding.js')
 const { translate } = require('./errors')
 const { wrap } = require('./statement')
-const { track, forget } = require('./shutdown')
+const { closeConnectionsAtExit } = require('./shutdown')
 const { emitFileModeWarnings } = require('./permissions')
 const signals = require('./signals')
 const { assertHealthy } = require('./health')
@@ -21,7 +21,7 @@ const { startVerbose } = require('./verbose')
  * (if given) sets the native binding rules before any statement is prepared.
  * `adopt(state)` is called as soon as the connection is open, before the
  * migrations and the health check (which use the owner's methods), with the
- * connection's state: `{ native, migrations, verbose, tracked, stopCheckpointer }`,
+ * connection's state: `{ native, migrations, verbose, stopCheckpointer }`,
  * which is also returned. On failure nothing stays open.
  */
 function openConnection(owner, path, image, options, checked, face, adopt) {
@@ -29,7 +29,7 @@ function openConnection(owner, path, image, options, checked, face, adopt) {
   const given = anyKey(nativeOptions) ? nativeOptions : undefined
   const native = wrap(() => (image ? NativeDatabase.fromSerialized(image, given) : new NativeDatabase(path, given)))
   emitFileModeWarnings(native.takeModeWarnings())
-  const state = { native, migrations, verbose: null, tracked: null, stopCheckpointer: null }
+  const state = { native, migrations, verbose: null, stopCheckpointer: null }
   adopt(state)
   try {
     if (face !== undefined) native.setFace(face)
@@ -43,7 +43,8 @@ function openConnection(owner, path, image, options, checked, face, adopt) {
     throw translate(error)
   }
   if (typeof options?.verbose === 'function') state.verbose = startVerbose(native, options.verbose)
-  state.tracked = track(owner)
+  // Process exit closes it if close() was not called (the native side keeps the list).
+  closeConnectionsAtExit(NativeDatabase.closeAllAtExit)
   if (options?.healthCheck === true) {
     try {
       assertHealthy(owner.health(), owner.filename ?? owner.name)
@@ -71,7 +72,6 @@ function anyKey(options) {
 function closeConnection(owner, state, force) {
   wrap(() => state.native.close(force))
   state.stopCheckpointer?.()
-  forget(state.tracked)
   signals.unregister(owner)
 }
 

@@ -56,12 +56,14 @@ pub fn exec(shared: &Shared, sql: &str) -> Result<()> {
 impl NativeDatabase {
     /// Wraps a connection that went through the open sequence.
     pub(crate) fn from_opened(opened: open::Opened, settings: Settings) -> NativeDatabase {
+        let shared = Shared::new(opened.conn, settings.safe_integers, opened.statement_timeout);
+        crate::exit_close::remember(&shared);
         NativeDatabase {
             name: opened.location.display_name(),
             memory: opened.location.is_private(),
             readonly: settings.readonly,
             is_new: opened.is_new,
-            shared: Shared::new(opened.conn, settings.safe_integers, opened.statement_timeout),
+            shared,
             open_file: RefCell::new(opened.open_file),
             upkeep: Upkeep::new(&opened.location, settings, opened.mode_warnings),
         }
@@ -77,6 +79,13 @@ impl NativeDatabase {
             .and_then(|settings| Ok((open::open(&path, &settings)?, settings)));
         let (opened, settings) = to_js(&env, opened)?;
         Ok(NativeDatabase::from_opened(opened, settings))
+    }
+
+    /// Closes every connection of this thread still open, even with an iterator
+    /// open; returns how many it closed (called once, at process exit).
+    #[napi]
+    pub fn close_all_at_exit() -> u32 {
+        crate::exit_close::close_all()
     }
 
     /// Prepares one SQL statement.

@@ -19,6 +19,7 @@ mod database_io;
 mod database_upkeep;
 mod defensive;
 mod errors;
+mod exit_close;
 mod extension;
 mod face;
 mod functions;
