@@ -9,6 +9,32 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One backup of the async handle (internal: made by `startAsyncBackup`). */
+export declare class NativeAsyncBackup {
+  /** A handle with no backup yet (`start()` begins one). */
+  constructor()
+  /**
+   * Opens the database at `path` read-only with `options` (the hardened open
+   * sequence) and starts backing it up to `destination`, checked as the sync
+   * `backup()` checks it (`overwrite`); the temporary file gets `fileMode`.
+   */
+  start(path: string, options: OpenOptions | undefined | null, destination: string, overwrite?: boolean | undefined | null): Promise<unknown>
+  /** Copies up to `pages` pages (`0`: none, negative: all); resolves to the progress. */
+  step(pages: number): Promise<unknown>
+  /**
+   * Once done: verifies the copy, renames it into place, closes the source;
+   * resolves to the result with `path` and `bytes`.
+   */
+  finish(): Promise<unknown>
+  /** Aborts the backup (idempotent): nothing is left at the destination or beside it. */
+  abort(): Promise<unknown>
+  /**
+   * Aborts at once on the JS thread, for the process's `exit` event: waits at
+   * most about 500 ms for a running step to end. Returns whether it aborted.
+   */
+  abortNow(): boolean
+}
+
 /** One connection of the async handle's pool (internal). */
 export declare class NativeAsyncConnection {
   /**
@@ -35,7 +61,7 @@ export declare class NativeAsyncConnection {
   migrate(source: string | Array<MigrationInput>, options: MigrateOptions | undefined | null, readonly: boolean): Promise<unknown>
   /**
    * Runs a maintenance job: `checkpoint` (with `mode`, waiting at most `timeout_ms`
-   * for readers), `integrityCheck` (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
+   * for readers), `integrityCheck` (`quick`), `incrementalVacuum` (`pages`), `vacuum` or `optimize`.
    */
   maintain(job: string, mode?: string | undefined | null, quick?: boolean | undefined | null, pages?: number | undefined | null, timeoutMs?: number | undefined | null): Promise<unknown>
   /**
@@ -260,6 +286,17 @@ export declare class NativeStatement {
   static hotFunctions(stringsAsBytes: boolean): Record<string, (...args: unknown[]) => unknown>
   /** The id the hot functions know this statement by. */
   get id(): number
+  /**
+   * How many values fill the parameters by position, so that JS may encode
+   * them into the scratch buffer (src/params_encoded.rs); -1 when named
+   * values are needed (a main-face statement with `:name` parameters).
+   */
+  get positionalParams(): number
+  /**
+   * Whether values bind with bun:sqlite's rules (a whole number as INTEGER)
+   * rather than better-sqlite3's (every number as REAL).
+   */
+  get bindsLikeBun(): boolean
   /** Binds parameters (the array `args`) for good; later calls take no arguments. */
   bind(args: JsAny): void
   /** Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on. */
@@ -284,6 +321,13 @@ export declare class NativeStatement {
   get readonly(): boolean
   /** Whether an iterator is open on it (or a call on it has not returned). */
   get busy(): boolean
+  /** Throws the error of the bun:ffi call that answered `FAILED`. */
+  static throwFfiFailure(): void
+  /**
+   * The path of this native library, for bun:ffi to open it again
+   * (lib/ffi.js); `null` when the loader cannot tell.
+   */
+  static libraryPath(): string | null
   /**
    * Binds `args` as `run()` (`forRun`) or `get()`/`all()` would, after the same
    * checks, and returns the SQL with the parameters written in. The values stay
@@ -329,6 +373,20 @@ export interface AppliedMigration {
   name: string
   /** Milliseconds it took, waiting for the write lock included. */
   ms: number
+}
+
+/** What one task of a backup produced (internal: lib/async/backup.js reads it). */
+export interface AsyncBackupOutcome {
+  /** Pages in the source database now. */
+  totalPages: number
+  /** Pages still to copy. */
+  remainingPages: number
+  /** Every page has been copied (then `finish()`). */
+  done: boolean
+  /** After `finish()`: the destination as given. */
+  path?: string
+  /** After `finish()`: the size of the backup file in bytes. */
+  bytes?: number
 }
 
 /** The result of one request of the async handle (internal: lib/async reads it). */
@@ -518,7 +576,7 @@ export interface MaintenanceOutcome {
   checkpoint?: CheckpointResult
   /** `integrityCheck()`'s problems (empty when sound). */
   problems?: Array<string>
-  /** `incrementalVacuum()`'s pages released. */
+  /** `incrementalVacuum()`'s pages released, or `vacuum()`'s. */
   pages?: number
   /** `health()`'s report. */
   health?: HealthReport
@@ -684,7 +742,22 @@ export interface ScratchLayout {
   tagUtf8: number
   /** Tag of a BLOB that becomes a `Uint8Array` (i32 byte offset and length in the slot). */
   tagBytes: number
+  /** i32: parameters JS encoded for the next hot call, plus one (0: none). */
+  encoded: number
+  /** u8 tag per encoded parameter. */
+  paramTags: number
+  /** 8-byte slot per encoded parameter. */
+  paramSlots: number
+  /** Where encoded TEXT and BLOB bytes start (they run to the end of the buffer). */
+  paramData: number
+  /** Most parameters JS encodes. */
+  maxParams: number
+  /** Tag of an encoded parameter that binds as INTEGER (a safe integer in an f64 slot). */
+  tagInteger: number
 }
+
+/** The statements of the `exec()` script `script`, for the `verbose` logger (internal). */
+export declare function splitScript(script: string): Array<string>
 
 /** The version of the bundled SQLite library (`"3.54.1"`). */
 export declare function sqliteVersion(): string

@@ -835,10 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeAsyncBackup = nativeBinding.NativeAsyncBackup
 module.exports.NativeAsyncConnection = nativeBinding.NativeAsyncConnection
 module.exports.NativeBackup = nativeBinding.NativeBackup
 module.exports.NativeDatabase = nativeBinding.NativeDatabase
 module.exports.NativeStatement = nativeBinding.NativeStatement
 module.exports.NativeTenantDb = nativeBinding.NativeTenantDb
 module.exports.openAsyncConnection = nativeBinding.openAsyncConnection
+module.exports.splitScript = nativeBinding.splitScript
 module.exports.sqliteVersion = nativeBinding.sqliteVersion

@@ -761,6 +761,27 @@ export interface AsyncHardenedDbOptions extends Omit<HardenedDbOptions, "verbose
   transactionTimeout?: number;
   /** Async transactions are always `BEGIN IMMEDIATE`. */
   defaultTransaction?: "immediate";
+  /**
+   * Called with the SQL of each statement the caller runs (`this` undefined), on the JS thread, when
+   * the call is made, before the statement runs; each statement of an `exec()` script separately.
+   * Parameters are not written in (the statement is bound on a pool thread). A throw rejects the call
+   * with what was thrown and nothing of it runs. Default: none.
+   */
+  verbose?: ((sql: string) => void) | null;
+}
+
+/** Options of the async handle's `db.backup()`: the sync options but `attached`. */
+export interface AsyncBackupOptions {
+  /**
+   * Called after each step that left pages to copy; may return the pages to copy per step from
+   * then on (default 100; `0` pauses). Throwing aborts the backup (the promise rejects with it).
+   */
+  progress?: ((progress: BackupProgress) => number | void) | null;
+  /**
+   * `true`: replace any existing regular file; `false`: refuse every existing file
+   * (`HARDENED_BACKUP_EXISTS`). Unset: replace only a SQLite database or an empty file.
+   */
+  overwrite?: boolean;
 }
 
 /** Cancelling one request: an `AbortSignal` and/or a timeout in milliseconds (`HARDENED_ABORTED`). */
@@ -843,7 +864,11 @@ export declare class AsyncHardenedDb implements AsyncDisposable {
   exec(sql: string): Promise<this>;
   /** Prepares `sql` off the event loop. */
   prepare<Params extends unknown[] = BindParameters[], Row = Record<string, unknown>>(sql: string): Promise<AsyncStatement<Params, Row>>;
-  /** Runs `fn(tx)` in a `BEGIN IMMEDIATE` transaction holding the writer; resolves to its result. */
+  /**
+   * Runs `fn(tx)` in a `BEGIN IMMEDIATE` transaction holding the writer; resolves to its result.
+   * Called on the db inside a transaction callback of the same handle, it rejects at once with
+   * `HARDENED_ASYNC_DEADLOCK` (nest with `tx.transaction()`).
+   */
   transaction<T>(fn: (tx: AsyncTransaction) => T | Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * `PRAGMA wal_checkpoint(mode)` on the writer (in turn with writes). Default mode `"PASSIVE"`;
@@ -854,11 +879,25 @@ export declare class AsyncHardenedDb implements AsyncDisposable {
   integrityCheck(options?: { quick?: boolean }): Promise<string[]>;
   /** `PRAGMA incremental_vacuum(pages)` on the writer (every free page without `pages`): the pages released. */
   incrementalVacuum(pages?: number): Promise<number>;
+  /**
+   * `VACUUM` on the writer, in turn with writes (FIFO): rewrites the file without its free pages
+   * (needing that much free disk space); resolves to how many pages the database shrank by.
+   */
+  vacuum(): Promise<number>;
+  /**
+   * Copies the database to `destination` off the event loop, from a read-only connection of its own
+   * (reads and writes go on meanwhile), then verifies the copy and renames it into place with mode
+   * `fileMode`, with the sync `backup()`'s destination rules and errors.
+   */
+  backup(destination: string, options?: AsyncBackupOptions): Promise<BackupResult>;
   /** `PRAGMA optimize` on the writer. */
   optimize(): Promise<void>;
   /** The sync `health()` report, built on the writer off the event loop (with the `migrations` it was opened with). */
   health(options?: { integrity?: "quick" | "full" }): Promise<HealthReport>;
-  /** Finishes every call already made, then closes the readers and the writer. */
+  /**
+   * Finishes every call already made, then closes the readers and the writer. An open
+   * `for await` loop is ended, not waited for: its next row throws `HARDENED_NOT_OPEN`.
+   */
   close(): Promise<void>;
   /** `await using db = await HardenedDb.openAsync(...)`. */
   [Symbol.asyncDispose](): Promise<void>;

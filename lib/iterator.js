@@ -13,6 +13,9 @@ const { inCallback } = require('./rows')
 
 const EMPTY = []
 
+/** Ends an iteration for good: its `next()` throws from then on (the bun face's rule when the statement runs again). */
+const INVALIDATE = Symbol('invalidate')
+
 /** The iterator of one `iterate()` call. */
 class StatementIterator {
   #statement
@@ -23,18 +26,23 @@ class StatementIterator {
   #index = 0
   #last = false
   #open = true
+  #face
+  #invalid = false
 
   /**
    * @internal Use `stmt.iterate()`. `read(rows, iterator)` pushes the next
    * batch onto `rows` and returns whether it held the last rows;
    * `end(iterator)` resets the statement; `check()` throws while a
-   * user-defined function of the connection runs.
+   * user-defined function of the connection runs. `face`, for the bun face
+   * (lib/bun/statement.js), shapes rows and errors at batch boundaries, so a
+   * row costs no more than here: `{ prototype, error(e), ended(iterator), invalidated() }`.
    */
-  constructor(statement, read, end, check) {
+  constructor(statement, read, end, check, face = null) {
     this.#statement = statement
     this.#read = read
     this.#end = end
     this.#check = check
+    this.#face = face
   }
 
   /** The next row as `{ value, done: false }`, or `{ value: undefined, done: true }` at the end. */
@@ -43,7 +51,7 @@ class StatementIterator {
     if (this.#index < rows.length) {
       // Inside a user-defined function, a row read ahead is refused as SQLite's next row
       // would be, when the function is one of this connection's (better-sqlite3's busy rule).
-      if (inCallback()) this.#check()
+      if (inCallback()) this.#checkIdle()
       return { value: rows[this.#index++], done: false }
     }
     return this.#advance()
@@ -52,7 +60,14 @@ class StatementIterator {
   /** Ends the iteration early (what `break` calls): the statement and the connection are free again. */
   return() {
     if (this.#open) this.#close()
+    if (this.#face !== null) this.#face.ended(this)
     return { value: undefined, done: true }
+  }
+
+  /** @internal Ends the iteration; `next()` throws the face's `invalidated()` error from now on. */
+  [INVALIDATE]() {
+    this.#invalid = true
+    this.return()
   }
 
   /** The iterator itself, so `for (const row of stmt.iterate())` works. */
@@ -62,10 +77,11 @@ class StatementIterator {
 
   /** Reads the next batch, or ends the iteration when there is none. */
   #advance() {
-    if (!this.#open) return { value: undefined, done: true }
+    if (this.#invalid) throw this.#face.invalidated()
+    if (!this.#open) return this.#done()
     if (this.#last) {
       this.#close()
-      return { value: undefined, done: true }
+      return this.#done()
     }
     const rows = []
     try {
@@ -74,15 +90,39 @@ class StatementIterator {
       // A SQLite error ends the iteration (the native side reset it); a refusal
       // (the connection busy in a user-defined function) leaves it open.
       if (!this.#statement.busy) this.#forget()
-      throw error
+      throw this.#failed(error)
     }
     this.#rows = rows
     this.#index = 0
     if (rows.length === 0) {
       this.#close()
-      return { value: undefined, done: true }
+      return this.#done()
     }
+    const prototype = this.#face === null ? null : this.#face.prototype
+    if (prototype !== null) for (let k = 0; k < rows.length; k++) Object.setPrototypeOf(rows[k], prototype)
     return { value: rows[this.#index++], done: false }
+  }
+
+  /** The end of the rows (the face hears of it). */
+  #done() {
+    if (this.#face !== null) this.#face.ended(this)
+    return { value: undefined, done: true }
+  }
+
+  /** `check()`, its error shaped by the face. */
+  #checkIdle() {
+    try {
+      this.#check()
+    } catch (error) {
+      throw this.#failed(error)
+    }
+  }
+
+  /** `error` as the face throws it (the face hears that the iteration ended). */
+  #failed(error) {
+    if (this.#face === null) return error
+    this.#face.ended(this)
+    return this.#face.error(error)
   }
 
   /** Resets the statement (refused, and left open, while the connection is busy in a user-defined function). */
@@ -98,4 +138,4 @@ class StatementIterator {
   }
 }
 
-module.exports = { StatementIterator }
+module.exports = { StatementIterator, INVALIDATE }

@@ -83,10 +83,10 @@ function cell(k, values) {
   const i = 2 * (SLOTS + k)
   if (tag === ASCII) return bytesAsBuffer.latin1Slice(ints[i], ints[i] + ints[i + 1])
   if (tag === BLOB) return takeBlob(ints[i], ints[i + 1])
-  if (tag === BIGINT) return bigints[SLOTS + k]
-  if (tag === UTF8) return bytesAsBuffer.utf8Slice(ints[i], ints[i] + ints[i + 1])
   // A BLOB of a bun-face statement: a Uint8Array of its own (bun:sqlite's type).
   if (tag === BYTES) return takeBytes(ints[i], ints[i + 1])
+  if (tag === BIGINT) return bigints[SLOTS + k]
+  if (tag === UTF8) return bytesAsBuffer.utf8Slice(ints[i], ints[i] + ints[i + 1])
   return values[ints[i]]
 }
 

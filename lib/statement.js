@@ -7,6 +7,8 @@ const { translate, typeError, HardenedDbError } = require('./errors')
 const { NativeStatement } = require('../binding.js')
 const rows = require('./rows')
 const { StatementIterator } = require('./iterator')
+const { encode } = require('./encoded-params')
+const { runEncoded, getEncoded } = require('./ffi')
 const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, runResult } = rows
 const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
 
@@ -16,6 +18,13 @@ const hot = NativeStatement.hotFunctions(rows.STRINGS_AS_BYTES)
 const { run: nativeRun, get: nativeGet, all: nativeAll, iterateStart, iterateNext, iterateEnd } = hot
 
 const EMPTY_NAMES = []
+
+/**
+ * The methods that take their parameters as one array, for the bun face
+ * (lib/bun/statement.js), which would otherwise spread its own rest array
+ * again; keyed by symbols, so better-sqlite3's API gains no names.
+ */
+const WITH_PARAMS = { run: Symbol('run'), get: Symbol('get'), all: Symbol('all'), values: Symbol('values'), iterate: Symbol('iterate') }
 
 class Statement {
   #native
@@ -32,6 +41,10 @@ class Statement {
   #idleCheck = null
   /** The iterator of the open iteration, if any. */
   #iterator = null
+  /** How many values fill the parameters by position (-1: named ones needed); learnt on first use. */
+  #positional = undefined
+  /** Whether values bind with bun:sqlite's rules (see lib/encoded-params.js). */
+  #wholeAsInteger = false
 
   /** @internal Use `db.prepare(sql)`. */
   constructor(native, database) {
@@ -72,8 +85,15 @@ class Statement {
 
   /** Executes the statement; returns `{ changes, lastInsertRowid }`. */
   run(...params) {
+    return this[WITH_PARAMS.run](params)
+  }
+
+  /** `run()` with the parameters as one array. */
+  [WITH_PARAMS.run](params) {
     try {
-      nativeRun(this.#id, ...params)
+      if (!this.#encoded(params) && params.length !== 0) nativeRun(this.#id, ...params)
+      else if (runEncoded !== null) runEncoded(this.#id, nativeRun)
+      else nativeRun(this.#id)
     } catch (error) {
       throw translate(error)
     }
@@ -82,8 +102,15 @@ class Statement {
 
   /** The first row, or `undefined` when there is none. */
   get(...params) {
+    return this[WITH_PARAMS.get](params)
+  }
+
+  /** `get()` with the parameters as one array. */
+  [WITH_PARAMS.get](params) {
     try {
-      nativeGet(this.#id, collect, ...params)
+      if (!this.#encoded(params) && params.length !== 0) nativeGet(this.#id, collect, ...params)
+      else if (getEncoded !== null) getEncoded(this.#id, params, nativeGet, collect)
+      else nativeGet(this.#id, collect)
     } catch (error) {
       throw translate(error)
     }
@@ -102,8 +129,18 @@ class Statement {
     return this.#every(params, false)
   }
 
+  /** `all()` with the parameters as one array. */
+  [WITH_PARAMS.all](params) {
+    return this.#every(params, false)
+  }
+
   /** Every row as an array of values (bun:sqlite's `values()`), whatever the mode. */
   values(...params) {
+    return this.#every(params, true)
+  }
+
+  /** `values()` with the parameters as one array. */
+  [WITH_PARAMS.values](params) {
     return this.#every(params, true)
   }
 
@@ -115,18 +152,42 @@ class Statement {
    * `close()` and the like (see docs/api.md).
    */
   iterate(...params) {
+    return this[WITH_PARAMS.iterate](params)
+  }
+
+  /** `iterate()` with the parameters as one array; `face` as `StatementIterator`'s (lib/iterator.js). */
+  [WITH_PARAMS.iterate](params, face = null) {
     const id = this.#id
     try {
-      iterateStart(id, ...params)
+      if (this.#encoded(params)) iterateStart(id)
+      else iterateStart(id, ...params)
     } catch (error) {
       throw translate(error)
     }
     this.#batchReader ??= (rows, iterator) => this.#readBatch(rows, iterator)
     this.#batchEnder ??= (iterator) => this.#endIteration(iterator)
     this.#idleCheck ??= () => wrap(() => this.#native.requireConnectionIdle())
-    const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder, this.#idleCheck)
+    const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder, this.#idleCheck, face)
     this.#iterator = iterator
     return iterator
+  }
+
+  /**
+   * Whether `params` went into the scratch buffer for the hot call made next
+   * (lib/encoded-params.js): when they fill the parameters by position and
+   * each is a value JS can type without running user code.
+   */
+  #encoded(params) {
+    if (params.length === 0) return false
+    if (this.#positional === undefined) {
+      try {
+        this.#wholeAsInteger = this.#native.bindsLikeBun
+        this.#positional = this.#native.positionalParams
+      } catch {
+        return false // busy or closed: the call itself says so
+      }
+    }
+    return params.length === this.#positional && encode(params, this.#wholeAsInteger)
   }
 
   /** Resets the statement if `iterator` is still its open iteration. */
@@ -235,7 +296,7 @@ class Statement {
   #every(params, asArrays) {
     let result
     try {
-      result = nativeAll(this.#id, collect, ...params)
+      result = this.#encoded(params) ? nativeAll(this.#id, collect) : nativeAll(this.#id, collect, ...params)
     } catch (error) {
       throw translate(error)
     }
@@ -309,4 +370,4 @@ function wrap(fn) {
   }
 }
 
-module.exports = { Statement, wrap }
+module.exports = { Statement, WITH_PARAMS, wrap }

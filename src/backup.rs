@@ -4,14 +4,13 @@
 //! is copied the file is fsynced, verified with `integrity_check` and renamed
 //! into place, and the directory fsynced; an aborted backup leaves nothing.
 
-use std::cell::Cell;
 use std::ffi::{CStr, CString};
 use std::fs;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::ptr;
-use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use napi_derive::napi;
@@ -60,15 +59,16 @@ pub struct BackupResult {
 
 /// The `sqlite3_backup` handle, finished by whichever comes first: the job
 /// ending or the source connection closing (see `Shared::register_backup`).
+/// Atomic so that a job of the async handle can move to a pool thread.
 #[derive(Debug)]
 pub struct BackupSlot {
-    raw: Cell<*mut ffi::sqlite3_backup>,
+    raw: AtomicPtr<ffi::sqlite3_backup>,
 }
 
 impl BackupSlot {
     /// Finishes the backup (once); returns what `sqlite3_backup_finish` returned.
     pub fn finish(&self) -> i32 {
-        let raw = self.raw.replace(ptr::null_mut());
+        let raw = self.raw.swap(ptr::null_mut(), Ordering::AcqRel);
         if raw.is_null() {
             return ffi::SQLITE_OK;
         }
@@ -80,7 +80,7 @@ impl BackupSlot {
     }
 
     fn get(&self) -> Option<*mut ffi::sqlite3_backup> {
-        let raw = self.raw.get();
+        let raw = self.raw.load(Ordering::Acquire);
         (!raw.is_null()).then_some(raw)
     }
 }
@@ -101,9 +101,40 @@ impl Drop for TempFile {
     }
 }
 
+/// A connection a backup reads from: the sync handle's [`Shared`], or the
+/// connection the async handle opens for one backup (a `rusqlite::Connection`).
+pub trait BackupSource {
+    /// The open connection's handle (`HARDENED_NOT_OPEN` once closed).
+    fn source_handle(&self) -> Result<*mut ffi::sqlite3>;
+    /// Keeps `slot`, so that closing the connection finishes the backup first
+    /// (SQLite refuses to close a connection with an unfinished backup).
+    fn register(&self, slot: &Arc<BackupSlot>);
+}
+
+impl BackupSource for Shared {
+    fn source_handle(&self) -> Result<*mut ffi::sqlite3> {
+        self.handle()
+    }
+
+    fn register(&self, slot: &Arc<BackupSlot>) {
+        self.register_backup(slot);
+    }
+}
+
+impl BackupSource for Connection {
+    fn source_handle(&self) -> Result<*mut ffi::sqlite3> {
+        // SAFETY: only the pointer is taken; the connection is open while it lives.
+        Ok(unsafe { self.handle() })
+    }
+
+    /// Nothing to keep: the owner of such a connection drops the job before closing it
+    /// (see `r#async::backup`).
+    fn register(&self, _slot: &Arc<BackupSlot>) {}
+}
+
 /// A backup in progress. Dropping it aborts the backup and removes the temporary file.
 pub struct BackupJob {
-    slot: Rc<BackupSlot>,
+    slot: Arc<BackupSlot>,
     target: Option<Connection>,
     destination: String,
     source_path: Option<PathBuf>,
@@ -127,7 +158,7 @@ impl BackupJob {
     /// Starts backing up schema `attached` of `shared` to `destination` (see
     /// `backup_destination::check` for `overwrite`): checks the destination and
     /// creates the temporary file; copies nothing yet.
-    pub fn start(shared: &Shared, destination: &str, attached: &str, file_mode: u32, overwrite: Option<bool>) -> Result<BackupJob> {
+    pub fn start(shared: &impl BackupSource, destination: &str, attached: &str, file_mode: u32, overwrite: Option<bool>) -> Result<BackupJob> {
         if destination.trim().is_empty() || destination == ":memory:" {
             return Err(Error::type_error(
                 "HARDENED_INVALID_ARGUMENT",
@@ -136,7 +167,7 @@ impl BackupJob {
         }
         let schema = CString::new(attached)
             .map_err(|_| Error::type_error("HARDENED_INVALID_ARGUMENT", "The \"attached\" option contains a NUL character"))?;
-        let source = shared.handle()?;
+        let source = shared.source_handle()?;
         // SAFETY: `source` is open.
         if unsafe { ffi::sqlite3_get_autocommit(source) } == 0 {
             // A snapshot taken inside a transaction could hold changes that are later rolled back.
@@ -165,8 +196,8 @@ impl BackupJob {
             let err = last_error(unsafe { target.handle() }, unsafe { ffi::sqlite3_errcode(target.handle()) });
             return Err(err);
         }
-        let slot = Rc::new(BackupSlot { raw: Cell::new(raw) });
-        shared.register_backup(&slot);
+        let slot = Arc::new(BackupSlot { raw: AtomicPtr::new(raw) });
+        shared.register(&slot);
         Ok(BackupJob {
             slot,
             target: Some(target),
@@ -190,8 +221,8 @@ impl BackupJob {
     /// Copies up to `pages` pages (all when negative, none when `0`). While the
     /// source connection is inside a transaction nothing is copied (its changes
     /// could still be rolled back). Locks held elsewhere only delay the step.
-    pub fn step(&mut self, shared: &Shared, pages: i32) -> Result<BackupProgress> {
-        let source = shared.handle()?;
+    pub fn step(&mut self, shared: &impl BackupSource, pages: i32) -> Result<BackupProgress> {
+        let source = shared.source_handle()?;
         let Some(raw) = self.slot.get() else { return Err(Error::not_open()) };
         // SAFETY: `source` is open.
         if self.done || unsafe { ffi::sqlite3_get_autocommit(source) } == 0 {

@@ -37,7 +37,7 @@ impl NativeBackup {
     pub fn transfer(&self, env: Env, pages: i32) -> napi::Result<BackupProgress> {
         let mut job = self.job.borrow_mut();
         let progress = match job.as_mut() {
-            Some(job) => job.step(&self.shared, pages),
+            Some(job) => job.step(&*self.shared, pages),
             None => Err(ended()),
         };
         to_js(&env, progress)

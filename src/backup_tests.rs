@@ -4,6 +4,7 @@ use super::*;
 use crate::open::open;
 use crate::options::Settings;
 use crate::test_support::temp_dir;
+use std::rc::Rc;
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -35,15 +36,15 @@ fn a_stepped_backup_is_verified_renamed_and_has_the_file_mode() {
     let db = opened(&dir.join("app.db"));
     db.with(|c| Ok(c.execute_batch("CREATE TABLE t(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) INSERT INTO t SELECT randomblob(3000) FROM n")?)).unwrap();
     let dest = dir.join("copy.db");
-    let mut job = BackupJob::start(&db, dest.to_str().unwrap(), "main", 0o600, None).unwrap();
-    let first = job.step(&db, 0).unwrap();
+    let mut job = BackupJob::start(&*db, dest.to_str().unwrap(), "main", 0o600, None).unwrap();
+    let first = job.step(&*db, 0).unwrap();
     assert!(first.total_pages > 10);
     assert_eq!(first.remaining_pages, first.total_pages, "a step of 0 pages copies nothing");
-    let second = job.step(&db, 5).unwrap();
+    let second = job.step(&*db, 5).unwrap();
     assert_eq!(second.remaining_pages, first.total_pages - 5);
     assert!(!dest.exists(), "nothing at the destination before the end");
     while !job.done() {
-        job.step(&db, 5).unwrap();
+        job.step(&*db, 5).unwrap();
     }
     let result = job.finish().unwrap();
     assert_eq!(result.total_pages, first.total_pages as i64);
@@ -62,13 +63,13 @@ fn an_aborted_or_closed_backup_leaves_nothing() {
     let dir = temp_dir("backup-abort");
     let db = opened(&dir.join("app.db"));
     db.with(|c| Ok(c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(20000))")?)).unwrap();
-    let mut job = BackupJob::start(&db, dir.join("a.db").to_str().unwrap(), "main", 0o600, None).unwrap();
-    job.step(&db, 1).unwrap();
+    let mut job = BackupJob::start(&*db, dir.join("a.db").to_str().unwrap(), "main", 0o600, None).unwrap();
+    job.step(&*db, 1).unwrap();
     drop(job);
-    let mut job = BackupJob::start(&db, dir.join("b.db").to_str().unwrap(), "main", 0o600, None).unwrap();
-    job.step(&db, 1).unwrap();
+    let mut job = BackupJob::start(&*db, dir.join("b.db").to_str().unwrap(), "main", 0o600, None).unwrap();
+    job.step(&*db, 1).unwrap();
     db.close().unwrap();
-    assert_eq!(job.step(&db, 1).unwrap_err().code(), "HARDENED_NOT_OPEN");
+    assert_eq!(job.step(&*db, 1).unwrap_err().code(), "HARDENED_NOT_OPEN");
     drop(job);
     assert_eq!(entries(&dir), ["app.db"]);
     fs::remove_dir_all(dir).unwrap();
@@ -82,11 +83,11 @@ fn writes_of_another_connection_restart_it_until_the_rest_is_copied_in_one_step(
     db.with(|c| Ok(c.execute_batch("CREATE TABLE t(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) INSERT INTO t SELECT randomblob(3000) FROM n")?)).unwrap();
     let writer = opened(&path);
     let dest = dir.join("copy.db");
-    let mut job = BackupJob::start(&db, dest.to_str().unwrap(), "main", 0o600, None).unwrap();
+    let mut job = BackupJob::start(&*db, dest.to_str().unwrap(), "main", 0o600, None).unwrap();
     let mut steps = 0;
     while !job.done() {
         writer.with(|c| Ok(c.execute("INSERT INTO t VALUES (randomblob(100))", [])?)).unwrap();
-        job.step(&db, 2).unwrap();
+        job.step(&*db, 2).unwrap();
         steps += 1;
         assert!(steps < 100, "the backup never finished");
     }
@@ -107,11 +108,11 @@ fn the_same_connection_writing_updates_the_copy_without_a_restart() {
     let db = opened(&dir.join("app.db"));
     db.with(|c| Ok(c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(20000))")?)).unwrap();
     let dest = dir.join("copy.db");
-    let mut job = BackupJob::start(&db, dest.to_str().unwrap(), "main", 0o600, None).unwrap();
-    job.step(&db, 2).unwrap();
+    let mut job = BackupJob::start(&*db, dest.to_str().unwrap(), "main", 0o600, None).unwrap();
+    job.step(&*db, 2).unwrap();
     db.with(|c| Ok(c.execute_batch("INSERT INTO t VALUES (randomblob(20000))")?)).unwrap();
     while !job.done() {
-        job.step(&db, 2).unwrap();
+        job.step(&*db, 2).unwrap();
     }
     assert_eq!(job.restarts, 0);
     job.finish().unwrap();
@@ -128,14 +129,14 @@ fn a_transaction_pauses_it_and_refuses_a_start() {
     let db = opened(&dir.join("app.db"));
     db.with(|c| Ok(c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1)")?)).unwrap();
     let dest = dir.join("copy.db");
-    let mut job = BackupJob::start(&db, dest.to_str().unwrap(), "main", 0o600, None).unwrap();
+    let mut job = BackupJob::start(&*db, dest.to_str().unwrap(), "main", 0o600, None).unwrap();
     db.with(|c| Ok(c.execute_batch("BEGIN; INSERT INTO t VALUES (2)")?)).unwrap();
-    let err = BackupJob::start(&db, dir.join("other.db").to_str().unwrap(), "main", 0o600, None).err().unwrap();
+    let err = BackupJob::start(&*db, dir.join("other.db").to_str().unwrap(), "main", 0o600, None).err().unwrap();
     assert_eq!(err.code(), "HARDENED_IN_TRANSACTION");
-    assert_eq!(job.step(&db, -1).unwrap(), BackupProgress::default(), "nothing copied inside the transaction");
+    assert_eq!(job.step(&*db, -1).unwrap(), BackupProgress::default(), "nothing copied inside the transaction");
     assert!(!job.done());
     db.with(|c| Ok(c.execute_batch("ROLLBACK")?)).unwrap();
-    job.step(&db, -1).unwrap();
+    job.step(&*db, -1).unwrap();
     job.finish().unwrap();
     let copy = Connection::open(&dest).unwrap();
     assert_eq!(copy.query_row("SELECT group_concat(x) FROM t", [], |r| r.get::<_, String>(0)).unwrap(), "1");
@@ -164,7 +165,7 @@ fn the_destination_rules_hold() {
     fs::write(sidecar(&notes, "-journal"), "hot").unwrap();
     assert_eq!(code(&notes, Some(true)), "HARDENED_BACKUP_DESTINATION");
     fs::remove_file(sidecar(&notes, "-journal")).unwrap();
-    let err = BackupJob::start(&db, dir.join("x.db").to_str().unwrap(), "nowhere", 0o600, None).err().unwrap();
+    let err = BackupJob::start(&*db, dir.join("x.db").to_str().unwrap(), "nowhere", 0o600, None).err().unwrap();
     assert_eq!(err.code(), "SQLITE_ERROR");
     assert!(err.message().contains("nowhere"), "{}", err.message());
     assert_eq!(entries(&dir), ["app.db", "app.db-shm", "app.db-wal", "notes.txt"]);

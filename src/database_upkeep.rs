@@ -108,7 +108,7 @@ impl NativeDatabase {
         let attached = options.attached.as_deref().unwrap_or("main");
         let mode = self.upkeep.settings.file_mode;
         // Allowed while an iterator is open, as in better-sqlite3: the steps only read the source.
-        let job = BackupJob::start(&self.shared, &destination, attached, mode, options.overwrite);
+        let job = BackupJob::start(&*self.shared, &destination, attached, mode, options.overwrite);
         to_js(&env, job.map(|job| NativeBackup::new(self.shared.clone(), job)))
     }
 

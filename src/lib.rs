@@ -38,6 +38,7 @@ mod open_files;
 mod options;
 mod params;
 mod params_bun;
+mod params_encoded;
 mod permissions;
 mod pragmas;
 mod preflight;
@@ -48,6 +49,7 @@ mod sqlite_value;
 mod statement;
 mod statement_bun;
 mod statement_class;
+mod statement_ffi;
 mod statement_timeout;
 mod tenant;
 #[cfg(test)]

@@ -115,6 +115,15 @@ pub fn incremental_vacuum(conn: &Connection, pages: Option<u32>) -> Result<i64> 
     Ok(before - free(conn)?)
 }
 
+/// Runs `VACUUM`: rewrites the database without its free pages (it needs that much
+/// free disk space); returns how many pages the database shrank by.
+pub fn vacuum(conn: &Connection) -> Result<i64> {
+    let pages = |conn: &Connection| conn.query_row("PRAGMA page_count", [], |r| r.get::<_, i64>(0));
+    let before = pages(conn)?;
+    conn.execute_batch("VACUUM")?;
+    Ok(before - pages(conn)?)
+}
+
 /// Runs `PRAGMA optimize` (refreshes the query planner's statistics where they are stale).
 pub fn optimize(conn: &Connection) -> Result<()> {
     conn.execute_batch("PRAGMA optimize")?;

@@ -138,6 +138,11 @@ impl Statement {
         Ok(text)
     }
 
+    /// Whether SQLite may call JS while this statement steps (see `Shared::calls_js`).
+    pub fn connection_calls_js(&self) -> bool {
+        self.shared.calls_js.get()
+    }
+
     /// The live handle, or the "not open" `TypeError` once the database closed.
     pub fn raw(&self) -> Result<*mut ffi::sqlite3_stmt> {
         self.shared.ensure_idle()?;

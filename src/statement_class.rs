@@ -14,6 +14,7 @@ use rusqlite::ffi;
 use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny, RawCallback};
 use crate::params;
+use crate::params_encoded::{self, CallParams};
 use crate::statement::Statement;
 use crate::values::{self, RowWriter, layout};
 
@@ -21,6 +22,10 @@ use crate::values::{self, RowWriter, layout};
 /// that stops after its first row has stepped no further. A statement that
 /// reads a `db.table()` table stays at 1: its generator runs no row ahead.
 const MAX_ITERATE_BATCH: usize = 64;
+
+/// What a hot function returns for `undefined`: Node-API turns a callback's
+/// null result into `undefined`, one call cheaper than `napi_get_undefined`.
+const UNDEFINED: napi_value = std::ptr::null_mut();
 
 /// Byte offsets and cell tags of the scratch buffer (see `NativeStatement.scratch()`
 /// and `values::layout`).
@@ -60,6 +65,18 @@ pub struct ScratchLayout {
     pub tag_utf8: u32,
     /// Tag of a BLOB that becomes a `Uint8Array` (i32 byte offset and length in the slot).
     pub tag_bytes: u32,
+    /// i32: parameters JS encoded for the next hot call, plus one (0: none).
+    pub encoded: u32,
+    /// u8 tag per encoded parameter.
+    pub param_tags: u32,
+    /// 8-byte slot per encoded parameter.
+    pub param_slots: u32,
+    /// Where encoded TEXT and BLOB bytes start (they run to the end of the buffer).
+    pub param_data: u32,
+    /// Most parameters JS encodes.
+    pub max_params: u32,
+    /// Tag of an encoded parameter that binds as INTEGER (a safe integer in an f64 slot).
+    pub tag_integer: u32,
 }
 
 /// A prepared statement (internal: use `Statement` from the package).
@@ -93,6 +110,11 @@ struct Live {
 
 thread_local! {
     static LIVE: RefCell<Live> = RefCell::new(Live::default());
+}
+
+/// The state of live statement `id`, if any (the `Rc` keeps it alive through a call).
+pub(crate) fn live_state(id: usize) -> Option<Rc<RefCell<State>>> {
+    LIVE.with_borrow(|live| live.slots.get(id).cloned().flatten())
 }
 
 fn busy() -> Error {
@@ -139,13 +161,25 @@ impl Drop for NativeStatement {
 }
 
 impl State {
-    /// Binds the call's arguments (unless bound for good) and returns the handle.
-    pub(crate) fn start(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
+    /// Binds the call's parameter values (unless bound for good) and returns the handle.
+    pub(crate) fn start(&mut self, js: Js, params: CallParams) -> Result<*mut ffi::sqlite3_stmt> {
+        self.start_binding(!params.is_empty(), |stmt, raw| match params {
+            CallParams::Args(args) => params::bind_args(js, stmt, raw, args),
+            CallParams::Encoded(count) => params_encoded::bind(values::scratch_memory(js)?.0, stmt, raw, count),
+        })
+    }
+
+    /// [`State::start`] with `bind` binding the values (`has_values`: the call brought some).
+    pub(crate) fn start_binding(
+        &mut self,
+        has_values: bool,
+        bind: impl FnOnce(&Statement, *mut ffi::sqlite3_stmt) -> Result<()>,
+    ) -> Result<*mut ffi::sqlite3_stmt> {
         self.inner.ensure_idle()?;
         let raw = self.inner.raw()?;
         if !self.inner.bound {
-            params::bind_args(js, &self.inner, raw, args)?;
-        } else if !args.is_empty() {
+            bind(&self.inner, raw)?;
+        } else if has_values {
             return Err(Error::type_error(
                 "HARDENED_ALREADY_BOUND",
                 "This statement already has bound parameters; call it without arguments",
@@ -155,7 +189,14 @@ impl State {
         self.inner.raw()
     }
 
-    pub(crate) fn start_reader(&mut self, js: Js, args: &[napi_value]) -> Result<*mut ffi::sqlite3_stmt> {
+    pub(crate) fn start_reader(&mut self, js: Js, params: CallParams) -> Result<*mut ffi::sqlite3_stmt> {
+        self.may_read()?;
+        self.start(js, params)
+    }
+
+    /// Refuses `get()`, `all()` and `iterate()` of a statement that returns no
+    /// rows, or while they must wait for open iterators.
+    pub(crate) fn may_read(&self) -> Result<()> {
         if !self.inner.reader()? {
             return Err(Error::type_error(
                 "HARDENED_NOT_A_READER",
@@ -163,12 +204,11 @@ impl State {
             ));
         }
         // get(), all() and iterate() of a statement that writes (`... RETURNING`) wait for open iterators too.
-        self.inner.require_may_run(false)?;
-        self.start(js, args)
+        self.inner.require_may_run(false)
     }
 
-    fn get_row(&mut self, js: Js, collect: napi_value, args: &[napi_value]) -> Result<napi_value> {
-        let raw = self.start_reader(js, args)?;
+    fn get_row(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {
+        let raw = self.start_reader(js, params)?;
         let result = match self.inner.step(raw) {
             Ok(true) => (|| {
                 let mut rows = RowWriter::new(js, collect, &self.inner)?;
@@ -180,11 +220,11 @@ impl State {
             Err(e) => Err(e),
         };
         self.inner.reset();
-        result.and_then(|()| js.undefined())
+        result.map(|()| UNDEFINED)
     }
 
-    fn all_rows(&mut self, js: Js, collect: napi_value, args: &[napi_value]) -> Result<napi_value> {
-        let raw = self.start_reader(js, args)?;
+    fn all_rows(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {
+        let raw = self.start_reader(js, params)?;
         let result = self.read_all(js, raw, collect);
         self.inner.reset();
         result
@@ -217,7 +257,7 @@ impl State {
             if done && chunks.is_empty() {
                 rows.finish()?; // hands the chunk's strings to JS while the scope holds them
                 drop(scope);
-                return js.undefined();
+                return Ok(UNDEFINED);
             }
             let chunk = rows.flush()?;
             chunks.push(scope.escape(chunk)?);
@@ -233,12 +273,22 @@ impl State {
         Ok(array)
     }
 
-    fn run_once(&mut self, js: Js, args: &[napi_value]) -> Result<()> {
+    fn run_once(&mut self, js: Js, params: CallParams) -> Result<()> {
         // As in better-sqlite3, run() waits for open iterators whatever the statement.
         self.inner.require_may_run(true)?;
-        let raw = self.start(js, args)?;
+        let raw = self.start(js, params)?;
+        let (changes, rowid) = self.run_to_end(raw)?;
+        values::write_run_result(js, changes, rowid, self.inner.safe_integers)
+    }
+
+    /// Steps the bound statement `raw` to its end and resets it; `run()`'s
+    /// `changes` and `lastInsertRowid`.
+    pub(crate) fn run_to_end(&mut self, raw: *mut ffi::sqlite3_stmt) -> Result<(i64, i64)> {
         let mark = self.inner.changes_mark();
-        let total_before = self.inner.total_changes();
+        // SAFETY (both `sqlite3_total_changes64` calls): a statement's connection
+        // is open while it has a handle (`raw` is live); the call reads a counter.
+        let db = unsafe { ffi::sqlite3_db_handle(raw) };
+        let total_before = unsafe { ffi::sqlite3_total_changes64(db) };
         let stepped = (|| -> Result<()> {
             while self.inner.step(raw)? {}
             Ok(())
@@ -248,8 +298,8 @@ impl State {
         let (changes, rowid) = self.inner.run_result(mark)?;
         // As in better-sqlite3: a statement that changed no row (BEGIN, CREATE, DROP, a
         // SELECT) reports 0, not the count SQLite kept from the last INSERT, UPDATE or DELETE.
-        let changes = if self.inner.total_changes() == total_before { 0 } else { changes };
-        values::write_run_result(js, changes, rowid, self.inner.safe_integers)
+        let changes = if unsafe { ffi::sqlite3_total_changes64(db) } == total_before { 0 } else { changes };
+        Ok((changes, rowid))
     }
 
     /// Leaves up to `batch` more rows in the scratch buffer (cells `[layoutId,
@@ -263,12 +313,12 @@ impl State {
         if self.inner.iterating && !self.done {
             let raw = self.inner.raw()?;
             if self.read_batch(js, raw, collect)? {
-                return js.undefined();
+                return Ok(UNDEFINED);
             }
         }
         self.inner.reset();
         values::write_no_rows(js)?;
-        js.undefined()
+        Ok(UNDEFINED)
     }
 
     /// Reads the next batch into the scratch buffer; false when there was no row.
@@ -322,8 +372,8 @@ impl State {
         Ok(true)
     }
 
-    fn iterate_begin(&mut self, js: Js, args: &[napi_value]) -> Result<()> {
-        self.start_reader(js, args)?;
+    fn iterate_begin(&mut self, js: Js, params: CallParams) -> Result<()> {
+        self.start_reader(js, params)?;
         self.inner.begin_iteration();
         self.batch = 1;
         self.done = false;
@@ -368,6 +418,12 @@ impl NativeStatement {
             tag_ascii: layout::TAG_ASCII.into(),
             tag_utf8: layout::TAG_UTF8.into(),
             tag_bytes: layout::TAG_BYTES.into(),
+            encoded: layout::ENCODED as u32,
+            param_tags: layout::PARAM_TAGS as u32,
+            param_slots: layout::PARAM_SLOTS as u32,
+            param_data: layout::PARAM_DATA as u32,
+            max_params: layout::MAX_PARAMS as u32,
+            tag_integer: layout::TAG_INTEGER.into(),
         }
     }
 
@@ -398,6 +454,22 @@ impl NativeStatement {
         self.id
     }
 
+    /// How many values fill the parameters by position, so that JS may encode
+    /// them into the scratch buffer (src/params_encoded.rs); -1 when named
+    /// values are needed (a main-face statement with `:name` parameters).
+    #[napi(getter)]
+    pub fn positional_params(&self, env: Env) -> napi::Result<i32> {
+        let count = self.with_statement(|stmt| Ok(params_encoded::positional_count(stmt).map_or(-1, |n| n as i32)));
+        to_js(&env, count)
+    }
+
+    /// Whether values bind with bun:sqlite's rules (a whole number as INTEGER)
+    /// rather than better-sqlite3's (every number as REAL).
+    #[napi(getter)]
+    pub fn binds_like_bun(&self, env: Env) -> napi::Result<bool> {
+        to_js(&env, self.with_statement(|stmt| Ok(stmt.face.is_bun())))
+    }
+
     /// Binds parameters (the array `args`) for good; later calls take no arguments.
     #[napi]
     pub fn bind(&self, env: Env, args: JsAny) -> napi::Result<()> {
@@ -416,7 +488,7 @@ impl NativeStatement {
                 ));
             }
             let _call = state.inner.active_call();
-            state.start(js, &args).map(|_| state.inner.bound = true)
+            state.start(js, CallParams::Args(&args)).map(|_| state.inner.bound = true)
         })();
         to_js(&env, bound)
     }
@@ -499,15 +571,19 @@ impl NativeStatement {
 /// costs about 200 ns a call (a borrow scope with a registry lock, a type-tag
 /// check, an unwrap, argument conversion); this finds the statement by the id in
 /// the first argument, and borrows its state mutably (so a reentrant call on the
-/// same statement fails instead of aliasing it).
+/// same statement fails instead of aliasing it). `function` gets the arguments
+/// after the id, and the count of parameter values JS encoded into the scratch
+/// buffer instead (see src/params_encoded.rs).
 fn call_hot(
     env: sys::napi_env,
     info: sys::napi_callback_info,
-    function: fn(&mut State, Js, &[napi_value]) -> Result<napi_value>,
+    function: fn(&mut State, Js, &[napi_value], Option<usize>) -> Result<napi_value>,
 ) -> napi_value {
     // SAFETY: `env` is the environment Node-API passed to the running callback.
     let js = unsafe { Js::from_raw(env) };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<napi_value> {
+        // Taken first, so that a call failing below leaves no values behind for the next.
+        let encoded = params_encoded::take(js)?;
         let mut inline = [std::ptr::null_mut(); 8];
         let (_, argc) = js.callback_args(info, &mut inline)?;
         let mut spilled = Vec::new();
@@ -521,14 +597,14 @@ fn call_hot(
         let (&id, rest) = args.split_first().ok_or_else(not_a_statement)?;
         let id = js.uint32(id)? as usize;
         // The `Rc` keeps the state alive even if the statement is collected meanwhile.
-        let state = LIVE.with_borrow(|live| live.slots.get(id).cloned().flatten()).ok_or_else(not_a_statement)?;
+        let state = live_state(id).ok_or_else(not_a_statement)?;
         let mut state = state.try_borrow_mut().map_err(|_| busy())?;
         state.inner.connection_idle()?;
         crate::functions::scratch_guard::before_hot_call(js)?;
         // Declared after `state`, so dropped first: a deferred close finalizes
         // the statement while nothing uses its handle any more.
         let call = state.inner.active_call();
-        let result = call.timed(|| function(&mut state, js, rest));
+        let result = call.timed(|| function(&mut state, js, rest, encoded));
         let restored = state.inner.restore_busy_handler();
         result.and_then(|value| restored.map(|()| value))
     }));
@@ -550,36 +626,46 @@ fn not_a_statement() -> Error {
     Error::type_error("HARDENED_INVALID_ARGUMENT", "The first argument must be the id of a live statement")
 }
 
-/// Splits off the leading `collect` argument.
-fn with_collect(args: &[napi_value]) -> Result<(napi_value, &[napi_value])> {
-    args.split_first()
-        .map(|(&collect, rest)| (collect, rest))
-        .ok_or_else(|| Error::type_error("HARDENED_INVALID_ARGUMENT", "A row collector function is required"))
+/// Splits off the leading `collect` argument; the rest and `encoded` are the
+/// call's parameter values.
+fn with_collect(args: &[napi_value], encoded: Option<usize>) -> Result<(napi_value, CallParams<'_>)> {
+    let (&collect, rest) = args
+        .split_first()
+        .ok_or_else(|| Error::type_error("HARDENED_INVALID_ARGUMENT", "A row collector function is required"))?;
+    Ok((collect, CallParams::new(rest, encoded)?))
 }
 
 unsafe extern "C" fn hot_run(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args| stmt.run_once(js, args).and_then(|()| js.undefined()))
+    call_hot(env, info, |stmt, js, args, encoded| {
+        stmt.run_once(js, CallParams::new(args, encoded)?).map(|()| UNDEFINED)
+    })
 }
 
 unsafe extern "C" fn hot_get(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args| with_collect(args).and_then(|(collect, rest)| stmt.get_row(js, collect, rest)))
+    call_hot(env, info, |stmt, js, args, encoded| {
+        with_collect(args, encoded).and_then(|(collect, params)| stmt.get_row(js, collect, params))
+    })
 }
 
 unsafe extern "C" fn hot_all(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args| with_collect(args).and_then(|(collect, rest)| stmt.all_rows(js, collect, rest)))
+    call_hot(env, info, |stmt, js, args, encoded| {
+        with_collect(args, encoded).and_then(|(collect, params)| stmt.all_rows(js, collect, params))
+    })
 }
 
 unsafe extern "C" fn hot_iterate_start(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args| stmt.iterate_begin(js, args).and_then(|()| js.undefined()))
+    call_hot(env, info, |stmt, js, args, encoded| {
+        stmt.iterate_begin(js, CallParams::new(args, encoded)?).map(|()| UNDEFINED)
+    })
 }
 
 unsafe extern "C" fn hot_iterate_next(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args| with_collect(args).and_then(|(collect, _)| stmt.next_rows(js, collect)))
+    call_hot(env, info, |stmt, js, args, _| with_collect(args, None).and_then(|(collect, _)| stmt.next_rows(js, collect)))
 }
 
 unsafe extern "C" fn hot_iterate_end(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, _| {
+    call_hot(env, info, |stmt, _, _, _| {
         stmt.end_iteration();
-        js.undefined()
+        Ok(UNDEFINED)
     })
 }

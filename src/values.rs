@@ -33,7 +33,7 @@ thread_local! {
     static STRINGS_AS_BYTES: Cell<bool> = const { Cell::new(false) };
 }
 
-fn bind_rc(raw: *mut ffi::sqlite3_stmt, rc: i32) -> Result<()> {
+pub(crate) fn bind_rc(raw: *mut ffi::sqlite3_stmt, rc: i32) -> Result<()> {
     if rc == ffi::SQLITE_OK {
         return Ok(());
     }
@@ -123,6 +123,9 @@ pub mod layout {
     /// i32: user-defined functions running JS on this thread (see `functions::scratch_guard`):
     /// while it is not 0, an iterator asks natively before handing out a row read ahead.
     pub const CALLBACK_DEPTH: usize = 40;
+    /// i32: the number of parameters JS encoded for the next hot call, plus one
+    /// (0: none; see src/params_encoded.rs).
+    pub const ENCODED: usize = 44;
     /// u8 per cell: its tag (`TAG_*`).
     pub const TAGS: usize = 64;
     /// 8 bytes per cell: an f64 (`TAG_NUMBER`), an i64 (`TAG_BIGINT`), or two
@@ -136,6 +139,15 @@ pub mod layout {
     pub const BYTES: usize = 256 * 1024;
     /// BLOBs and strings larger than this become JS values natively.
     pub const MAX_SHARED: usize = 64 * 1024;
+    /// u8 per parameter JS encoded (`TAG_NULL`, `TAG_NUMBER`, `TAG_INTEGER`,
+    /// `TAG_BIGINT`, `TAG_UTF8`, `TAG_BLOB`), after the result data area.
+    pub const PARAM_TAGS: usize = DATA + 2 * MAX_SHARED;
+    /// Most parameters JS encodes; a call with more binds through Node-API.
+    pub const MAX_PARAMS: usize = 256;
+    /// 8 bytes per encoded parameter, as the cells' slots.
+    pub const PARAM_SLOTS: usize = PARAM_TAGS + MAX_PARAMS;
+    /// Where the bytes of encoded TEXT and BLOB parameters go, up to the end.
+    pub const PARAM_DATA: usize = PARAM_SLOTS + 8 * MAX_PARAMS;
     /// `null`.
     pub const TAG_NULL: u8 = 0;
     /// A number in the slot.
@@ -152,7 +164,10 @@ pub mod layout {
     pub const TAG_UTF8: u8 = 6;
     /// A BLOB in the data area that becomes a `Uint8Array` (the bun face's).
     pub const TAG_BYTES: u8 = 7;
+    /// An encoded parameter that binds as INTEGER: a whole f64 within ±(2^53 - 1).
+    pub const TAG_INTEGER: u8 = 8;
     const _: () = assert!(TAGS + MAX_CELLS <= SLOTS && DATA + 2 * MAX_SHARED <= BYTES);
+    const _: () = assert!(PARAM_SLOTS.is_multiple_of(8) && PARAM_DATA + 64 * 1024 <= BYTES);
     // SQLite's column limit (SQLITE_MAX_COLUMN, 2000 in the bundled build) keeps
     // one row, plus the layout id, within a chunk.
     const _: () = assert!(2001 <= MAX_CELLS);
@@ -254,9 +269,20 @@ pub fn set_strings_as_bytes(on: bool) {
     STRINGS_AS_BYTES.set(on);
 }
 
+/// This thread's scratch memory if JS has it already, without Node-API (for
+/// bun:ffi calls, see src/statement_ffi.rs).
+pub fn scratch_if_created() -> Option<*mut u8> {
+    SCRATCH.get().map(|scratch| scratch.data)
+}
+
 /// Writes `run()`'s `changes` and `lastInsertRowid` into the scratch buffer.
 pub fn write_run_result(js: Js, changes: i64, rowid: i64, rowid_is_bigint: bool) -> Result<()> {
-    let data = scratch_bytes(js)?;
+    put_run_result(scratch_bytes(js)?, changes, rowid, rowid_is_bigint);
+    Ok(())
+}
+
+/// [`write_run_result`] into the scratch memory `data` (from [`scratch_if_created`]).
+pub fn put_run_result(data: *mut u8, changes: i64, rowid: i64, rowid_is_bigint: bool) {
     // SAFETY: `data` is the scratch memory (no JS is running) and every field lies in the header.
     unsafe {
         put(data, layout::CHANGES, changes as f64);
@@ -264,14 +290,15 @@ pub fn write_run_result(js: Js, changes: i64, rowid: i64, rowid_is_bigint: bool)
         put(data, layout::ROWID_BIGINT, rowid);
         put(data, layout::ROWID_IS_BIGINT, i32::from(rowid_is_bigint));
     }
-    Ok(())
 }
 
 /// Builds result rows as cells in the scratch buffer (a tag and an 8-byte slot
 /// each; strings and large BLOBs as JS values) and hands them to JS `collect`
 /// in chunks. Numbers and NULLs thus cost no Node-API call at all.
 pub struct RowWriter {
-    js: Js,
+    /// `None` for a bun:ffi call (src/statement_ffi.rs), which may make no
+    /// Node-API call: a value that needs one fails with [`needs_node_api`].
+    js: Option<Js>,
     collect: napi_value,
     /// The scratch memory.
     data: *mut u8,
@@ -298,13 +325,28 @@ impl RowWriter {
     /// A writer calling `collect` for the rows of `stmt` (INTEGERs become bigints
     /// when it reads safe integers; BLOBs follow its face).
     pub fn new(js: Js, collect: napi_value, stmt: &crate::statement::Statement) -> Result<RowWriter> {
+        Ok(RowWriter::over(Some(js), collect, scratch_bytes(js)?, stmt))
+    }
+
+    /// A writer into the scratch memory `data` that makes no Node-API call
+    /// (for bun:ffi): a string or BLOB that must become a JS value natively
+    /// fails with [`needs_node_api`], and `finish` needs no `collect`.
+    pub fn without_node_api(data: *mut u8, stmt: &crate::statement::Statement) -> RowWriter {
+        RowWriter::over(None, std::ptr::null_mut(), data, stmt)
+    }
+
+    fn over(js: Option<Js>, collect: napi_value, data: *mut u8, stmt: &crate::statement::Statement) -> RowWriter {
         let (safe_integers, uint8_blobs) = (stmt.safe_integers, stmt.face.is_bun());
-        let data = scratch_bytes(js)?;
         let mut arguments = VALUES.take();
         arguments.clear();
         arguments.push(std::ptr::null_mut()); // `keep`, set when calling
         let strings_as_bytes = STRINGS_AS_BYTES.get();
-        Ok(RowWriter { js, collect, data, arguments, cells: 0, data_bytes: 0, safe_integers, strings_as_bytes, uint8_blobs })
+        RowWriter { js, collect, data, arguments, cells: 0, data_bytes: 0, safe_integers, strings_as_bytes, uint8_blobs }
+    }
+
+    /// The environment for a value that must be made through Node-API.
+    fn node_api(&self) -> Result<Js> {
+        self.js.ok_or_else(needs_node_api)
     }
 
     /// Whether another row of `width` columns should go to the next chunk.
@@ -431,7 +473,7 @@ impl RowWriter {
                 return self.bytes(tag, text);
             }
         }
-        let value = self.js.text(text)?;
+        let value = self.node_api()?.text(text)?;
         self.argument(value)
     }
 
@@ -439,7 +481,8 @@ impl RowWriter {
     /// `Buffer`), else a `Buffer` made here.
     fn blob(&mut self, bytes: &[u8]) -> Result<()> {
         if !self.fits(bytes) {
-            let buffer = if self.uint8_blobs { self.js.uint8_array(bytes)? } else { self.js.buffer(bytes)? };
+            let js = self.node_api()?;
+            let buffer = if self.uint8_blobs { js.uint8_array(bytes)? } else { js.buffer(bytes)? };
             return self.argument(buffer);
         }
         self.bytes(if self.uint8_blobs { layout::TAG_BYTES } else { layout::TAG_BLOB }, bytes)
@@ -465,8 +508,9 @@ impl RowWriter {
     pub fn flush(&mut self) -> Result<napi_value> {
         // SAFETY: `data` is the scratch memory (no JS is running); the count lies in the header.
         unsafe { put(self.data, layout::CELLS, self.cells as i32) };
-        self.arguments[0] = self.js.boolean_value(false)?;
-        let result = self.js.call(self.collect, &self.arguments);
+        let js = self.node_api()?;
+        self.arguments[0] = js.boolean_value(false)?;
+        let result = js.call(self.collect, &self.arguments);
         self.arguments.truncate(1);
         self.cells = 0;
         self.data_bytes = 0;
@@ -489,8 +533,9 @@ impl RowWriter {
             put(self.data, layout::LAST, i32::from(last));
         }
         if self.arguments.len() > 1 {
-            self.arguments[0] = self.js.boolean_value(true)?;
-            self.js.call(self.collect, &self.arguments)?;
+            let js = self.node_api()?;
+            self.arguments[0] = js.boolean_value(true)?;
+            js.call(self.collect, &self.arguments)?;
         }
         Ok(())
     }
@@ -498,10 +543,27 @@ impl RowWriter {
 
 /// Leaves an empty chunk in the scratch buffer: no row.
 pub fn write_no_rows(js: Js) -> Result<()> {
-    let data = scratch_bytes(js)?;
+    put_no_rows(scratch_bytes(js)?);
+    Ok(())
+}
+
+/// [`write_no_rows`] into the scratch memory `data` (from [`scratch_if_created`]).
+pub fn put_no_rows(data: *mut u8) {
     // SAFETY: `data` is the scratch memory (no JS is running); the count lies in the header.
     unsafe { put(data, layout::CELLS, 0i32) };
-    Ok(())
+}
+
+/// The code of the error a [`RowWriter::without_node_api`] fails with when a
+/// value needs Node-API: the bun:ffi call hands the statement to Node-API then.
+pub const NEEDS_NODE_API: &str = "HARDENED_NEEDS_NODE_API";
+
+fn needs_node_api() -> Error {
+    Error::hardened(NEEDS_NODE_API, "hardened-sqlite: a value needs a Node-API call; please report this as a bug")
+}
+
+/// Whether results go to JS as bytes (see [`set_strings_as_bytes`]).
+pub fn strings_as_bytes() -> bool {
+    STRINGS_AS_BYTES.get()
 }
 
 impl Drop for RowWriter {

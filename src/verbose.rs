@@ -10,6 +10,7 @@ use napi_derive::napi;
 use crate::database::NativeDatabase;
 use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny};
+use crate::params_encoded::CallParams;
 use crate::statement::Statement;
 use crate::statement_class::NativeStatement;
 
@@ -69,9 +70,9 @@ impl NativeStatement {
             let _call = state.inner.active_call();
             if for_run {
                 state.inner.require_may_run(true)?;
-                state.start(js, &args)?;
+                state.start(js, CallParams::Args(&args))?;
             } else {
-                state.start_reader(js, &args)?;
+                state.start_reader(js, CallParams::Args(&args))?;
             }
             let sql = state.inner.expanded_sql()?;
             if !state.inner.bound {

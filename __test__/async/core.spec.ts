@@ -32,7 +32,7 @@ describe("HardenedDb.openAsync()", () => {
     await expect(HardenedDb.openAsync(path, { readers: 0 })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
     await expect(HardenedDb.openAsync(path, { transactionTimeout: -1 })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
     await expect(HardenedDb.openAsync(path, { busyTimeout: -1 })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
-    await expect(HardenedDb.openAsync(path, { verbose: console.log })).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
+    await expect(HardenedDb.openAsync(path, { verbose: 1 } as any)).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
     await expect(HardenedDb.openAsync(":memory:")).rejects.toMatchObject({ code: "HARDENED_INVALID_OPTION" });
     await expect(HardenedDb.openAsync(tmp.path("missing.db"), { fileMustExist: true })).rejects.toBeInstanceOf(SqliteError);
     expect(exists(tmp.path("missing.db"))).toBe(false);

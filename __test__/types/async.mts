@@ -1,6 +1,6 @@
 // The type test of the async handle (index.d.ts, docs/async.md): every method, as an ESM app
 // would write it. Compiled (never run) by `tsc --noEmit --strict -p __test__/types`.
-import HardenedDb, { AsyncHardenedDb, openAsync, type AsyncStatement, type AsyncTransaction, type RunResult, type CheckpointResult, type HealthReport } from "hardened-sqlite";
+import HardenedDb, { AsyncHardenedDb, openAsync, type AsyncStatement, type AsyncTransaction, type AsyncBackupOptions, type BackupResult, type RunResult, type CheckpointResult, type HealthReport } from "hardened-sqlite";
 
 type User = { id: number; name: string };
 
@@ -31,6 +31,12 @@ export async function asyncHandle(): Promise<void> {
   void upkeep;
   const report: HealthReport = await db.health({ integrity: "quick" });
   void report;
+  const shrunk: number = await db.vacuum();
+  const options: AsyncBackupOptions = { overwrite: true, progress: ({ totalPages, remainingPages }) => (remainingPages < totalPages / 2 ? 500 : undefined) };
+  const copy: BackupResult = await db.backup("backups/app.db", options);
+  const copied: [number, number, string, number] = [copy.totalPages, copy.remainingPages, copy.path, copy.bytes];
+  await db.backup("backups/again.db");
+  void [shrunk, copied];
   const state: [boolean, string, boolean, number] = [db.open, db.name, db.readonly, db.readers];
   void [other, third, user, users, result, same, one, rows, flags, total, state];
   await other.close();
@@ -38,7 +44,12 @@ export async function asyncHandle(): Promise<void> {
 }
 
 await HardenedDb.openAsync("app.db", { healthCheck: true, closeOnSignal: true, checkpointInterval: 60_000 });
-// @ts-expect-error: the async handle takes no verbose logger
+await HardenedDb.openAsync("app.db", { verbose: (sql: string) => console.log(sql) });
 await HardenedDb.openAsync("app.db", { verbose: console.log });
+// @ts-expect-error: the logger gets a string
+await HardenedDb.openAsync("app.db", { verbose: (sql: number) => sql });
+declare const asyncDb: AsyncHardenedDb;
+// @ts-expect-error: the async backup reads from a connection of its own, which has no attached databases
+await asyncDb.backup("copy.db", { attached: "main" });
 // @ts-expect-error: async transactions are always IMMEDIATE
 await HardenedDb.openAsync("app.db", { defaultTransaction: "deferred" });

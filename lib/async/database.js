@@ -19,14 +19,11 @@ const { track, forget, FORCE_CLOSE } = require('../shutdown')
 const signals = require('../signals')
 const { assertHealthy } = require('../health')
 const maintenance = require('./maintenance')
+const { backup } = require('./backup')
+const { logger } = require('./verbose')
 
 /** Options only the async handle takes, and their JS types. */
 const ASYNC_OPTIONS = { readers: 'number', transactionTimeout: 'number' }
-
-/** Options of the sync constructor the async handle does not support yet, and why. */
-const UNSUPPORTED = {
-  verbose: 'log from a sync handle, or wrap the calls',
-}
 
 /**
  * The reader count used when `readers` is not given: the cores, at most 3, so
@@ -39,11 +36,6 @@ function defaultReaders() {
 }
 
 function checkAsyncOptions(options) {
-  for (const [key, fix] of Object.entries(UNSUPPORTED)) {
-    if (options?.[key] !== undefined && options[key] !== null && options[key] !== false && options[key] !== 0) {
-      throw typeError('HARDENED_INVALID_OPTION', `Option "${key}" is not supported by openAsync() yet; ${fix}`)
-    }
-  }
   if (options?.defaultTransaction !== undefined && options.defaultTransaction !== 'immediate') {
     throw typeError('HARDENED_INVALID_OPTION', 'Async transactions are always BEGIN IMMEDIATE (they hold the writer); remove option "defaultTransaction"')
   }
@@ -90,6 +82,9 @@ class AsyncHardenedDb {
   #migrations
   #tracked
   #checkpointer = null
+  #source
+  #backups = new Set()
+  #log
 
   /** (internal) Use `await HardenedDb.openAsync(path, options)`. */
   constructor(token, pool, settings) {
@@ -99,6 +94,8 @@ class AsyncHardenedDb {
     this.#transactionTimeout = settings.transactionTimeout
     this.#readonly = settings.readonly
     this.#migrations = settings.migrations
+    this.#source = settings.source
+    this.#log = settings.log
     // Closed at process exit if close() was not awaited, so the last connection removes -wal.
     this.#tracked = track(this)
   }
@@ -137,6 +134,8 @@ class AsyncHardenedDb {
       transactionTimeout,
       readonly: options?.readonly === true,
       migrations: checked.migrations.source === undefined ? undefined : checked.migrations,
+      source: { path, native: checked.native },
+      log: typeof options?.verbose === 'function' ? logger(options.verbose) : null,
     })
     if (options?.healthCheck === true) {
       try {
@@ -172,12 +171,19 @@ class AsyncHardenedDb {
     return this.#pool.track(start())
   }
 
-  #runner = (mode, sql, args, flags, readonly) =>
-    this.#enter(() => this.#pool.route(mode, sql, args, { inTransaction: false, ...flags }, readonly))
+  #runner = (mode, sql, args, flags, readonly) => {
+    if (!this.#open) return Promise.reject(notOpen())
+    try {
+      this.#log?.(sql, mode)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#enter(() => this.#pool.route(mode, sql, args, { inTransaction: false, ...flags }, readonly))
+  }
 
   #iterator = (sql, args, flags, readonly) => {
     if (!this.#open) throw notOpen()
-    return this.#pool.iterate(sql, args, flags, readonly)
+    return this.#pool.iterate(sql, args, { ...flags, log: this.#log }, readonly)
   }
 
   #call(mode, sql, params) {
@@ -221,7 +227,7 @@ class AsyncHardenedDb {
 
   /** Runs `fn(tx)` in a transaction holding the writer (see lib/async/transaction.js); resolves to what `fn` resolved to. */
   transaction(fn, options) {
-    return this.#enter(() => runTransaction(this, this.#pool, fn, options, this.#transactionTimeout, this.#safeIntegers))
+    return this.#enter(() => runTransaction(this, this.#pool, fn, options, this.#transactionTimeout, this.#safeIntegers, this.#log))
   }
 
   /**
@@ -247,6 +253,24 @@ class AsyncHardenedDb {
     return this.#enter(() => maintenance.health(this.#pool, options, this.#migrations))
   }
 
+  /**
+   * `VACUUM` on the writer, in turn with writes (FIFO): rewrites the file without
+   * its free pages; resolves to how many pages the database shrank by.
+   */
+  vacuum() {
+    return this.#enter(() => maintenance.vacuum(this.#pool))
+  }
+
+  /**
+   * Copies the database to `destination` off the event loop, from a read-only
+   * connection of its own (`{ progress, overwrite }` as the sync `backup()`), then
+   * verifies the copy and renames it into place (mode `fileMode`); resolves to
+   * `{ totalPages, remainingPages }` (plus non-enumerable `path` and `bytes`).
+   */
+  backup(destination, options) {
+    return this.#enter(() => backup(this.#source, destination, options, this.#backups))
+  }
+
   /** `PRAGMA optimize` on the writer. */
   optimize() {
     return this.#enter(() => maintenance.optimize(this.#pool))
@@ -262,6 +286,8 @@ class AsyncHardenedDb {
     if (this.#checkpointer !== null) clearInterval(this.#checkpointer)
     const pool = this.#pool
     this.#closing = (async () => {
+      // for await loops are ended, not waited for: one may be suspended forever, or be the caller of close().
+      await pool.endLoops()
       await pool.drain()
       const results = await Promise.all(pool.readers.map((reader) => reader.close()))
       results.push(await pool.writer.close())
@@ -276,6 +302,7 @@ class AsyncHardenedDb {
   [FORCE_CLOSE]() {
     this.#open = false
     this.#stopWatching()
+    for (const job of this.#backups) job.abortNow()
     for (const reader of this.#pool.readers) reader.closeNow()
     this.#pool.writer.closeNow()
   }

@@ -1,8 +1,8 @@
 'use strict'
 /**
  * Maintenance of the async handle, off the event loop, with the sync API's
- * argument checks and results: `checkpoint()`, `incrementalVacuum()` and
- * `optimize()` on the writer (in turn with writes), `integrityCheck()` on a
+ * argument checks and results: `checkpoint()`, `incrementalVacuum()`, `vacuum()`
+ * and `optimize()` on the writer (in turn with writes), `integrityCheck()` on a
  * reader (it reads the whole file, and writes go on meanwhile).
  */
 const { translate, typeError } = require('../errors')
@@ -48,6 +48,14 @@ async function incrementalVacuum(pool, pages) {
   return (await maintain(pool, 'writer', 'incrementalVacuum', undefined, undefined, pages)).pages
 }
 
+/**
+ * `await db.vacuum()`: `VACUUM` on the writer, after every write queued before it
+ * (writes queued after it wait for it); resolves to how many pages the database shrank by.
+ */
+async function vacuum(pool) {
+  return (await maintain(pool, 'writer', 'vacuum')).pages
+}
+
 /** `await db.optimize()`: `PRAGMA optimize`. */
 async function optimize(pool) {
   await maintain(pool, 'writer', 'optimize')
@@ -66,4 +74,4 @@ async function health(pool, options, migrations) {
   })
 }
 
-module.exports = { checkpoint, integrityCheck, incrementalVacuum, optimize, health }
+module.exports = { checkpoint, integrityCheck, incrementalVacuum, vacuum, optimize, health }

@@ -7,14 +7,26 @@
  */
 const { Lane } = require('./lane')
 const { request, cursorStep, rowsOf } = require('./request')
+const { typeError } = require('../errors')
 
 /** Statements whose kind (read or write) is remembered. */
 const KNOWN_LIMIT = 1000
 
-/** The writer, the readers, their lanes, and the requests in flight. */
+/** The error a `for await` loop gets at its next row once `close()` was called. */
+function closedWhileIterating() {
+  return typeError(
+    'HARDENED_NOT_OPEN',
+    'The database was closed (db.close()) while this for await loop was reading: its statement was finalized and the ' +
+      'rows after the ones already given were not read; let the loop end before calling close()',
+  )
+}
+
+/** The writer, the readers, their lanes, the requests in flight and the open `iterate()` loops. */
 class Pool {
   #known = new Map()
   #inFlight = new Set()
+  #loops = new Set()
+  #closing = false
 
   /** A pool over the open `writer` and `readers` (NativeAsyncConnection objects). */
   constructor(writer, readers) {
@@ -95,27 +107,79 @@ class Pool {
   /**
    * `for await (const row of stmt.iterate())`: holds a reader (the writer for a
    * statement that writes) for the whole loop, fetching rows in batches; leaving
-   * the loop early finalizes the statement and gives the connection back.
+   * the loop early finalizes the statement and gives the connection back. Once
+   * `close()` was called, the loop's next row throws `HARDENED_NOT_OPEN` (see `endLoops()`).
    */
   async * iterate(sql, args, flags, readonly) {
+    // The `verbose` logger, before the first row (as the sync iterate()).
+    flags.log?.(sql)
     const lane = readonly ? this.readerLane : this.writerLane
     const connection = await lane.acquire(flags.signal)
-    let open = true
-    try {
-      let outcome = await cursorStep(connection, 'open', sql, args, flags)
-      for (;;) {
-        if (outcome.done) open = false
-        yield * rowsOf(outcome)
-        if (!open) break
-        outcome = await cursorStep(connection, 'next', sql, [], flags)
-      }
-    } catch (error) {
-      open = false
-      throw error
-    } finally {
-      if (open) await cursorStep(connection, 'close', sql, [], flags).catch(() => {})
+    // open: the statement may still be open on the connection (until a batch says done).
+    const loop = { connection, lane, open: true, ended: false, busy: null, finishing: null }
+    if (this.#closing) {
       lane.release(connection)
+      throw closedWhileIterating()
     }
+    this.#loops.add(loop)
+    try {
+      let outcome = await this.#step(loop, 'open', sql, args, flags)
+      for (;;) {
+        for (const row of rowsOf(outcome)) {
+          if (loop.ended) throw closedWhileIterating()
+          yield row
+        }
+        if (!loop.open) break
+        if (loop.ended) throw closedWhileIterating()
+        outcome = await this.#step(loop, 'next', sql, [], flags)
+      }
+    } finally {
+      this.#loops.delete(loop)
+      await this.#finishLoop(loop)
+    }
+  }
+
+  /**
+   * Runs one batch step of `loop`; `loop.open` turns false once the statement
+   * has no more rows. After a failed step it stays true: a step refused before it
+   * ran (an abort between batches) leaves the statement open, so it is closed.
+   */
+  #step(loop, step, sql, args, flags) {
+    loop.busy = cursorStep(loop.connection, step, sql, args, flags).then((outcome) => {
+      if (outcome.done) loop.open = false
+      return outcome
+    })
+    return loop.busy
+  }
+
+  /**
+   * Once `loop`'s running step (if any) ended: finalizes its statement if still
+   * open and gives its connection back. Once only, whoever asks first (the loop
+   * ending, or `close()`).
+   */
+  #finishLoop(loop) {
+    loop.finishing ??= (async () => {
+      await loop.busy?.catch(() => {})
+      if (loop.open) await cursorStep(loop.connection, 'close', '', [], {}).catch(() => {})
+      loop.open = false
+      loop.lane.release(loop.connection)
+    })()
+    return loop.finishing
+  }
+
+  /**
+   * For `close()`: ends every open `for await` loop without waiting for it to
+   * ask for its next row (it may be suspended, or be the code awaiting close()):
+   * the batch being read finishes, the statement is finalized and the connection
+   * given back, and the loop's next row throws `HARDENED_NOT_OPEN`. Loops that
+   * start later fail at once.
+   */
+  async endLoops() {
+    this.#closing = true
+    await Promise.all([...this.#loops].map((loop) => {
+      loop.ended = true
+      return this.#finishLoop(loop)
+    }))
   }
 
   #remember(sql, readonly) {

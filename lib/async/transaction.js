@@ -15,8 +15,12 @@ const { request, cursorStep, resultOf, rowsOf } = require('./request')
 const { AsyncStatement } = require('./statement')
 // The sync transaction()'s rules: the same option check and the same retryable codes.
 const { retryCount, RETRYABLE } = require('../transaction')
+const { runInside, checkNotNested } = require('./context')
 
 let savepoints = 0
+
+/** The requests whose SQL goes to the `verbose` logger (`describe`, the later cursor steps and savepoints do not). */
+const LOGGED = new Set(['get', 'all', 'run', 'exec', 'cursor:open'])
 
 function finishedError() {
   return new HardenedDbError(
@@ -39,15 +43,26 @@ class AsyncTransaction {
   #state
   #finished = false
 
-  /** (internal) `state`: `{ db, writer, tail, controller, safeIntegers }`, shared with nested transactions. */
+  /** (internal) `state`: `{ db, writer, tail, controller, safeIntegers, log }`, shared with nested transactions. */
   constructor(state) {
     this.#state = state
   }
 
-  /** Queues one request (`mode`, or a cursor step `cursor:open|next|close`) after every earlier one of this transaction. */
-  #enqueue(mode, sql, args, signal, safeIntegers = this.#state.safeIntegers) {
+  /**
+   * Queues one request (`mode`, or a cursor step `cursor:open|next|close`) after
+   * every earlier one of this transaction. A statement of the caller (not a
+   * savepoint of ours) goes to the `verbose` logger first.
+   */
+  #enqueue(mode, sql, args, signal, safeIntegers = this.#state.safeIntegers, internal = false) {
     if (this.#finished && mode !== 'cursor:close') return Promise.reject(finishedError())
     const state = this.#state
+    if (state.log !== null && !internal && LOGGED.has(mode)) {
+      try {
+        state.log(sql, mode)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
     const signals = signal ? AbortSignal.any([state.controller.signal, signal]) : state.controller.signal
     const flags = { reader: false, inTransaction: true, safeIntegers, signal: signals }
     const run = state.tail.then(() => mode.startsWith('cursor:')
@@ -135,28 +150,30 @@ class AsyncTransaction {
   async transaction(fn) {
     if (typeof fn !== 'function') throw typeError('HARDENED_INVALID_ARGUMENT', `Expected a function, got ${describe(fn)}`)
     const name = `hardened_async_${++savepoints}`
-    await this.#enqueue('run', `SAVEPOINT ${name}`, [])
+    await this.#enqueue('run', `SAVEPOINT ${name}`, [], undefined, undefined, true)
     const inner = new AsyncTransaction(this.#state)
     try {
       const value = await fn(inner)
       await inner.settle()
       inner.finish()
-      await this.#enqueue('run', `RELEASE ${name}`, [])
+      await this.#enqueue('run', `RELEASE ${name}`, [], undefined, undefined, true)
       return value
     } catch (error) {
       inner.finish()
       await inner.settle()
-      await this.#enqueue('run', `ROLLBACK TO ${name}`, []).then(() => this.#enqueue('run', `RELEASE ${name}`, [])).catch(() => {})
+      await this.#enqueue('run', `ROLLBACK TO ${name}`, [], undefined, undefined, true)
+        .then(() => this.#enqueue('run', `RELEASE ${name}`, [], undefined, undefined, true))
+        .catch(() => {})
       throw error
     }
   }
 }
 
 /** One attempt: BEGIN IMMEDIATE, the callback under the timeout, COMMIT or ROLLBACK. */
-async function attempt(db, writer, fn, timeoutMs, safeIntegers) {
+async function attempt(db, pool, writer, fn, timeoutMs, safeIntegers, log) {
   const flags = { reader: false, inTransaction: true, safeIntegers }
   await request(writer, 'run', 'BEGIN IMMEDIATE', [], flags)
-  const state = { db, writer, tail: Promise.resolve(), controller: new AbortController(), safeIntegers }
+  const state = { db, writer, tail: Promise.resolve(), controller: new AbortController(), safeIntegers, log }
   const tx = new AsyncTransaction(state)
   let timer
   const timedOut = new Promise((_, reject) => {
@@ -167,8 +184,10 @@ async function attempt(db, writer, fn, timeoutMs, safeIntegers) {
       reject(error)
     }, timeoutMs)
   })
+  // The callback runs marked as holding this pool's writer (lib/async/context.js).
+  const inside = runInside(pool, () => Promise.resolve().then(() => fn(tx)))
   try {
-    const value = await Promise.race([Promise.resolve().then(() => fn(tx)), timedOut])
+    const value = await Promise.race([inside.value, timedOut])
     await Promise.race([tx.settle(), timedOut])
     tx.finish()
     await tx.closeCursor()
@@ -181,17 +200,22 @@ async function attempt(db, writer, fn, timeoutMs, safeIntegers) {
     await request(writer, 'run', 'ROLLBACK', [], { ...flags, inTransaction: false }).catch(() => {})
     throw error
   } finally {
+    inside.end()
     clearTimeout(timer)
   }
 }
 
-/** Runs `fn(tx)` in a transaction on the writer of `pool`, retrying on SQLITE_BUSY up to `options.retries` times. */
-async function runTransaction(db, pool, fn, options, timeoutMs, safeIntegers) {
+/**
+ * Runs `fn(tx)` in a transaction on the writer of `pool`, retrying on SQLITE_BUSY
+ * up to `options.retries` times; `log` is the `verbose` logger (or null).
+ */
+async function runTransaction(db, pool, fn, options, timeoutMs, safeIntegers, log = null) {
   if (typeof fn !== 'function') throw typeError('HARDENED_INVALID_ARGUMENT', `Expected a function, got ${describe(fn)}`)
   const retries = retryCount(options)
+  checkNotNested(pool)
   for (let tries = 0; ; tries++) {
     try {
-      return await pool.withWriter(undefined, (writer) => attempt(db, writer, fn, timeoutMs, safeIntegers))
+      return await pool.withWriter(undefined, (writer) => attempt(db, pool, writer, fn, timeoutMs, safeIntegers, log))
     } catch (error) {
       if (tries >= retries || !RETRYABLE.has(error?.code)) throw error
       // Jittered backoff as in the sync API: about 2, 4, 8 ... ms, at most 100 ms.

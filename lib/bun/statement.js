@@ -6,7 +6,9 @@
  * out as `Uint8Array` for this face's statements; this class shapes results
  * (`null` for no row, `as(Class)`) and errors (`SQLiteError`).
  */
-const { Statement: CoreStatement } = require('../statement')
+const { Statement: CoreStatement, WITH_PARAMS } = require('../statement')
+const { INVALIDATE } = require('../iterator')
+const { run: RUN, get: GET, all: ALL, values: VALUES, iterate: ITERATE } = WITH_PARAMS
 const { HardenedDbError } = require('../errors')
 const { shapeError } = require('./errors')
 const { classPrototype, rawBytes } = require('./row-shapes')
@@ -23,6 +25,7 @@ class Statement {
   /** The iterator of the open `iterate()`, if any: running the statement again invalidates it. */
   #iterator = null
   #ended = null
+  #shapeError = null
 
   /** @internal Use `db.query(sql)` or `db.prepare(sql)`. */
   constructor(native, database, connection) {
@@ -38,7 +41,7 @@ class Statement {
     if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, null)
-      row = this.#core.get(...params)
+      row = this.#core[GET](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -52,7 +55,7 @@ class Statement {
     if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, [])
-      rows = this.#core.all(...params)
+      rows = this.#core[ALL](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -64,7 +67,7 @@ class Statement {
     if (this.#iterator !== null) this.#invalidate()
     try {
       if (!this.#reader) return this.#runDiscarding(params, [])
-      return this.#core.values(...params)
+      return this.#core[VALUES](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -93,7 +96,7 @@ class Statement {
   run(...params) {
     if (this.#iterator !== null) this.#invalidate()
     try {
-      return this.#core.run(...params)
+      return this.#core[RUN](params)
     } catch (error) {
       throw shapeError(error, this.#database)
     }
@@ -109,16 +112,16 @@ class Statement {
       this.run(...params)
       return EMPTY_ITERATOR
     }
-    let inner
-    try {
-      inner = this.#core.iterate(...params)
-    } catch (error) {
-      throw shapeError(error, this.#database)
-    }
     this.#ended ??= (iterator) => {
       if (this.#iterator === iterator) this.#iterator = null
     }
-    this.#iterator = new RowIterator(inner, this.#prototype, this.#database, this.#ended)
+    this.#shapeError ??= (error) => shapeError(error, this.#database)
+    const face = { prototype: this.#prototype, error: this.#shapeError, ended: this.#ended, invalidated }
+    try {
+      this.#iterator = this.#core[ITERATE](params, face)
+    } catch (error) {
+      throw shapeError(error, this.#database)
+    }
     return this.#iterator
   }
 
@@ -126,7 +129,7 @@ class Statement {
   #invalidate() {
     const iterator = this.#iterator
     this.#iterator = null
-    iterator.invalidate()
+    iterator[INVALIDATE]()
   }
 
   /** `for (const row of stmt)`: iterates with the values bound last. */
@@ -249,7 +252,7 @@ class Statement {
 
   /** Runs a statement that returns no rows where rows were asked for (as bun:sqlite does). */
   #runDiscarding(params, empty) {
-    this.#core.run(...params)
+    this.#core[RUN](params)
     return empty
   }
 
@@ -260,57 +263,12 @@ class Statement {
   }
 }
 
-/** The iterator of `stmt.iterate()`: the core's, with rows of the `as()` class and bun's errors. */
-class RowIterator {
-  #inner
-  #prototype
-  #database
-  #ended
-  #invalidated = false
-
-  /** @internal `ended(iterator)` is called once it has no more rows. */
-  constructor(inner, prototype, database, ended) {
-    this.#inner = inner
-    this.#prototype = prototype
-    this.#database = database
-    this.#ended = ended
-  }
-
-  /** The next row as `{ value, done }`. */
-  next() {
-    if (this.#invalidated) {
-      throw new HardenedDbError(
-        'This iterator was invalidated: its statement was run again. Use db.prepare() to get a statement with a cursor of its own.',
-        'HARDENED_ITERATOR_INVALIDATED',
-      )
-    }
-    let step
-    try {
-      step = this.#inner.next()
-    } catch (error) {
-      this.#ended(this)
-      throw shapeError(error, this.#database)
-    }
-    if (step.done) this.#ended(this)
-    else if (this.#prototype !== null) Object.setPrototypeOf(step.value, this.#prototype)
-    return step
-  }
-
-  /** Ends the iteration early (what `break` calls). */
-  return() {
-    this.#ended(this)
-    return this.#inner.return()
-  }
-
-  /** @internal The statement ran again: the iteration ends, `next()` throws from now on. */
-  invalidate() {
-    this.#invalidated = true
-    this.#inner.return()
-  }
-
-  [Symbol.iterator]() {
-    return this
-  }
+/** The error `next()` throws once the statement ran again (as bun:sqlite's iterators do). */
+function invalidated() {
+  return new HardenedDbError(
+    'This iterator was invalidated: its statement was run again. Use db.prepare() to get a statement with a cursor of its own.',
+    'HARDENED_ITERATOR_INVALIDATED',
+  )
 }
 
 /**

@@ -1,5 +1,5 @@
 //! Maintenance of the async handle off the event loop: `checkpoint()`,
-//! `integrityCheck()`, `incrementalVacuum()` and `optimize()`, the sync API's
+//! `integrityCheck()`, `incrementalVacuum()`, `vacuum()` and `optimize()`, the sync API's
 //! functions (`maintenance.rs`) run as a task on a pooled connection.
 
 use napi::bindgen_prelude::{Either, Task};
@@ -22,6 +22,8 @@ pub enum Job {
     IntegrityCheck(bool),
     /// `PRAGMA incremental_vacuum(pages)`.
     IncrementalVacuum(Option<u32>),
+    /// `VACUUM`.
+    Vacuum,
     /// `PRAGMA optimize`.
     Optimize,
     /// The health report (needs the pooled connection's settings, see `health.rs`).
@@ -36,7 +38,7 @@ pub struct MaintenanceOutcome {
     pub checkpoint: Option<CheckpointResult>,
     /// `integrityCheck()`'s problems (empty when sound).
     pub problems: Option<Vec<String>>,
-    /// `incrementalVacuum()`'s pages released.
+    /// `incrementalVacuum()`'s pages released, or `vacuum()`'s.
     pub pages: Option<f64>,
     /// `health()`'s report.
     pub health: Option<crate::health::HealthReport>,
@@ -55,6 +57,7 @@ pub fn run(conn: &rusqlite::Connection, settings: &Settings, path: Option<&Path>
         Job::IncrementalVacuum(pages) => {
             MaintenanceOutcome { pages: Some(maintenance::incremental_vacuum(conn, *pages)? as f64), ..Default::default() }
         }
+        Job::Vacuum => MaintenanceOutcome { pages: Some(maintenance::vacuum(conn)? as f64), ..Default::default() },
         Job::Optimize => {
             maintenance::optimize(conn)?;
             MaintenanceOutcome::default()
@@ -110,5 +113,7 @@ mod tests {
         assert_eq!(run(&Job::IntegrityCheck(false)).unwrap().problems, Some(vec![]));
         assert_eq!(run(&Job::Checkpoint("bogus".into(), None)).err().unwrap().code(), "HARDENED_INVALID_ARGUMENT");
         assert!(run(&Job::Optimize).unwrap().checkpoint.is_none());
+        conn.execute_batch("CREATE TABLE t(x); INSERT INTO t SELECT randomblob(5000) FROM (SELECT 1 UNION ALL SELECT 2); DELETE FROM t").unwrap();
+        assert!(run(&Job::Vacuum).unwrap().pages.unwrap() >= 2.0);
     }
 }

@@ -11,6 +11,7 @@
 //! lib/async/.
 
 pub mod bind_values;
+pub mod backup;
 pub mod cursor;
 pub mod cursor_task;
 pub mod health;
@@ -21,4 +22,5 @@ pub mod native;
 pub mod outcome_js;
 pub mod pooled;
 pub mod query;
+pub mod script;
 pub mod tasks;

@@ -198,7 +198,7 @@ impl NativeAsyncConnection {
     }
 
     /// Runs a maintenance job: `checkpoint` (with `mode`, waiting at most `timeout_ms`
-    /// for readers), `integrityCheck` (`quick`), `incrementalVacuum` (`pages`) or `optimize`.
+    /// for readers), `integrityCheck` (`quick`), `incrementalVacuum` (`pages`), `vacuum` or `optimize`.
     #[napi]
     pub fn maintain(
         &self,
@@ -216,6 +216,7 @@ impl NativeAsyncConnection {
             "integrityCheck" => Job::IntegrityCheck(quick.unwrap_or(false)),
             "incrementalVacuum" => Job::IncrementalVacuum(pages),
             "optimize" => Job::Optimize,
+            "vacuum" => Job::Vacuum,
             other => {
                 return Err(Error::type_error("HARDENED_INVALID_ARGUMENT", format!("Unknown maintenance job \"{other}\"")).throw(&env));
             }

@@ -76,6 +76,7 @@ fn prepare(js: Js, shared: &Rc<Shared>, name: &str) -> Result<(*mut ffi::sqlite3
 }
 
 fn registered(js: Js, shared: &Rc<Shared>, name: String, flags: &FunctionFlags, callbacks: Callbacks) -> Registered {
+    shared.calls_js.set(true);
     Registered {
         env: js.raw_env(),
         name,

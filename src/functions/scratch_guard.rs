@@ -50,6 +50,11 @@ impl Drop for Frame {
     }
 }
 
+/// Whether a user-defined function runs JS on this thread now.
+pub fn in_callback() -> bool {
+    DEPTH.get() != 0
+}
+
 /// Called by every hot statement call before it writes the buffer: inside a
 /// function, saves the buffer once for the innermost frame.
 #[inline]

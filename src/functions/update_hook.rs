@@ -65,6 +65,7 @@ impl NativeDatabase {
             let previous = match dispatch {
                 Some(dispatch) => {
                     env::ensure_teardown_hook(js)?;
+                    self.shared.calls_js.set(true);
                     let hook = Hook { env: js.raw_env(), dispatch: JsRef::new(js, dispatch.0)?, shared: Rc::downgrade(&self.shared) };
                     let previous = HOOKS.with_borrow_mut(|hooks| hooks.insert(handle, Rc::new(hook)));
                     // SAFETY: `db` is open; the argument is only an address, read back by `on_change`.

@@ -37,6 +37,7 @@ impl NativeDatabase {
                 return Err(Error::type_error("HARDENED_INVALID_ARGUMENT", "Expected the table factory to be a function"));
             }
             env::ensure_teardown_hook(js)?;
+            self.shared.calls_js.set(true);
             let registered = Registered {
                 env: js.raw_env(),
                 name: name.clone(),
