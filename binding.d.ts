@@ -99,8 +99,18 @@ export declare class NativeBackup {
 export declare class NativeDatabase {
   /** Opens `path` with the hardened open sequence. */
   constructor(path: string, options?: OpenOptions | undefined | null)
+  /**
+   * Closes every connection of this thread still open, even with an iterator
+   * open; returns how many it closed (called once, at process exit).
+   */
+  static closeAllAtExit(): number
   /** Prepares one SQL statement. */
   prepare(sql: string): NativeStatement
+  /**
+   * Its SQLite statements not finalized yet: prepared and neither finalized,
+   * collected with their JS object, nor closed (for tests and diagnostics).
+   */
+  liveStatements(): number
   /**
    * Refuses what `pragma()` would do while an iterator of the connection is
    * open, unless `unsafeMode()` is on (see `idle.rs`).

@@ -252,6 +252,27 @@ describe("readonly: true", () => {
 });
 
 describe("process exit", () => {
+  it("should find every connection of the thread still open, natively (no WeakRef per connection)", () => {
+    const dir = JSON.stringify(tmp.path(""));
+    const code = `
+      const { HardenedDb } = require('.');
+      const { NativeDatabase } = require('./binding.js');
+      const dbs = [0, 1, 2].map((i) => new HardenedDb(${dir} + '/exit-' + i + '.db'));
+      dbs[1].close();
+      const rows = dbs[2].prepare('SELECT 1 UNION ALL SELECT 2').iterate();
+      rows.next();
+      // What the exit handler calls: it closes even under an open iterator.
+      const closed = NativeDatabase.closeAllAtExit();
+      console.log(JSON.stringify({ closed, open: dbs.map((db) => db.open), again: NativeDatabase.closeAllAtExit() }));
+    `;
+    for (const runtime of ["node", "bun"] as const) {
+      const result = runScript(code, runtime);
+      expect(result.stderr).toBe("");
+      expect(JSON.parse(result.stdout)).toEqual({ closed: 2, open: [false, false, false], again: 0 });
+      for (const i of [0, 1, 2]) expect(exists(tmp.path(`exit-${i}.db-wal`))).toBe(false);
+    }
+  });
+
   it("should close connections left open so no -wal remains", () => {
     const path = tmp.path("app.db");
     for (const runtime of ["node", "bun"] as const) {

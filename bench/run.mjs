@@ -13,6 +13,8 @@
 //   BENCH_MEMORY=0           skip the memory check
 //   BENCH_CLOCK=cpu          ops per second of CPU time, not wall time (for a shared machine)
 //   BENCH_MEMORY_GETS=1000000, BENCH_MEMORY_ALLS=100000  calls in the memory check
+//   BENCH_MEMORY_CYCLES=100000  prepare + run + drop cycles in the memory check
+//   BENCH_MEMORY_PEERS=1     the memory check also runs better-sqlite3 and bun:sqlite (when selected)
 //   BENCH_ROWS=10000         rows in the read table
 //   BENCH_OUT=file.md        also write the report there
 //   BENCH_JSON=file.json     also write every round's ops/s there
@@ -36,6 +38,7 @@ const config = {
   timeMs: Number(env.BENCH_TIME_MS ?? (quick ? 150 : 400)),
   memoryGets: Number(env.BENCH_MEMORY_GETS ?? (quick ? 100_000 : 1_000_000)),
   memoryAlls: Number(env.BENCH_MEMORY_ALLS ?? (quick ? 10_000 : 100_000)),
+  memoryCycles: Number(env.BENCH_MEMORY_CYCLES ?? (quick ? 10_000 : 100_000)),
   memory: env.BENCH_MEMORY !== '0',
   workloads: env.BENCH_WORKLOADS ? env.BENCH_WORKLOADS.split(',') : WORKLOADS,
 }
@@ -252,41 +255,55 @@ function rustcVersion() {
 }
 
 /**
- * Memory over 1,000,000 `get` and 100,000 `all` calls per hardened-sqlite
- * runtime (see memory.mjs). A phase is flat when the memory outside the JS heap
- * grew by at most 4 MiB from its first tenth to its end.
+ * Memory over 1,000,000 `get`, 100,000 `all` and 100,000 prepare cycles per
+ * hardened-sqlite face and runtime (see memory.mjs): every selected hardened
+ * driver (and peer, with BENCH_MEMORY_PEERS=1), and the bun face under Node too
+ * when `hardened-node` is selected. A
+ * phase is flat when the memory outside the JS heap grew by at most 4 MiB from
+ * its first tenth to its end.
  */
 function memoryCheck(path, out) {
-  const targets = drivers.filter((d) => d.module === 'hardened')
+  const peers = env.BENCH_MEMORY_PEERS === '1' ? ['better-sqlite3', 'bun-sqlite'] : []
+  const targets = drivers.filter((d) => d.module === 'hardened' || d.module === 'hardened-bun-face' || peers.includes(d.module))
+  if (drivers.some((d) => d.id === 'hardened-node')) {
+    targets.push({ id: 'hardened-bun-face-node', runtime: 'node', module: 'hardened-bun-face', label: `hardened/bun (${major(versions.node)})` })
+  }
   if (targets.length === 0) return
   out(
     'Memory (MiB): RSS sampled ten times per phase, RSS after a forced full GC at its end, and the memory outside the JS heap ' +
       '(RSS minus the heap the engine reserved) from the first tenth of the phase to its end, which a native leak would grow; ' +
-      'flat = it grew by at most 4 MiB.',
+      'flat = it grew by at most 4 MiB. A prepare cycle prepares a statement on its own SQL text, runs it once and drops it ' +
+      '(let go for the garbage collector, or `finalize()` on the bun face), in a loop that never yields, then in one that ' +
+      'lets the event loop turn every 1,000 cycles.',
   )
   out()
   out('| Driver | Phase | RSS: start | 10% | 50% | end | after GC | outside JS heap | |')
   out('|---|---|---:|---:|---:|---:|---:|---:|---|')
+  const names = {
+    get: '`get`',
+    all: '`all`',
+    prepare: '`prepare` + `get`, let go',
+    finalize: '`prepare` + `get` + `finalize()`',
+    prepareYielding: '`prepare` + `get`, let go, a turn of the event loop every 1,000',
+  }
   for (const driver of targets) {
     log(`memory check: ${driver.id}`)
     const flags = driver.runtime === 'bun' ? [] : ['--expose-gc']
     if (driver.runtime === 'node22') flags.push('--disable-warning=ExperimentalWarning')
     let m
     try {
-      const counts = [String(config.memoryGets), String(config.memoryAlls)]
+      const counts = [String(config.memoryGets), String(config.memoryAlls), String(config.memoryCycles)]
       m = spawnJson(runtimes[driver.runtime], [...flags, join(HERE, 'memory.mjs'), driver.module, path, ...counts])
     } catch (error) {
       log(`memory check of ${driver.id} failed: ${error.message}`)
       continue
     }
-    for (const [name, p] of [
-      ['get', m.get],
-      ['all', m.all],
-    ]) {
+    for (const [name, p] of Object.entries(m.phases)) {
+      if (p.calls === 0) continue
       const growth = p.outside[1] - p.outside[0]
       const rss = p.rss
       out(
-        `| ${driver.label} | ${p.calls.toLocaleString('en-US')} × \`${name}\` | ${rss[0]} | ${rss[1]} | ${rss[5]} | ${rss[rss.length - 1]} | ${p.afterGc} | ${p.outside[0]} → ${p.outside[1]} | ${growth <= 4 ? 'flat' : 'GROWING'} |`,
+        `| ${driver.label} | ${p.calls.toLocaleString('en-US')} × ${names[name]} | ${rss[0]} | ${rss[1]} | ${rss[5]} | ${rss[rss.length - 1]} | ${p.afterGc} | ${p.outside[0]} → ${p.outside[1]} | ${growth <= 4 ? 'flat' : 'GROWING'} |`,
       )
     }
   }

@@ -136,7 +136,8 @@ export function workloadFns(driver, c, path) {
 /**
  * The workload handle of a connection with better-sqlite3's API (better-sqlite3,
  * bun:sqlite, hardened-sqlite): the statements prepared once, inserts batched
- * with `begin`/`commit`/`rollback` given by `transaction(fn)` or by hand.
+ * with `begin`/`commit`/`rollback` given by `transaction(fn)` or by hand; `db` is
+ * the connection itself (memory.mjs prepares statements on it).
  */
 export function statementDriver(db, sqliteVersion, transaction = (fn) => db.transaction(fn)) {
   const get = db.prepare(SQL.get)
@@ -144,6 +145,7 @@ export function statementDriver(db, sqliteVersion, transaction = (fn) => db.tran
   const insert = db.prepare(SQL.insert)
   return {
     sqliteVersion,
+    db,
     get: (id) => get.get(id),
     all: (start) => page.all(start),
     iterate: (start) => page.iterate(start),

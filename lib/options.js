@@ -158,16 +158,17 @@ function nearest(name, names) {
  * face's own options: checked here, handled by the face.
  */
 function normalizeOptions(options, faceOptions = undefined) {
-  if (options === undefined || options === null) options = {}
+  // No options (the common case, and per-request opens): the defaults, without the checks below.
+  if (options === undefined || options === null) return defaultOptions()
   if (!isOptionsObject(options)) {
     throw typeError('HARDENED_INVALID_OPTION', `Expected the options argument to be an object, got ${typeof options}`)
   }
   const types = faceOptions === undefined ? OPTION_TYPES : { ...OPTION_TYPES, ...faceOptions }
-  const names = Object.keys(types)
   const native = {}
   for (const [key, value] of Object.entries(options)) {
     const type = Object.hasOwn(types, key) ? types[key] : undefined
     if (type === undefined) {
+      const names = Object.keys(types)
       const hint = nearest(key, names)
       throw typeError(
         'HARDENED_INVALID_OPTION',
@@ -223,6 +224,16 @@ function normalizeOptions(options, faceOptions = undefined) {
   }
   const upgradeDeferredBegin = options.upgradeDeferredBegin ?? options.readonly !== true
   return { native, defaultTransaction, upgradeDeferredBegin, migrations: migrationOptions(options) }
+}
+
+/** What `normalizeOptions` returns for no options at all. */
+function defaultOptions() {
+  return {
+    native: {},
+    defaultTransaction: 'immediate',
+    upgradeDeferredBegin: true,
+    migrations: { source: undefined, flags: { allowChangedMigrations: false, allowSchemaAhead: false, allowPendingMigrations: false } },
+  }
 }
 
 /** The migration source (or undefined) and the flags the native runner takes. */

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::ffi::CString;
 use std::rc::Rc;
 
+use napi::bindgen_prelude::ClassInstance;
 use napi::{Either, Env};
 use napi_derive::napi;
 use rusqlite::ffi;
@@ -12,10 +13,9 @@ use rusqlite::ffi;
 use crate::connection::{Shared, prepare_error};
 use crate::database_upkeep::Upkeep;
 use crate::errors::{Error, Result, to_js};
-use crate::location::Location;
 use crate::migrations::{self, MigrateOptions, MigrationInput, MigrationReport, MigrationStatus};
 use crate::open;
-use crate::open_files::{self, Registration};
+use crate::open_files::Registration;
 use crate::options::{OpenOptions, Settings};
 use crate::statement::Statement;
 use crate::statement_class::NativeStatement;
@@ -56,16 +56,15 @@ pub fn exec(shared: &Shared, sql: &str) -> Result<()> {
 impl NativeDatabase {
     /// Wraps a connection that went through the open sequence.
     pub(crate) fn from_opened(opened: open::Opened, settings: Settings) -> NativeDatabase {
+        let shared = Shared::new(opened.conn, settings.safe_integers, opened.statement_timeout);
+        crate::exit_close::remember(&shared);
         NativeDatabase {
             name: opened.location.display_name(),
             memory: opened.location.is_private(),
             readonly: settings.readonly,
             is_new: opened.is_new,
-            shared: Shared::new(opened.conn, settings.safe_integers, opened.statement_timeout),
-            open_file: RefCell::new(match &opened.location {
-                Location::File(path) => open_files::register(path),
-                Location::Memory | Location::Temporary => None,
-            }),
+            shared,
+            open_file: RefCell::new(opened.open_file),
             upkeep: Upkeep::new(&opened.location, settings, opened.mode_warnings),
         }
     }
@@ -82,10 +81,25 @@ impl NativeDatabase {
         Ok(NativeDatabase::from_opened(opened, settings))
     }
 
+    /// Closes every connection of this thread still open, even with an iterator
+    /// open; returns how many it closed (called once, at process exit).
+    #[napi]
+    pub fn close_all_at_exit() -> u32 {
+        crate::exit_close::close_all()
+    }
+
     /// Prepares one SQL statement.
     #[napi]
-    pub fn prepare(&self, env: Env, sql: String) -> napi::Result<NativeStatement> {
-        to_js(&env, Statement::prepare(&self.shared, &sql).map(NativeStatement::new))
+    pub fn prepare<'env>(&self, env: &'env Env, sql: String) -> napi::Result<ClassInstance<'env, NativeStatement>> {
+        let statement = to_js(env, Statement::prepare(&self.shared, &sql))?;
+        crate::collected_statements::statement_object(env, &self.shared, statement)
+    }
+
+    /// Its SQLite statements not finalized yet: prepared and neither finalized,
+    /// collected with their JS object, nor closed (for tests and diagnostics).
+    #[napi]
+    pub fn live_statements(&self) -> u32 {
+        self.shared.live_statements() as u32
     }
 
     /// Refuses what `pragma()` would do while an iterator of the connection is

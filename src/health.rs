@@ -217,7 +217,7 @@ fn pragma_checks(subject: Subject<'_>) -> Result<Vec<HealthCheck>> {
         .iter()
         .map(|expected| {
             let severity = if expected.name == "journal_mode" { "error" } else { "warning" };
-            let ok = pass(format!("pragma.{}", expected.name), severity, expected.label.clone(), expected.label.clone());
+            let ok = pass(format!("pragma.{}", expected.name), severity, expected.label(), expected.label());
             match wrong.iter().find(|m| m.expected.name == expected.name) {
                 None => ok,
                 Some(mismatch) => pragma_failure(ok, mismatch),

@@ -441,6 +441,14 @@ impl Js {
         Ok(reference)
     }
 
+    /// A weak reference to `value`: it reads as null once the garbage collector took
+    /// `value` (cleared during the collection, before any finalizer runs).
+    pub fn weak_reference(self, value: sys::napi_value) -> Result<sys::napi_ref> {
+        let mut reference = ptr::null_mut();
+        check(unsafe { sys::napi_create_reference(self.env, value, 0, &mut reference) })?;
+        Ok(reference)
+    }
+
     /// The value a reference made by [`Js::reference`] holds.
     pub fn referenced(self, reference: sys::napi_ref) -> Result<sys::napi_value> {
         let mut value = ptr::null_mut();

@@ -30,6 +30,8 @@ pub struct Opened {
     pub is_new: bool,
     /// Files whose mode is wider than `fileMode`, for the JS warning (`permissions: "warn"`).
     pub mode_warnings: Vec<String>,
+    /// The database file in the registry of open files (see `open_files.rs`), until dropped.
+    pub open_file: Option<crate::open_files::Registration>,
     /// The progress handler's state when `statementTimeout` is set. Declared after
     /// `conn`, so an `Opened` dropped as is closes the connection before freeing it.
     pub statement_timeout: Option<Box<StatementTimeout>>,
@@ -57,6 +59,7 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     // Every file SQLite creates through the connection (ATTACH, VACUUM INTO) gets fileMode.
     let vfs = vfs::name(settings.file_mode, settings.readonly)?;
     let flags = open_flags(settings);
+    let mut files_before = None;
     let (conn, is_new) = match &location {
         Location::Memory | Location::Temporary if settings.readonly => {
             return Err(Error::type_error(
@@ -70,8 +73,13 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
         Location::Memory => (Connection::open_with_flags_and_vfs(":memory:", flags, vfs)?, true),
         Location::Temporary => (Connection::open_with_flags_and_vfs("", flags, vfs)?, true),
         Location::File(file) => {
-            preflight::check(file, settings)?;
-            let is_new = location::prepare_file(file, settings)?;
+            let files = preflight::check(file, settings)?;
+            // A file the checks found (not a directory: they refused that) needs no second look.
+            let is_new = match files.db.size {
+                Some(size) => size == 0,
+                None => location::prepare_file(file, settings)?,
+            };
+            files_before = Some(files);
             permissions::enforce(file, settings.file_mode, settings.permissions)?;
             // The file exists now, created by us with fileMode if it was missing.
             let conn = Connection::open_with_flags_and_vfs(file, flags, vfs)
@@ -81,12 +89,13 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
     };
     let name = location.display_name();
     harden(&conn, settings, &name, location.is_private(), is_new)?;
-    let mode_warnings = match &location {
-        Location::File(file) if settings.permissions == Policy::Warn => permissions::wide_files(file, settings.file_mode),
+    let mode_warnings = match &files_before {
+        Some(files) if settings.permissions == Policy::Warn => permissions::wide_files_after_open(files, settings.file_mode),
         _ => Vec::new(),
     };
+    let open_file = files_before.as_ref().and_then(|files| crate::open_files::register_opened(&conn, &files.db));
     let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);
-    Ok(Opened { conn, location, is_new, mode_warnings, statement_timeout })
+    Ok(Opened { conn, location, is_new, mode_warnings, open_file, statement_timeout })
 }
 
 /// Opens an in-memory database made from `image` (`new HardenedDb(buffer)`)
@@ -98,7 +107,8 @@ pub fn open_image(image: &[u8], settings: &Settings) -> Result<Opened> {
     crate::serialize::deserialize(&conn, image, settings.readonly)?;
     harden(&conn, settings, "The buffer given to the constructor", true, image.is_empty())?;
     let statement_timeout = StatementTimeout::install(&conn, settings.statement_timeout_ms);
-    Ok(Opened { conn, location: Location::Memory, is_new: image.is_empty(), mode_warnings: Vec::new(), statement_timeout })
+    let is_new = image.is_empty();
+    Ok(Opened { conn, location: Location::Memory, is_new, mode_warnings: Vec::new(), open_file: None, statement_timeout })
 }
 
 /// Read-write always (a `readonly` reader keeps the WAL index up to date); with

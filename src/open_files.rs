@@ -10,6 +10,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use once_cell::sync::Lazy;
+use rusqlite::Connection;
+
+use crate::permissions::FileState;
 
 /// One open database file, as it was when it was opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +46,31 @@ impl Drop for Registration {
 pub fn register(path: &Path) -> Option<Registration> {
     let real = path.canonicalize().ok()?;
     let meta = fs::metadata(&real).ok()?;
+    register_file(OpenFile { path: real, dev: meta.dev(), ino: meta.ino() })
+}
+
+/// Records the main database of `conn`, just opened from `before` (the file as the
+/// pre-flight checks found it). SQLite has already resolved its path, every symlink
+/// included (`sqlite3_db_filename`), and the checks have its device and inode, so
+/// this costs no system call where [`register`] makes five or more (a `readlink`
+/// per component of the path, then a `stat`).
+pub fn register_opened(conn: &Connection, before: &FileState) -> Option<Registration> {
+    let Some(real) = conn.path().filter(|p| !p.is_empty()).map(PathBuf::from) else {
+        return register(&before.path);
+    };
+    let (dev, ino) = if before.mode.is_some() {
+        before.id
+    } else {
+        // Created by this open: not stated yet.
+        let meta = fs::metadata(&real).ok()?;
+        (meta.dev(), meta.ino())
+    };
+    register_file(OpenFile { path: real, dev, ino })
+}
+
+fn register_file(file: OpenFile) -> Option<Registration> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    OPEN.lock().ok()?.insert(id, OpenFile { path: real, dev: meta.dev(), ino: meta.ino() });
+    OPEN.lock().ok()?.insert(id, file);
     Some(Registration { id })
 }
 
@@ -57,6 +83,24 @@ pub fn open_files() -> Vec<OpenFile> {
 mod tests {
     use super::*;
     use crate::test_support::temp_dir;
+
+    #[test]
+    fn an_opened_database_is_registered_as_canonicalize_would() {
+        let dir = temp_dir("open-files-opened");
+        fs::create_dir_all(dir.join("real")).unwrap();
+        let real = dir.join("real/app.db");
+        fs::write(&real, b"").unwrap();
+        std::os::unix::fs::symlink(dir.join("real"), dir.join("link")).unwrap();
+        let given = dir.join("link/app.db");
+        let before = crate::permissions::stat(&given);
+        let conn = Connection::open(&given).unwrap();
+        let registration = register_opened(&conn, &before).unwrap();
+        let meta = fs::metadata(&real).unwrap();
+        let expected = OpenFile { path: given.canonicalize().unwrap(), dev: meta.dev(), ino: meta.ino() };
+        assert!(open_files().contains(&expected), "{:?}", open_files());
+        drop((registration, conn));
+        fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn a_registration_lasts_until_dropped() {

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::errors::{Error, Result};
@@ -51,6 +51,10 @@ pub struct FileState {
     pub mode: Option<u32>,
     /// Its size in bytes, `None` when it does not exist.
     pub size: Option<u64>,
+    /// It is a directory.
+    pub directory: bool,
+    /// Its device and inode (`st_dev`, `st_ino`), 0 when it does not exist.
+    pub id: (u64, u64),
 }
 
 /// Reads the mode and size of `path` (following symlinks, as SQLite does).
@@ -60,8 +64,10 @@ pub fn stat(path: &Path) -> FileState {
             path: path.to_path_buf(),
             mode: Some(meta.permissions().mode() & 0o777),
             size: Some(meta.len()),
+            directory: meta.is_dir(),
+            id: (meta.dev(), meta.ino()),
         },
-        Err(_) => FileState { path: path.to_path_buf(), mode: None, size: None },
+        Err(_) => FileState { path: path.to_path_buf(), mode: None, size: None, directory: false, id: (0, 0) },
     }
 }
 
@@ -111,13 +117,21 @@ pub fn wide_message(path: &Path, mode: u32, allowed: u32) -> String {
     )
 }
 
-/// The existing files of `db` whose mode is wider than `allowed`, as warning messages.
-pub fn wide_files(db: &Path, allowed: u32) -> Vec<String> {
-    Files::of(db)
-        .labelled()
+/// The files of a database just opened whose mode is wider than `allowed`, as
+/// warning messages, from `before`: the files as the pre-flight checks found them.
+/// The open changes the mode of no file that existed (SQLite never chmods; as
+/// root it only gives a new `-wal` or `-shm` the database's owner), so only
+/// those that did not exist are looked at again: SQLite may have just created
+/// them, with the database file's mode. A reopened WAL database costs no `stat`.
+pub fn wide_files_after_open(before: &Files, allowed: u32) -> Vec<String> {
+    let now = before.labelled().map(|(_, file)| if file.mode.is_some() { file.clone() } else { stat(&file.path) });
+    wide_messages(&now, allowed)
+}
+
+fn wide_messages(files: &[FileState], allowed: u32) -> Vec<String> {
+    files
         .iter()
-        .filter_map(|(_, file)| file.mode.filter(|m| is_wider(*m, allowed)).map(|m| (file, m)))
-        .map(|(file, mode)| wide_message(&file.path, mode, allowed))
+        .filter_map(|file| file.mode.filter(|m| is_wider(*m, allowed)).map(|m| wide_message(&file.path, m, allowed)))
         .collect()
 }
 
@@ -142,7 +156,7 @@ fn holds_a_database(path: &Path) -> bool {
 
 /// Applies `policy` to every existing file of `db` whose mode is wider than
 /// `allowed`: `Throw` refuses, `Fix` narrows the mode, `Warn` leaves it for the
-/// warning the JS facade emits after the open (see [`wide_files`]).
+/// warning the JS facade emits after the open (see [`wide_files_after_open`]).
 ///
 /// `Fix` changes nothing unless `db` holds a database (so a wrong path fails the
 /// open's header check with its file untouched). It works on the files SQLite
@@ -225,12 +239,29 @@ mod tests {
     }
 
     #[test]
+    fn after_the_open_only_files_that_were_missing_are_looked_at_again() {
+        let (dir, db) = temp_db("after-open");
+        write_with_mode(&db, 0o644);
+        let before = Files::of(&db);
+        // What the open does: SQLite creates the -wal with the database's mode.
+        write_with_mode(&sidecar(&db, "-wal"), 0o644);
+        let found = wide_files_after_open(&before, 0o600);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[1].contains("app.db-wal has mode 0644"), "{}", found[1]);
+        // A file that existed is reported as the pre-flight checks found it.
+        fs::set_permissions(&db, fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(wide_files_after_open(&before, 0o600)[0].contains("app.db has mode 0644"));
+        assert_eq!(wide_files_after_open(&Files::of(&db), 0o600).len(), 1);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn warn_lists_each_wide_file_and_changes_nothing() {
         let (dir, db) = temp_db("warn");
         write_with_mode(&db, 0o644);
         write_with_mode(&sidecar(&db, "-shm"), 0o666);
         enforce(&db, 0o600, Policy::Warn).unwrap();
-        let found = wide_files(&db, 0o600);
+        let found = wide_files_after_open(&Files::of(&db), 0o600);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].contains("app.db has mode 0644, wider than fileMode 0600"), "{}", found[0]);
         assert!(found[1].contains("app.db-shm has mode 0666"), "{}", found[1]);
@@ -298,7 +329,7 @@ mod tests {
         assert_eq!(stat(&db).mode, Some(0o644));
         enforce(&db, 0o600, Policy::Fix).unwrap();
         assert_eq!(stat(&db).mode, Some(0o600));
-        assert!(wide_files(&db, 0o600).is_empty());
+        assert!(wide_files_after_open(&Files::of(&db), 0o600).is_empty());
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -3,8 +3,9 @@
 
 use std::fmt;
 
-use rusqlite::Connection;
+use rusqlite::config::DbConfig;
 use rusqlite::types::Value;
+use rusqlite::{Connection, ffi};
 
 use crate::busy;
 use crate::errors::{Error, Result};
@@ -35,17 +36,29 @@ pub struct Expected {
     pub name: &'static str,
     /// What `PRAGMA name` must return.
     pub value: PragmaValue,
-    /// A readable form of the value for messages (`1 (NORMAL)`).
-    pub label: String,
+    /// The names of its numbered values (`synchronous`: OFF, NORMAL, ...), for messages.
+    names: &'static [&'static str],
+}
+
+impl Expected {
+    /// A readable form of the value for messages (`1 (NORMAL)`); made only when a
+    /// message needs it, not at every open.
+    pub fn label(&self) -> String {
+        match self.value {
+            PragmaValue::Int(v) if !self.names.is_empty() => {
+                format!("{v} ({})", usize::try_from(v).ok().and_then(|i| self.names.get(i)).copied().unwrap_or("?"))
+            }
+            ref value => value.to_string(),
+        }
+    }
 }
 
 fn int(name: &'static str, value: i64) -> Expected {
-    Expected { name, value: PragmaValue::Int(value), label: value.to_string() }
+    Expected { name, value: PragmaValue::Int(value), names: &[] }
 }
 
-fn named(name: &'static str, value: i64, names: &[&str]) -> Expected {
-    let label = format!("{value} ({})", names.get(value as usize).copied().unwrap_or("?"));
-    Expected { name, value: PragmaValue::Int(value), label }
+fn named(name: &'static str, value: i64, names: &'static [&'static str]) -> Expected {
+    Expected { name, value: PragmaValue::Int(value), names }
 }
 
 /// Every connection-level pragma the open sequence sets, in the order it sets them.
@@ -86,8 +99,7 @@ pub fn file_recipe(settings: &Settings, memory: bool, is_new: bool) -> Vec<Expec
         recipe.push(named("auto_vacuum", settings.auto_vacuum, &AUTO_VACUUM));
     }
     if !memory && !settings.readonly {
-        let wal = "wal".to_string();
-        recipe.push(Expected { name: "journal_mode", value: PragmaValue::Text(wal.clone()), label: wal });
+        recipe.push(Expected { name: "journal_mode", value: PragmaValue::Text("wal".to_string()), names: &[] });
     }
     recipe
 }
@@ -110,22 +122,59 @@ fn pragma_value(value: Value) -> Option<PragmaValue> {
     }
 }
 
-/// The current value of each pragma of `recipe`, in recipe order, one `PRAGMA
-/// name` statement each (not the `pragma_<name>` table-valued functions: each of
-/// those parses a table declaration when connected, which costs more than the
-/// statements it would save); `busy_timeout` comes from the fair handler, since
-/// SQLite reads 0 once a custom handler is installed.
+/// The current value of each pragma of `recipe`, in recipe order. What SQLite's C
+/// API reads without a statement comes from there (see [`read_without_statement`]);
+/// the rest takes one `PRAGMA name` statement each (not the `pragma_<name>`
+/// table-valued functions: each of those parses a table declaration when
+/// connected, which costs more than the statements it would save).
 pub fn read_all(conn: &Connection, recipe: &[Expected]) -> Result<Vec<Option<PragmaValue>>> {
     recipe
         .iter()
-        .map(|pragma| {
-            let handler_timeout = (pragma.name == "busy_timeout").then(|| busy::configured_timeout(conn)).flatten();
-            match handler_timeout {
-                Some(ms) => Ok(Some(PragmaValue::Int(ms))),
-                None => query(conn, pragma.name),
-            }
+        .map(|pragma| match read_without_statement(conn, pragma.name) {
+            Some(value) => value,
+            None => query(conn, pragma.name),
         })
         .collect()
+}
+
+/// Reads `name` from the connection's state through SQLite's C API, the same
+/// field `PRAGMA name` returns, at a fraction of a statement's cost (each
+/// statement is parsed and compiled: about 5,000 instructions); `None` when the
+/// API has no reader for it.
+///
+/// - `busy_timeout` comes from the fair handler, since SQLite reads 0 once a custom
+///   handler is installed;
+/// - `foreign_keys` and `trusted_schema` are flags of the connection, which
+///   `sqlite3_db_config(SQLITE_DBCONFIG_ENABLE_FKEY / _TRUSTED_SCHEMA, -1, &v)` reads
+///   without changing (the same bits `PRAGMA foreign_keys = ...` and SQL set);
+/// - `mmap_size` is what `PRAGMA mmap_size` itself reads: `sqlite3_file_control`
+///   with `SQLITE_FCNTL_MMAP_SIZE` and a negative size, which queries the limit of
+///   the main database file (no value when it has no file).
+fn read_without_statement(conn: &Connection, name: &str) -> Option<Result<Option<PragmaValue>>> {
+    let flag = |config| conn.db_config(config).map(|on| Some(PragmaValue::Int(i64::from(on)))).map_err(Error::from);
+    match name {
+        "busy_timeout" => busy::configured_timeout(conn).map(|ms| Ok(Some(PragmaValue::Int(ms)))),
+        "foreign_keys" => Some(flag(DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY)),
+        "trusted_schema" => Some(flag(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA)),
+        "mmap_size" => Some(mmap_size(conn)),
+        _ => None,
+    }
+}
+
+/// The main database's memory-map limit, as `PRAGMA mmap_size` reads it.
+fn mmap_size(conn: &Connection) -> Result<Option<PragmaValue>> {
+    let mut size: i64 = -1;
+    // SAFETY: the handle is open for the borrow of `conn`; "main" is a NUL-terminated
+    // name, and SQLITE_FCNTL_MMAP_SIZE takes a pointer to an i64, which a negative
+    // value makes a query: SQLite writes the current limit into it and changes nothing.
+    let rc = unsafe {
+        ffi::sqlite3_file_control(conn.handle(), c"main".as_ptr(), ffi::SQLITE_FCNTL_MMAP_SIZE, (&raw mut size).cast())
+    };
+    match rc {
+        ffi::SQLITE_OK => Ok(Some(PragmaValue::Int(size))),
+        ffi::SQLITE_NOTFOUND => Ok(None),
+        rc => Err(Error::from(rusqlite::Error::SqliteFailure(ffi::Error::new(rc), None))),
+    }
 }
 
 /// Whether `actual` is what `pragma` must read back as (words compare without case).
@@ -203,7 +252,7 @@ pub fn verify(conn: &Connection, recipe: &[Expected], path: &str) -> Result<()> 
         .iter()
         .map(|m| {
             let actual = m.actual.as_ref().map_or_else(|| "nothing".to_string(), ToString::to_string);
-            format!("PRAGMA {} is {actual}, expected {}", m.expected.name, m.expected.label)
+            format!("PRAGMA {} is {actual}, expected {}", m.expected.name, m.expected.label())
         })
         .collect();
     Err(Error::hardened(
@@ -228,6 +277,30 @@ mod tests {
         ensure(&conn, &recipe, ":memory:").unwrap();
         assert_eq!(mismatches(&conn, &recipe).unwrap(), vec![]);
         assert_eq!(query(&conn, "synchronous").unwrap(), Some(PragmaValue::Int(1)));
+    }
+
+    #[test]
+    fn the_c_api_reads_what_the_pragmas_read_after_sql_changed_them() {
+        let dir = crate::test_support::temp_dir("pragma-c-api");
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = Connection::open(dir.join("app.db")).unwrap();
+        let names = ["foreign_keys", "trusted_schema", "mmap_size"];
+        for sql in ["", "PRAGMA foreign_keys = OFF; PRAGMA trusted_schema = ON; PRAGMA mmap_size = 65536"] {
+            conn.execute_batch(sql).unwrap();
+            for name in names {
+                let read = read_without_statement(&conn, name).unwrap().unwrap();
+                assert_eq!(read, query(&conn, name).unwrap(), "{name} after {sql:?}");
+            }
+        }
+        assert_eq!(read_without_statement(&conn, "mmap_size").unwrap().unwrap(), Some(PragmaValue::Int(65536)));
+        let recipe = vec![int("foreign_keys", 1), int("trusted_schema", 0), int("mmap_size", 0)];
+        assert_eq!(mismatches(&conn, &recipe).unwrap().len(), 3);
+        // An in-memory database has no file to map: nothing, as `PRAGMA mmap_size` returns.
+        let memory = Connection::open_in_memory().unwrap();
+        assert_eq!(read_without_statement(&memory, "mmap_size").unwrap().unwrap(), query(&memory, "mmap_size").unwrap());
+        assert!(read_without_statement(&conn, "cache_size").is_none());
+        drop(conn);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

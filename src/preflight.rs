@@ -57,11 +57,15 @@ fn file_name(path: &Path) -> String {
 /// access when `-wal` and `-shm` already exist.
 pub fn directory_problem(path: &Path, settings: &Settings) -> Option<String> {
     let dir = directory_of(path);
-    let uid = uid();
+    // The usual case, in one system call: the directory exists, is searchable and writable.
+    if allowed(&dir, Access::CREATE_IN) {
+        return None;
+    }
     if !dir.exists() {
         return missing_directory_problem(&dir, settings);
     }
     if !allowed(&dir, Access::SEARCH) {
+        let uid = uid();
         return Some(format!(
             "{} is not searchable by uid {uid} (it lacks the x permission): SQLite must look up {} and its -wal and \
              -shm in it; run chmod u+x (or g+x) on {} for uid {uid}",
@@ -70,7 +74,7 @@ pub fn directory_problem(path: &Path, settings: &Settings) -> Option<String> {
             dir.display()
         ));
     }
-    if allowed(&dir, Access::CREATE_IN) || (!settings.create && !path.exists()) {
+    if !settings.create && !path.exists() {
         // A missing file that may not be created is HARDENED_FILE_NOT_FOUND, reported by the open.
         return None;
     }
@@ -79,6 +83,7 @@ pub fn directory_problem(path: &Path, settings: &Settings) -> Option<String> {
         return None;
     }
     let name = file_name(path);
+    let uid = uid();
     Some(format!(
         "{dir} is not writable by uid {uid}: SQLite in WAL mode must create {name}-wal and {name}-shm in {dir}; make \
          {dir} writable by uid {uid} or open with {{ readonly: true }} on a database whose -wal and -shm already exist",
@@ -107,11 +112,14 @@ fn missing_directory_problem(dir: &Path, settings: &Settings) -> Option<String> 
 }
 
 /// Runs every check on the file database at `path`; the first failure wins.
-pub fn check(path: &Path, settings: &Settings) -> Result<()> {
+/// Returns the database file and its `-wal` and `-shm` as it found them (one
+/// `stat` each), which the rest of the open sequence reuses.
+pub fn check(path: &Path, settings: &Settings) -> Result<Files> {
     if let Some(message) = directory_problem(path, settings) {
         return Err(Error::hardened("HARDENED_DIR_NOT_WRITABLE", message));
     }
-    if path.is_dir() {
+    let files = Files::of(path);
+    if files.db.directory {
         return Err(Error::hardened(
             "HARDENED_PATH_IS_DIRECTORY",
             format!(
@@ -122,9 +130,9 @@ pub fn check(path: &Path, settings: &Settings) -> Result<()> {
         ));
     }
     check_foreign_wal(path)?;
-    let files = Files::of(path);
     check_orphan_wal(path, &files)?;
-    check_access(path, &files, settings)
+    check_access(path, &files, settings)?;
+    Ok(files)
 }
 
 fn check_foreign_wal(path: &Path) -> Result<()> {
@@ -164,10 +172,10 @@ fn check_orphan_wal(path: &Path, files: &Files) -> Result<()> {
 }
 
 fn check_access(path: &Path, files: &Files, settings: &Settings) -> Result<()> {
-    let uid = uid();
     let (need, verb) = if settings.readonly { (Access::READ, "readable") } else { (Access::READ_WRITE, "writable") };
     for file in [&files.db, &files.wal] {
         if file.mode.is_some() && !allowed(&file.path, need) {
+            let uid = uid();
             let fix = if settings.readonly {
                 format!("give uid {uid} read access to {}", file.path.display())
             } else {
@@ -184,6 +192,7 @@ fn check_access(path: &Path, files: &Files, settings: &Settings) -> Result<()> {
         }
     }
     if files.shm.mode.is_some() && !allowed(&files.shm.path, Access::READ_WRITE) {
+        let uid = uid();
         return Err(Error::hardened(
             "HARDENED_SHM_NOT_WRITABLE",
             format!(
@@ -212,7 +221,8 @@ mod tests {
     #[test]
     fn a_fresh_directory_passes() {
         let dir = temp_dir("ok");
-        check(&dir.join("app.db"), &Settings::default()).unwrap();
+        let files = check(&dir.join("app.db"), &Settings::default()).unwrap();
+        assert_eq!((files.db.mode, files.wal.mode, files.shm.mode), (None, None, None));
         check(&dir.join("new/deeper/app.db"), &Settings::default()).unwrap();
         fs::remove_dir_all(dir).unwrap();
     }

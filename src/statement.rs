@@ -163,6 +163,12 @@ impl Statement {
         self.slot.finalize();
     }
 
+    /// The handle's slot, finalized by whichever comes first of this statement's
+    /// drop, the connection's close and `collected_statements`.
+    pub(crate) fn slot(&self) -> &Rc<StmtSlot> {
+        &self.slot
+    }
+
     /// Whether `finalize()` was called (or the connection closed).
     pub fn is_finalized(&self) -> bool {
         self.slot.get().is_none()

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use napi::Env;
+use napi::bindgen_prelude::ClassInstance;
 use napi_derive::napi;
 
 use super::{Tenant, check_returning, check_sql, tenant_id};
@@ -59,13 +60,14 @@ impl NativeTenantDb {
 impl NativeTenantDb {
     /// Prepares one SQL statement under the tenant rules.
     #[napi]
-    pub fn prepare(&self, env: Env, sql: String) -> napi::Result<NativeStatement> {
+    pub fn prepare<'env>(&self, env: &'env Env, sql: String) -> napi::Result<ClassInstance<'env, NativeStatement>> {
         let prepared = check_sql(&sql).and_then(|()| self.refresh()).and_then(|()| {
             let statement = Statement::prepare(&self.shared, &sql)?;
             check_returning(statement.reader()?, statement.readonly()?)?;
-            Ok(NativeStatement::new(statement))
+            Ok(statement)
         });
-        to_js(&env, prepared)
+        let statement = to_js(env, prepared)?;
+        crate::collected_statements::statement_object(env, &self.shared, statement)
     }
 
     /// Runs one or more SQL statements under the tenant rules.
