@@ -230,6 +230,24 @@ describe("run() and get() through bun:ffi", () => {
     expect(rows[1]).toEqual(rows[0]);
   });
 
+  it("iterate() hands rows with values over 64 KiB to Node-API mid-iteration, as bun:sqlite returns them", () => {
+    const seen: unknown[] = [];
+    for (const lib of [real, face]) {
+      const db = new lib.Database(":memory:");
+      db.run("CREATE TABLE big (id INTEGER PRIMARY KEY, t TEXT)");
+      const insert = db.prepare("INSERT INTO big (t) VALUES (?)");
+      for (let i = 0; i < 30; i++) insert.run(i % 7 === 3 ? "x".repeat(70_000) + i : `row ${i}`);
+      const rows: unknown[] = [];
+      for (const row of db.query("SELECT id, t FROM big WHERE id > ? ORDER BY id").iterate(0) as any) {
+        rows.push([row.id, row.t.length, row.t.slice(-3)]);
+      }
+      seen.push(rows);
+      db.close();
+    }
+    expect((seen[0] as unknown[]).length).toBe(30);
+    expect(seen[1]).toEqual(seen[0]);
+  });
+
   it("get() of a statement that writes runs it once", () => {
     const db = new face.Database(":memory:");
     db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v)");
