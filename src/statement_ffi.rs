@@ -108,44 +108,50 @@ fn ready(id: usize) -> Option<(*mut u8, Rc<RefCell<State>>)> {
     Some((data, live_state(id)?))
 }
 
-fn run(id: usize) -> Result<i32> {
+/// Runs `work` on statement `id` as a hot call does (the connection idle, an
+/// active call, the statement timeout, a `PRAGMA busy_timeout` handler put back)
+/// with the scratch memory and the values encoded for the call, once `may` says
+/// the statement may run here; [`FALLBACK`] otherwise, with nothing changed.
+fn call(
+    id: usize,
+    may: impl FnOnce(&State, *mut u8) -> bool,
+    work: impl FnOnce(&mut State, *mut u8, Option<usize>) -> Result<i32>,
+) -> Result<i32> {
     let Some((data, state)) = ready(id) else { return Ok(FALLBACK) };
     let Ok(mut state) = state.try_borrow_mut() else { return Ok(FALLBACK) };
-    if state.inner.connection_calls_js() || !values_at_hand(data, &state)? {
+    if state.inner.connection_calls_js() || !may(&state, data) {
         return Ok(FALLBACK);
     }
+    // Taken before anything can fail, so that no values are left for the next call.
     let encoded = params_encoded::take_from(data)?;
     state.inner.connection_idle()?;
     // Declared after `state`, so dropped first (see `call_hot`).
-    let call = state.inner.active_call();
-    let result = call.timed(|| {
+    let active = state.inner.active_call();
+    let result = active.timed(|| work(&mut state, data, encoded));
+    let restored = state.inner.restore_busy_handler();
+    let code = result?;
+    restored?;
+    Ok(code)
+}
+
+fn run(id: usize) -> Result<i32> {
+    call(id, values_at_hand, |state, data, encoded| {
         // As in better-sqlite3, run() waits for open iterators whatever the statement.
         state.inner.require_may_run(true)?;
         let raw = state.start_binding(encoded.is_some(), |stmt, raw| bind(data, stmt, raw, encoded))?;
-        state.run_to_end(raw)
-    });
-    let restored = state.inner.restore_busy_handler();
-    let (changes, rowid) = result?;
-    restored?;
-    values::put_run_result(data, changes, rowid, state.inner.safe_integers);
-    Ok(DONE)
+        let (changes, rowid) = state.run_to_end(raw)?;
+        values::put_run_result(data, changes, rowid, state.inner.safe_integers);
+        Ok(DONE)
+    })
 }
 
 fn get(id: usize) -> Result<i32> {
-    if !values::strings_as_bytes() {
-        return Ok(FALLBACK); // every string would need Node-API
-    }
-    let Some((data, state)) = ready(id) else { return Ok(FALLBACK) };
-    let Ok(mut state) = state.try_borrow_mut() else { return Ok(FALLBACK) };
-    // A statement that writes (`... RETURNING`) must run once: Node-API runs it.
-    if state.inner.connection_calls_js() || !matches!(state.inner.readonly(), Ok(true)) || !values_at_hand(data, &state)? {
-        return Ok(FALLBACK);
-    }
-    let encoded = params_encoded::take_from(data)?;
-    state.inner.connection_idle()?;
-    // Declared after `state`, so dropped first (see `call_hot`).
-    let call = state.inner.active_call();
-    let result = call.timed(|| {
+    // Every string would need Node-API without `strings_as_bytes`; a statement
+    // that writes (`... RETURNING`) must run once: Node-API runs it.
+    let may = |state: &State, data| {
+        values::strings_as_bytes() && matches!(state.inner.readonly(), Ok(true)) && values_at_hand(state, data)
+    };
+    call(id, may, |state, data, encoded| {
         state.may_read()?;
         let raw = state.start_binding(encoded.is_some(), |stmt, raw| bind(data, stmt, raw, encoded))?;
         let written = match state.inner.step(raw) {
@@ -162,67 +168,37 @@ fn get(id: usize) -> Result<i32> {
             Err(e) => Err(e),
         };
         state.inner.reset();
-        written
-    });
-    let restored = state.inner.restore_busy_handler();
-    match result {
-        Err(e) if e.code() == values::NEEDS_NODE_API => {
-            restored?;
-            Ok(if encoded.is_some() { RETRY } else { FALLBACK })
+        match written {
+            Ok(()) => Ok(DONE),
+            Err(e) if e.code() == values::NEEDS_NODE_API => Ok(if encoded.is_some() { RETRY } else { FALLBACK }),
+            Err(e) => Err(e),
         }
-        result => {
-            result?;
-            restored?;
-            Ok(DONE)
-        }
-    }
+    })
 }
 
 fn iterate_start(id: usize) -> Result<i32> {
-    let Some((data, state)) = ready(id) else { return Ok(FALLBACK) };
-    let Ok(mut state) = state.try_borrow_mut() else { return Ok(FALLBACK) };
-    if state.inner.connection_calls_js() || !values_at_hand(data, &state)? {
-        return Ok(FALLBACK);
-    }
-    let encoded = params_encoded::take_from(data)?;
-    state.inner.connection_idle()?;
-    // Declared after `state`, so dropped first (see `call_hot`).
-    let call = state.inner.active_call();
-    let result = call.timed(|| {
+    call(id, values_at_hand, |state, data, encoded| {
         state.may_read()?;
         state.start_binding(encoded.is_some(), |stmt, raw| bind(data, stmt, raw, encoded))?;
         state.open_iteration();
-        Ok(())
-    });
-    let restored = state.inner.restore_busy_handler();
-    result?;
-    restored?;
-    Ok(DONE)
+        Ok(DONE)
+    })
 }
 
 fn iterate_next(id: usize) -> Result<i32> {
-    if !values::strings_as_bytes() {
-        return Ok(FALLBACK); // every string would need Node-API
-    }
-    let Some((data, state)) = ready(id) else { return Ok(FALLBACK) };
-    let Ok(mut state) = state.try_borrow_mut() else { return Ok(FALLBACK) };
-    if state.inner.connection_calls_js() || state.row_pending {
-        return Ok(FALLBACK);
-    }
-    state.inner.connection_idle()?;
-    // Declared after `state`, so dropped first (see `call_hot`).
-    let call = state.inner.active_call();
-    let result = call.timed(|| state.next_rows(Sink::ScratchOnly(data)));
-    let restored = state.inner.restore_busy_handler();
-    let batch = result?;
-    restored?;
-    Ok(if batch == Batch::NeedsNodeApi { FALLBACK } else { DONE })
+    // Every string would need Node-API without `strings_as_bytes`; a row left
+    // by the last batch is read by Node-API.
+    let may = |state: &State, _| values::strings_as_bytes() && !state.row_pending;
+    call(id, may, |state, data, _| {
+        let batch = state.next_rows(Sink::ScratchOnly(data))?;
+        Ok(if batch == Batch::NeedsNodeApi { FALLBACK } else { DONE })
+    })
 }
 
 /// Whether the call's values are where a bun:ffi call can bind them: encoded
 /// in the scratch buffer, or not needed (none to bind, or bound for good).
-fn values_at_hand(data: *mut u8, state: &State) -> Result<bool> {
-    Ok(params_encoded::is_waiting(data) || state.inner.params.is_empty() || state.inner.bound)
+fn values_at_hand(state: &State, data: *mut u8) -> bool {
+    params_encoded::is_waiting(data) || state.inner.params.is_empty() || state.inner.bound
 }
 
 /// Binds the `encoded` values, if any.
