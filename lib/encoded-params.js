@@ -9,20 +9,12 @@
  * other views, values SQLite cannot store) makes `encode` return false, and
  * the call passes its values as arguments, which bind (or fail) as before.
  */
-const { NativeStatement } = require('../binding.js')
-
-const scratch = NativeStatement.scratch()
-const at = NativeStatement.scratchLayout()
-const bytes = new Uint8Array(scratch)
-const buffer = Buffer.from(scratch)
-const ints = new Int32Array(scratch)
-const floats = new Float64Array(scratch)
-const bigints = new BigInt64Array(scratch)
+const { at, bytes, asBuffer: buffer, ints, floats, bigints } = require('./scratch')
 const ENCODED = at.encoded >> 2
 const TAGS = at.paramTags
 const SLOTS = at.paramSlots >> 3
 const DATA = at.paramData
-const END = scratch.byteLength
+const END = bytes.byteLength
 const MAX_PARAMS = at.maxParams
 const { tagNull: NULL, tagNumber: NUMBER, tagInteger: INTEGER, tagBigint: BIGINT, tagUtf8: UTF8, tagBlob: BLOB } = at
 const MIN_INT64 = -(2n ** 63n)

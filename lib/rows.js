@@ -7,19 +7,7 @@
  * property-by-property native calls.
  */
 
-const { NativeStatement } = require('../binding.js')
-
-/**
- * The scratch buffer shared with the native side (see src/values.rs): result
- * cells on their way to JS values, and the result of `run()`.
- */
-const scratch = NativeStatement.scratch()
-const at = NativeStatement.scratchLayout()
-const bytes = new Uint8Array(scratch)
-const bytesAsBuffer = Buffer.from(scratch)
-const ints = new Int32Array(scratch)
-const floats = new Float64Array(scratch)
-const bigints = new BigInt64Array(scratch)
+const { at, bytes, asBuffer: bytesAsBuffer, ints, floats, bigints } = require('./scratch')
 const allocUnsafeSlow = Buffer.allocUnsafeSlow
 const CELLS = at.cells >> 2
 const LAST = at.last >> 2
