@@ -211,10 +211,7 @@ impl Shared {
         // The pointer stays valid while the connection is in the cell (`raw_db`
         // is nulled before it leaves), and every user asks again per call.
         self.ensure_idle()?;
-        match self.raw_db.get() {
-            db if !db.is_null() && !self.close_pending.get() => Ok(db),
-            _ => Err(Error::not_open()),
-        }
+        if self.is_open() { Ok(self.raw_db.get()) } else { Err(Error::not_open()) }
     }
 
     /// Prepares `sql` into a slot that `close()` will finalize.

@@ -16,8 +16,7 @@ use crate::js::{Js, JsAny, RawCallback};
 use crate::params;
 use crate::params_encoded::{self, CallParams};
 use crate::statement::Statement;
-use crate::statement_iteration::Sink;
-use crate::values::{self, RowWriter, layout};
+use crate::values::{self, RowWriter, Sink, layout};
 
 /// What a hot function returns for `undefined`: Node-API turns a callback's
 /// null result into `undefined`, one call cheaper than `napi_get_undefined`.
@@ -208,18 +207,24 @@ impl State {
 
     fn get_row(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {
         let raw = self.start_reader(js, params)?;
+        self.first_row(raw, Sink::NodeApi(js, collect)).map(|()| UNDEFINED)
+    }
+
+    /// Steps the bound statement `raw` once, leaves its first row (or none) in
+    /// `sink`, and resets it: `get()` for the Node-API and the bun:ffi call.
+    pub(crate) fn first_row(&mut self, raw: *mut ffi::sqlite3_stmt, sink: Sink) -> Result<()> {
         let result = match self.inner.step(raw) {
             Ok(true) => (|| {
-                let mut rows = RowWriter::new(js, collect, &self.inner)?;
+                let mut rows = sink.writer(&self.inner)?;
                 rows.number(self.inner.layout_id(raw).into())?;
                 rows.row(raw, self.inner.column_count(raw), None)?;
                 rows.finish()
             })(),
-            Ok(false) => values::write_no_rows(js),
+            Ok(false) => sink.no_rows(),
             Err(e) => Err(e),
         };
         self.inner.reset();
-        result.map(|()| UNDEFINED)
+        result
     }
 
     fn all_rows(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {
@@ -284,10 +289,7 @@ impl State {
     /// `changes` and `lastInsertRowid`.
     pub(crate) fn run_to_end(&mut self, raw: *mut ffi::sqlite3_stmt) -> Result<(i64, i64)> {
         let mark = self.inner.changes_mark();
-        // SAFETY (both `sqlite3_total_changes64` calls): a statement's connection
-        // is open while it has a handle (`raw` is live); the call reads a counter.
-        let db = unsafe { ffi::sqlite3_db_handle(raw) };
-        let total_before = unsafe { ffi::sqlite3_total_changes64(db) };
+        let total_before = self.inner.total_changes();
         let stepped = (|| -> Result<()> {
             while self.inner.step(raw)? {}
             Ok(())
@@ -297,7 +299,7 @@ impl State {
         let (changes, rowid) = self.inner.run_result(mark)?;
         // As in better-sqlite3: a statement that changed no row (BEGIN, CREATE, DROP, a
         // SELECT) reports 0, not the count SQLite kept from the last INSERT, UPDATE or DELETE.
-        let changes = if unsafe { ffi::sqlite3_total_changes64(db) } == total_before { 0 } else { changes };
+        let changes = if self.inner.total_changes() == total_before { 0 } else { changes };
         Ok((changes, rowid))
     }
 }

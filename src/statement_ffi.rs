@@ -25,10 +25,9 @@ use rusqlite::ffi;
 
 use crate::errors::{Error, Result, to_js};
 use crate::params_encoded;
-use crate::statement::Statement;
 use crate::statement_class::{NativeStatement, State, live_state};
-use crate::statement_iteration::{Batch, Sink};
-use crate::values::{self, RowWriter};
+use crate::statement_iteration::Batch;
+use crate::values::{self, Sink};
 
 /// The statement ran; its result is in the scratch buffer.
 pub const DONE: i32 = 0;
@@ -138,7 +137,7 @@ fn run(id: usize) -> Result<i32> {
     call(id, values_at_hand, |state, data, encoded| {
         // As in better-sqlite3, run() waits for open iterators whatever the statement.
         state.inner.require_may_run(true)?;
-        let raw = state.start_binding(encoded.is_some(), |stmt, raw| bind(data, stmt, raw, encoded))?;
+        let raw = start(state, data, encoded)?;
         let (changes, rowid) = state.run_to_end(raw)?;
         values::put_run_result(data, changes, rowid, state.inner.safe_integers);
         Ok(DONE)
@@ -153,22 +152,8 @@ fn get(id: usize) -> Result<i32> {
     };
     call(id, may, |state, data, encoded| {
         state.may_read()?;
-        let raw = state.start_binding(encoded.is_some(), |stmt, raw| bind(data, stmt, raw, encoded))?;
-        let written = match state.inner.step(raw) {
-            Ok(true) => (|| {
-                let mut rows = RowWriter::without_node_api(data, &state.inner);
-                rows.number(state.inner.layout_id(raw).into())?;
-                rows.row(raw, state.inner.column_count(raw), None)?;
-                rows.finish()
-            })(),
-            Ok(false) => {
-                values::put_no_rows(data);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        };
-        state.inner.reset();
-        match written {
+        let raw = start(state, data, encoded)?;
+        match state.first_row(raw, Sink::ScratchOnly(data)) {
             Ok(()) => Ok(DONE),
             Err(e) if e.code() == values::NEEDS_NODE_API => Ok(if encoded.is_some() { RETRY } else { FALLBACK }),
             Err(e) => Err(e),
@@ -179,7 +164,7 @@ fn get(id: usize) -> Result<i32> {
 fn iterate_start(id: usize) -> Result<i32> {
     call(id, values_at_hand, |state, data, encoded| {
         state.may_read()?;
-        state.start_binding(encoded.is_some(), |stmt, raw| bind(data, stmt, raw, encoded))?;
+        start(state, data, encoded)?;
         state.open_iteration();
         Ok(DONE)
     })
@@ -201,12 +186,13 @@ fn values_at_hand(state: &State, data: *mut u8) -> bool {
     params_encoded::is_waiting(data) || state.inner.params.is_empty() || state.inner.bound
 }
 
-/// Binds the `encoded` values, if any.
-fn bind(data: *mut u8, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, encoded: Option<usize>) -> Result<()> {
-    match encoded {
+/// Binds the values encoded for the call, if any (unless bound for good), and
+/// returns the statement's handle ([`State::start`] without Node-API).
+fn start(state: &mut State, data: *mut u8, encoded: Option<usize>) -> Result<*mut ffi::sqlite3_stmt> {
+    state.start_binding(encoded.is_some(), |stmt, raw| match encoded {
         Some(count) => params_encoded::bind(data, stmt, raw, count),
         None => Ok(()),
-    }
+    })
 }
 
 #[napi]

@@ -5,29 +5,18 @@
 //! that needs one (a string or BLOB over 64 KiB) ends its batch early and is
 //! read by the next, a Node-API call.
 
-use napi::sys::napi_value;
 use rusqlite::ffi;
 
 use crate::errors::Result;
 use crate::js::Js;
 use crate::params_encoded::CallParams;
 use crate::statement_class::State;
-use crate::values::{self, RowWriter};
+use crate::values::{self, RowWriter, Sink};
 
 /// Most rows one batch holds; batches grow 1, 8, 64, so a loop that stops
 /// after its first row has stepped no further. A statement that reads a
 /// `db.table()` table stays at 1: its generator runs no row ahead.
 const MAX_ITERATE_BATCH: usize = 64;
-
-/// Where a batch's rows go: JS through Node-API (`collect` gets the values
-/// that must be made natively), or the scratch memory alone (bun:ffi).
-#[derive(Clone, Copy)]
-pub(crate) enum Sink {
-    /// A Node-API call, with the row collector.
-    NodeApi(Js, napi_value),
-    /// A bun:ffi call: the scratch memory.
-    ScratchOnly(*mut u8),
-}
 
 /// What a call for the next batch left in the scratch buffer.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -65,19 +54,12 @@ impl State {
         }
         if self.inner.iterating && !self.done {
             let raw = self.inner.raw()?;
-            let rows = match sink {
-                Sink::NodeApi(js, collect) => RowWriter::new(js, collect, &self.inner)?,
-                Sink::ScratchOnly(data) => RowWriter::without_node_api(data, &self.inner),
-            };
-            if let Some(batch) = self.read_batch(raw, rows)? {
+            if let Some(batch) = self.read_batch(raw, sink.writer(&self.inner)?)? {
                 return Ok(batch);
             }
         }
         self.inner.reset();
-        match sink {
-            Sink::NodeApi(js, _) => values::write_no_rows(js)?,
-            Sink::ScratchOnly(data) => values::put_no_rows(data),
-        }
+        sink.no_rows()?;
         Ok(Batch::Written)
     }
 

@@ -541,6 +541,37 @@ impl RowWriter {
     }
 }
 
+/// Where rows go: JS through Node-API (`collect` gets the values that must be
+/// made natively), or the scratch memory alone (a bun:ffi call).
+#[derive(Clone, Copy)]
+pub enum Sink {
+    /// A Node-API call, with the row collector.
+    NodeApi(Js, napi_value),
+    /// A bun:ffi call: the scratch memory.
+    ScratchOnly(*mut u8),
+}
+
+impl Sink {
+    /// A writer of the rows of `stmt` into this sink.
+    pub fn writer(self, stmt: &crate::statement::Statement) -> Result<RowWriter> {
+        match self {
+            Sink::NodeApi(js, collect) => RowWriter::new(js, collect, stmt),
+            Sink::ScratchOnly(data) => Ok(RowWriter::without_node_api(data, stmt)),
+        }
+    }
+
+    /// Leaves an empty chunk: no row.
+    pub fn no_rows(self) -> Result<()> {
+        match self {
+            Sink::NodeApi(js, _) => write_no_rows(js),
+            Sink::ScratchOnly(data) => {
+                put_no_rows(data);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Leaves an empty chunk in the scratch buffer: no row.
 pub fn write_no_rows(js: Js) -> Result<()> {
     put_no_rows(scratch_bytes(js)?);
