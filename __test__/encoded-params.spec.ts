@@ -278,7 +278,7 @@ describe("run() and get() through bun:ffi", () => {
       const one = db.query('SELECT a, b, c FROM t WHERE a = ?');
       for (let i = 0; i < 20; i += 3) results.push(one.get(i));
       console.log(JSON.stringify({ results, rows: db.query('SELECT a, b, hex(c) FROM t').values(),
-        ffi: require('./lib/ffi.js').runEncoded !== null }));`;
+        ffi: require('./lib/ffi.js').enabled }));`;
     const on = runScript(code, "bun");
     const off = runScript(code, "bun", { HARDENED_SQLITE_FFI: "0" });
     expect(on.status).toBe(0);

@@ -7,13 +7,14 @@
  * values encoded in the scratch buffer (lib/encoded-params.js), and answers a
  * code; whatever needs Node-API it leaves to the Node-API call. Off Bun, with
  * `HARDENED_SQLITE_FFI=0` in the environment, or when bun:ffi cannot open the
- * library, every export is `null` and the callers use Node-API alone.
+ * library, every function answers `FALLBACK` and the callers use Node-API alone.
  */
 const { NativeStatement } = require('../binding.js')
 
 /** Codes of src/statement_ffi.rs. */
 const DONE = 0
 const FALLBACK = 1
+const FAILED = 2
 const RETRY = 3
 
 /** The bun:ffi library object: it keeps the symbols callable. */
@@ -44,58 +45,33 @@ function load() {
 
 const ffi = load()
 
-/**
- * Runs statement `id` whose values were encoded (or that takes none) through
- * bun:ffi, falling back to `nativeRun(id)` when the call needs Node-API.
- */
-function runEncoded(id, nativeRun) {
-  const code = ffi.run(id)
-  if (code === DONE) return
-  if (code === FALLBACK) nativeRun(id)
-  else NativeStatement.throwFfiFailure()
-}
+/** Where bun:ffi is not used, every call answers that Node-API is to make it. */
+const fallBack = () => FALLBACK
 
 /**
- * `get()` of statement `id` whose values `params` were encoded (or that takes
- * none) through bun:ffi; the row waits in the scratch buffer as after
- * `nativeGet(id, collect)`, the Node-API call it falls back to (with the
- * values as arguments when bun:ffi used them up).
+ * Whether the bun:ffi call that answered `code` leaves the work to the
+ * Node-API call (`FALLBACK`, or `RETRY`: again, with the values as arguments);
+ * throws the error of a call that failed.
  */
-function getEncoded(id, params, nativeGet, collect) {
-  const code = ffi.get(id)
-  if (code === DONE) return
-  if (code === FALLBACK) nativeGet(id, collect)
-  else if (code === RETRY) nativeGet(id, collect, ...params)
-  else NativeStatement.throwFfiFailure()
+function needsNodeApi(code) {
+  if (code === DONE) return false
+  if (code === FAILED) NativeStatement.throwFfiFailure()
+  return true
 }
 
-/**
- * `call(id)` through bun:ffi (an iteration's start with encoded values, or its
- * end), else `nativeCall(id)`.
- */
-function callOrFallBack(call) {
-  return (id, nativeCall) => {
-    const code = call(id)
-    if (code === DONE) return
-    if (code === FALLBACK) nativeCall(id)
-    else NativeStatement.throwFfiFailure()
-  }
+module.exports = {
+  /** Whether bun:ffi is used. */
+  enabled: ffi !== null,
+  /** `run()` of statement `id` with its values encoded (or none). */
+  run: ffi === null ? fallBack : ffi.run,
+  /** `get()` of statement `id` with its values encoded (or none); the row waits in the scratch buffer. */
+  get: ffi === null ? fallBack : ffi.get,
+  /** Binds the encoded values (or none) of statement `id` and opens its iteration. */
+  iterateStart: ffi === null ? fallBack : ffi.iterateStart,
+  /** The next batch of the iteration of statement `id`, in the scratch buffer. */
+  iterateNext: ffi === null ? fallBack : ffi.iterateNext,
+  /** Ends the iteration of statement `id`. */
+  iterateEnd: ffi === null ? fallBack : ffi.iterateEnd,
+  needsNodeApi,
+  RETRY,
 }
-
-/** The next batch of the iteration of statement `id` through bun:ffi, else `iterateNext(id, collect)`. */
-function nextBatch(id, iterateNext, collect) {
-  const code = ffi.iterateNext(id)
-  if (code === DONE) return
-  if (code === FALLBACK) iterateNext(id, collect)
-  else NativeStatement.throwFfiFailure()
-}
-
-module.exports = ffi === null
-  ? { runEncoded: null, getEncoded: null, iterateStartEncoded: null, iterateNextBatch: null, iterateEndNow: null }
-  : {
-      runEncoded,
-      getEncoded,
-      iterateStartEncoded: callOrFallBack(ffi.iterateStart),
-      iterateNextBatch: nextBatch,
-      iterateEndNow: callOrFallBack(ffi.iterateEnd),
-    }

@@ -8,7 +8,8 @@ const { NativeStatement } = require('../binding.js')
 const rows = require('./rows')
 const { StatementIterator } = require('./iterator')
 const { encode } = require('./encoded-params')
-const { runEncoded, getEncoded, iterateStartEncoded, iterateNextBatch, iterateEndNow } = require('./ffi')
+const ffi = require('./ffi')
+const { needsNodeApi, RETRY } = ffi
 const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, runResult } = rows
 const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
 
@@ -92,8 +93,7 @@ class Statement {
   [WITH_PARAMS.run](params) {
     try {
       if (!this.#encoded(params) && params.length !== 0) nativeRun(this.#id, ...params)
-      else if (runEncoded !== null) runEncoded(this.#id, nativeRun)
-      else nativeRun(this.#id)
+      else if (needsNodeApi(ffi.run(this.#id))) nativeRun(this.#id)
     } catch (error) {
       throw translate(error)
     }
@@ -108,9 +108,16 @@ class Statement {
   /** `get()` with the parameters as one array. */
   [WITH_PARAMS.get](params) {
     try {
-      if (!this.#encoded(params) && params.length !== 0) nativeGet(this.#id, collect, ...params)
-      else if (getEncoded !== null) getEncoded(this.#id, params, nativeGet, collect)
-      else nativeGet(this.#id, collect)
+      if (!this.#encoded(params) && params.length !== 0) {
+        nativeGet(this.#id, collect, ...params)
+      } else {
+        const code = ffi.get(this.#id)
+        if (needsNodeApi(code)) {
+          // RETRY: bun:ffi used the encoded values up before a value needed Node-API.
+          if (code === RETRY) nativeGet(this.#id, collect, ...params)
+          else nativeGet(this.#id, collect)
+        }
+      }
     } catch (error) {
       throw translate(error)
     }
@@ -160,8 +167,7 @@ class Statement {
     const id = this.#id
     try {
       if (!this.#encoded(params) && params.length !== 0) iterateStart(id, ...params)
-      else if (iterateStartEncoded !== null) iterateStartEncoded(id, iterateStart)
-      else iterateStart(id)
+      else if (needsNodeApi(ffi.iterateStart(id))) iterateStart(id)
     } catch (error) {
       throw translate(error)
     }
@@ -195,8 +201,7 @@ class Statement {
   #endIteration(iterator) {
     if (iterator !== this.#iterator) return
     try {
-      if (iterateEndNow !== null) iterateEndNow(this.#id, iterateEnd)
-      else iterateEnd(this.#id)
+      if (needsNodeApi(ffi.iterateEnd(this.#id))) iterateEnd(this.#id)
     } catch (error) {
       throw translate(error)
     }
@@ -210,8 +215,7 @@ class Statement {
   #readBatch(rows, iterator) {
     if (iterator !== this.#iterator) return true
     try {
-      if (iterateNextBatch !== null) iterateNextBatch(this.#id, iterateNext, collect)
-      else iterateNext(this.#id, collect)
+      if (needsNodeApi(ffi.iterateNext(this.#id))) iterateNext(this.#id, collect)
     } catch (error) {
       throw translate(error)
     }
