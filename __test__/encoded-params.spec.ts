@@ -248,6 +248,23 @@ describe("run() and get() through bun:ffi", () => {
     expect(seen[1]).toEqual(seen[0]);
   });
 
+  it("get() and iterate() read the columns after a schema change by another connection", () => {
+    const path = tmp.path("schema.db");
+    const db = new face.Database(path);
+    db.run("CREATE TABLE t (a INTEGER)");
+    for (let i = 1; i <= 20; i++) db.prepare("INSERT INTO t VALUES (?)").run(i);
+    const one = db.query("SELECT * FROM t WHERE a = ?");
+    const every = db.query("SELECT * FROM t WHERE a > ?");
+    expect(one.get(3)).toEqual({ a: 3 });
+    expect([...every.iterate(18)]).toEqual([{ a: 19 }, { a: 20 }]);
+    const other = new face.Database(path);
+    other.run("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x'");
+    other.close();
+    expect(one.get(3)).toEqual({ a: 3, b: "x" });
+    expect([...every.iterate(18)]).toEqual([{ a: 19, b: "x" }, { a: 20, b: "x" }]);
+    db.close();
+  });
+
   it("get() of a statement that writes runs it once", () => {
     const db = new face.Database(":memory:");
     db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v)");
