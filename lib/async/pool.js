@@ -50,23 +50,13 @@ class Pool {
   }
 
   /** Runs `fn(writer)` holding the writer, after every earlier writer request. */
-  async withWriter(signal, fn) {
-    const writer = await this.writerLane.acquire(signal)
-    try {
-      return await fn(writer)
-    } finally {
-      this.writerLane.release(writer)
-    }
+  withWriter(signal, fn) {
+    return holding(this.writerLane, signal, fn)
   }
 
   /** Runs `fn(reader)` on an idle reader. */
-  async withReader(signal, fn) {
-    const reader = await this.readerLane.acquire(signal)
-    try {
-      return await fn(reader)
-    } finally {
-      this.readerLane.release(reader)
-    }
+  withReader(signal, fn) {
+    return holding(this.readerLane, signal, fn)
   }
 
   /**
@@ -185,6 +175,16 @@ class Pool {
   #remember(sql, readonly) {
     if (this.#known.size >= KNOWN_LIMIT && !this.#known.has(sql)) this.#known.delete(this.#known.keys().next().value)
     this.#known.set(sql, readonly)
+  }
+}
+
+/** Runs `fn(connection)` with a connection of `lane` (lib/async/lane.js), giving it back however `fn` ends. */
+async function holding(lane, signal, fn) {
+  const connection = await lane.acquire(signal)
+  try {
+    return await fn(connection)
+  } finally {
+    lane.release(connection)
   }
 }
 
