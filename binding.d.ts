@@ -292,11 +292,6 @@ export declare class NativeStatement {
    * values are needed (a main-face statement with `:name` parameters).
    */
   get positionalParams(): number
-  /**
-   * Whether values bind with bun:sqlite's rules (a whole number as INTEGER)
-   * rather than better-sqlite3's (every number as REAL).
-   */
-  get bindsLikeBun(): boolean
   /** Binds parameters (the array `args`) for good; later calls take no arguments. */
   bind(args: JsAny): void
   /** Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on. */

@@ -20,21 +20,50 @@ const { tagNull: NULL, tagNumber: NUMBER, tagInteger: INTEGER, tagBigint: BIGINT
 const MIN_INT64 = -(2n ** 63n)
 const MAX_INT64 = 2n ** 63n - 1n
 
+const utf8Write = Buffer.prototype.utf8Write
+
 // The intrinsic getters, called directly: an own `byteLength` or `length` on
-// a value cannot make it lie about its bytes. A view whose element is one byte
-// copies as its bytes (`Int8Array` -1 is the byte 255).
+// a value cannot make it lie about its bytes, nor run user code. A view whose
+// element is one byte copies as its bytes (`Int8Array` -1 is the byte 255).
 const TypedArray = Object.getPrototypeOf(Uint8Array.prototype)
 const byteLengthOf = Object.getOwnPropertyDescriptor(TypedArray, 'byteLength').get
 const lengthOf = Object.getOwnPropertyDescriptor(TypedArray, 'length').get
-const utf8Write = Buffer.prototype.utf8Write
+
+const copyBytes = Buffer.prototype.copy
 
 /**
- * Writes `params` into the scratch buffer for the hot call made next, with
- * bun:sqlite's number rule when `wholeAsInteger` (a safe integer other than
- * -0 binds as INTEGER) or better-sqlite3's (every number binds as REAL).
+ * Copies the bytes of `blob` (a `Uint8Array`, not a Proxy) to `offset` in the
+ * scratch buffer; returns how many, or -1 when they may not fit or `blob` is
+ * no real `Uint8Array` (another view given `Uint8Array.prototype` by hand).
+ */
+const copyBlob = typeof Bun === 'undefined'
+  ? (blob, offset) => {
+      const length = byteLengthOf.call(blob)
+      if (length !== lengthOf.call(blob) || length > END - offset) return -1
+      if (length !== 0) bytes.set(blob, offset)
+      return length
+    }
+  : (blob, offset) => {
+      // Bun's `Buffer#copy` reads the view's own length (no getter runs) and
+      // returns how many bytes it copied: 16 ns for 64 bytes against 24 ns for
+      // both getters and `set` (Bun 1.4.5, 2026-11-30). It throws for a view
+      // of another type; that, and a copy that reached the end, go to Node-API.
+      let copied
+      try {
+        copied = copyBytes.call(blob, buffer, offset)
+      } catch {
+        return -1
+      }
+      return copied < END - offset ? copied : -1
+    }
+
+/**
+ * Writes `params` into the scratch buffer for the hot call made next. Every
+ * number is tagged alike: the native side binds it by the statement's face
+ * (src/params_encoded.rs; bun:sqlite's rule makes a safe integer an INTEGER).
  * Returns false, having marked nothing, for a value it leaves to Node-API.
  */
-function encode(params, wholeAsInteger) {
+function encode(params) {
   const count = params.length
   if (count === 0 || count > MAX_PARAMS) return false
   let data = DATA
@@ -42,7 +71,7 @@ function encode(params, wholeAsInteger) {
     const value = params[i]
     switch (typeof value) {
       case 'number':
-        bytes[TAGS + i] = wholeAsInteger && Number.isSafeInteger(value) && (value !== 0 || 1 / value > 0) ? INTEGER : NUMBER
+        bytes[TAGS + i] = NUMBER
         floats[SLOTS + i] = value
         break
       case 'string': {
@@ -74,9 +103,8 @@ function encode(params, wholeAsInteger) {
         }
         // `isView` is false for a Proxy, whose traps would run user code.
         if (!ArrayBuffer.isView(value) || !(value instanceof Uint8Array)) return false
-        const length = byteLengthOf.call(value)
-        if (length !== lengthOf.call(value) || length > END - data) return false
-        if (length !== 0) bytes.set(value, data)
+        const length = copyBlob(value, data)
+        if (length < 0) return false
         bytes[TAGS + i] = BLOB
         ints[2 * (SLOTS + i)] = data
         ints[2 * (SLOTS + i) + 1] = length

@@ -11,7 +11,7 @@
  */
 const { NativeStatement } = require('../binding.js')
 
-/** Codes of src/statement_ffi.rs. */
+/** Codes of src/statement_ffi.rs: done; left to Node-API; failed (`NativeStatement.throwFfiFailure()` throws why); again through Node-API, with the values as arguments. */
 const DONE = 0
 const FALLBACK = 1
 const FAILED = 2
@@ -48,17 +48,6 @@ const ffi = load()
 /** Where bun:ffi is not used, every call answers that Node-API is to make it. */
 const fallBack = () => FALLBACK
 
-/**
- * Whether the bun:ffi call that answered `code` leaves the work to the
- * Node-API call (`FALLBACK`, or `RETRY`: again, with the values as arguments);
- * throws the error of a call that failed.
- */
-function needsNodeApi(code) {
-  if (code === DONE) return false
-  if (code === FAILED) NativeStatement.throwFfiFailure()
-  return true
-}
-
 module.exports = {
   /** Whether bun:ffi is used. */
   enabled: ffi !== null,
@@ -72,6 +61,8 @@ module.exports = {
   iterateNext: ffi === null ? fallBack : ffi.iterateNext,
   /** Ends the iteration of statement `id`. */
   iterateEnd: ffi === null ? fallBack : ffi.iterateEnd,
-  needsNodeApi,
+  DONE,
+  FALLBACK,
+  FAILED,
   RETRY,
 }

@@ -33,9 +33,10 @@ class StatementIterator {
    * @internal Use `stmt.iterate()`. `read(rows, iterator)` pushes the next
    * batch onto `rows` and returns whether it held the last rows;
    * `end(iterator)` resets the statement; `check()` throws while a
-   * user-defined function of the connection runs. `face`, for the bun face
-   * (lib/bun/statement.js), shapes rows and errors at batch boundaries, so a
-   * row costs no more than here: `{ prototype, error(e), ended(iterator), invalidated() }`.
+   * user-defined function of the connection runs; both throw in the face's
+   * shape. `face`, for the bun face (lib/bun/statement.js), gives rows their
+   * prototype at batch boundaries, so a row costs no more than here, and hears
+   * of the end: `{ prototype, ended(iterator), invalidated() }`.
    */
   constructor(statement, read, end, check, face = null) {
     this.#statement = statement
@@ -109,7 +110,7 @@ class StatementIterator {
     return { value: undefined, done: true }
   }
 
-  /** `check()`, its error shaped by the face. */
+  /** `check()`; the face hears of its error. */
   #checkIdle() {
     try {
       this.#check()
@@ -118,11 +119,10 @@ class StatementIterator {
     }
   }
 
-  /** `error` as the face throws it (the face hears that the iteration ended). */
+  /** `error`, once the face heard that the iteration ended. */
   #failed(error) {
-    if (this.#face === null) return error
-    this.#face.ended(this)
-    return this.#face.error(error)
+    if (this.#face !== null) this.#face.ended(this)
+    return error
   }
 
   /** Resets the statement (refused, and left open, while the connection is busy in a user-defined function). */

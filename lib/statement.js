@@ -6,10 +6,10 @@
 const { translate, typeError, HardenedDbError } = require('./errors')
 const { NativeStatement } = require('../binding.js')
 const rows = require('./rows')
-const { StatementIterator } = require('./iterator')
+const { StatementIterator, INVALIDATE } = require('./iterator')
 const { encode } = require('./encoded-params')
 const ffi = require('./ffi')
-const { needsNodeApi, RETRY } = ffi
+const { DONE, FALLBACK, FAILED, RETRY } = ffi
 const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, runResult } = rows
 const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
 
@@ -19,6 +19,9 @@ const hot = NativeStatement.hotFunctions(rows.STRINGS_AS_BYTES)
 const { run: nativeRun, get: nativeGet, all: nativeAll, iterateStart, iterateNext, iterateEnd } = hot
 
 const EMPTY_NAMES = []
+
+/** The code of a call that went to Node-API at once, its values as arguments (no bun:ffi code). */
+const NOT_TRIED = -1
 
 /**
  * The methods that take their parameters as one array, for the bun face
@@ -44,14 +47,24 @@ class Statement {
   #iterator = null
   /** How many values fill the parameters by position (-1: named ones needed); learnt on first use. */
   #positional = undefined
-  /** Whether values bind with bun:sqlite's rules (see lib/encoded-params.js). */
-  #wholeAsInteger = false
+  /** Gives a native error the face's class and code (`translate`, or the bun face's `shapeError`). */
+  #error
+  /** Whether a call ends the open iteration (bun:sqlite's rule) rather than being refused (better-sqlite3's). */
+  #callsEndIteration
 
-  /** @internal Use `db.prepare(sql)`. */
-  constructor(native, database) {
+  /**
+   * @internal Use `db.prepare(sql)`. The bun face (lib/bun/statement.js)
+   * passes `error(e)`, which shapes the calls' errors as bun:sqlite's, and
+   * `callsEndIteration`; with them its hot methods are one call into these,
+   * small enough for JavaScriptCore to inline into a caller that spreads
+   * values (`stmt.run(...row)`), which otherwise pays a slow varargs call.
+   */
+  constructor(native, database, error = translate, callsEndIteration = false) {
     if (!(native instanceof NativeStatement)) {
       throw typeError('HARDENED_INVALID_ARGUMENT', 'Statements can only be constructed by the db.prepare() method')
     }
+    this.#error = error
+    this.#callsEndIteration = callsEndIteration
     this.#native = native
     this.#id = native.id
     this.#database = database
@@ -76,7 +89,7 @@ class Statement {
 
   /** Whether the statement never writes to the database. */
   get readonly() {
-    return wrap(() => this.#native.readonly)
+    return this.#call(() => this.#native.readonly)
   }
 
   /** Whether an iterator is currently open on this statement. */
@@ -91,12 +104,11 @@ class Statement {
 
   /** `run()` with the parameters as one array. */
   [WITH_PARAMS.run](params) {
-    try {
-      if (!this.#encoded(params) && params.length !== 0) nativeRun(this.#id, ...params)
-      else if (needsNodeApi(ffi.run(this.#id))) nativeRun(this.#id)
-    } catch (error) {
-      throw translate(error)
-    }
+    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
+    // No try/catch on the way of a call bun:ffi answers: on Bun a try block
+    // around it cost about 20 ns a call (2026-11-30, docs/performance.md).
+    const code = this.#ffiFirst(params) ? ffi.run(this.#id) : NOT_TRIED
+    if (code !== DONE) this.#nodeApi(nativeRun, undefined, code, params)
     return runResult()
   }
 
@@ -107,20 +119,9 @@ class Statement {
 
   /** `get()` with the parameters as one array. */
   [WITH_PARAMS.get](params) {
-    try {
-      if (!this.#encoded(params) && params.length !== 0) {
-        nativeGet(this.#id, collect, ...params)
-      } else {
-        const code = ffi.get(this.#id)
-        if (needsNodeApi(code)) {
-          // RETRY: bun:ffi used the encoded values up before a value needed Node-API.
-          if (code === RETRY) nativeGet(this.#id, collect, ...params)
-          else nativeGet(this.#id, collect)
-        }
-      }
-    } catch (error) {
-      throw translate(error)
-    }
+    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
+    const code = this.#ffiFirst(params) ? ffi.get(this.#id) : NOT_TRIED
+    if (code !== DONE) this.#nodeApi(nativeGet, collect, code, params)
     // The row, if any, waits in the scratch buffer: cells [layoutId, ...values].
     const count = cellCount()
     if (count === 0) return undefined
@@ -164,19 +165,51 @@ class Statement {
 
   /** `iterate()` with the parameters as one array; `face` as `StatementIterator`'s (lib/iterator.js). */
   [WITH_PARAMS.iterate](params, face = null) {
-    const id = this.#id
-    try {
-      if (!this.#encoded(params) && params.length !== 0) iterateStart(id, ...params)
-      else if (needsNodeApi(ffi.iterateStart(id))) iterateStart(id)
-    } catch (error) {
-      throw translate(error)
-    }
+    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
+    const code = this.#ffiFirst(params) ? ffi.iterateStart(this.#id) : NOT_TRIED
+    if (code !== DONE) this.#nodeApi(iterateStart, undefined, code, params)
     this.#batchReader ??= (rows, iterator) => this.#readBatch(rows, iterator)
     this.#batchEnder ??= (iterator) => this.#endIteration(iterator)
-    this.#idleCheck ??= () => wrap(() => this.#native.requireConnectionIdle())
+    this.#idleCheck ??= () => this.#call(() => this.#native.requireConnectionIdle())
     const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder, this.#idleCheck, face)
     this.#iterator = iterator
     return iterator
+  }
+
+  /**
+   * Whether the call goes to bun:ffi first: it brings no values, or they went
+   * into the scratch buffer (else Node-API takes them as arguments).
+   */
+  #ffiFirst(params) {
+    return params.length === 0 || this.#encoded(params)
+  }
+
+  /**
+   * The Node-API call `hot` (with `collect`, for calls that return rows) for
+   * what bun:ffi answered with `code`: FALLBACK (the encoded values, if any,
+   * still wait), RETRY (it used them up: pass them again) or FAILED (throw its
+   * error); or NOT_TRIED, with the values as arguments. Returns what `hot`
+   * returns; throws in the face's shape.
+   */
+  #nodeApi(hot, collect, code, params) {
+    const id = this.#id
+    const withValues = code === NOT_TRIED || code === RETRY
+    try {
+      if (code === FAILED) NativeStatement.throwFfiFailure()
+      if (collect === undefined) return withValues ? hot(id, ...params) : hot(id)
+      return withValues ? hot(id, collect, ...params) : hot(id, collect)
+    } catch (error) {
+      throw this.#error(error)
+    }
+  }
+
+  /** `fn()`, its error in the face's shape. */
+  #call(fn) {
+    try {
+      return fn()
+    } catch (error) {
+      throw this.#error(error)
+    }
   }
 
   /**
@@ -188,23 +221,19 @@ class Statement {
     if (params.length === 0) return false
     if (this.#positional === undefined) {
       try {
-        this.#wholeAsInteger = this.#native.bindsLikeBun
         this.#positional = this.#native.positionalParams
       } catch {
         return false // busy or closed: the call itself says so
       }
     }
-    return params.length === this.#positional && encode(params, this.#wholeAsInteger)
+    return params.length === this.#positional && encode(params)
   }
 
   /** Resets the statement if `iterator` is still its open iteration. */
   #endIteration(iterator) {
     if (iterator !== this.#iterator) return
-    try {
-      if (needsNodeApi(ffi.iterateEnd(this.#id))) iterateEnd(this.#id)
-    } catch (error) {
-      throw translate(error)
-    }
+    const code = ffi.iterateEnd(this.#id)
+    if (code !== DONE) this.#nodeApi(iterateEnd, undefined, code, EMPTY_NAMES)
     this.#iterator = null
   }
 
@@ -214,11 +243,8 @@ class Statement {
    */
   #readBatch(rows, iterator) {
     if (iterator !== this.#iterator) return true
-    try {
-      if (needsNodeApi(ffi.iterateNext(this.#id))) iterateNext(this.#id, collect)
-    } catch (error) {
-      throw translate(error)
-    }
+    const code = ffi.iterateNext(this.#id)
+    if (code !== DONE) this.#nodeApi(iterateNext, collect, code, EMPTY_NAMES)
     // The batch, if any, waits in the scratch buffer: cells [layoutId, ...row1, ...row2].
     const count = cellCount()
     if (count === 0) return true
@@ -255,13 +281,13 @@ class Statement {
 
   /** Binds parameters for good; later calls must pass none. */
   bind(...params) {
-    wrap(() => this.#native.bind(params))
+    this.#call(() => this.#native.bind(params))
     return this
   }
 
   /** Column metadata: `{ name, column, table, database, type }` per result column. */
   columns() {
-    const columns = wrap(() => this.#native.columns())
+    const columns = this.#call(() => this.#native.columns())
     if (columns.length === 0) {
       throw typeError('HARDENED_NOT_A_READER', 'The columns() method is only for statements that return data')
     }
@@ -278,7 +304,7 @@ class Statement {
     if (!this.#reader) {
       throw typeError('HARDENED_NOT_A_READER', `The ${mode}() method is only for statements that return data`)
     }
-    wrap(() => this.#native.requireConnectionIdle())
+    this.#call(() => this.#native.requireConnectionIdle())
     this.#refuseWhileBusy(mode)
     if (toggle) this.#mode = mode
     else if (this.#mode === mode) this.#mode = 'object'
@@ -301,12 +327,9 @@ class Statement {
 
   /** Every row, shaped by the current mode or (`asArrays`) as arrays of values. */
   #every(params, asArrays) {
-    let result
-    try {
-      result = this.#encoded(params) ? nativeAll(this.#id, collect) : nativeAll(this.#id, collect, ...params)
-    } catch (error) {
-      throw translate(error)
-    }
+    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
+    // Through Node-API only: its rows may need more than one chunk (bun:ffi has no chunk callback).
+    const result = this.#nodeApi(nativeAll, collect, this.#encoded(params) ? FALLBACK : NOT_TRIED, params)
     const out = []
     if (result === undefined) {
       // One chunk waits in the scratch buffer: cells [layoutId, ...row1, ...row2].
@@ -339,13 +362,13 @@ class Statement {
 
   #shaperFor(layout) {
     if (layout !== this.#layout) {
-      const names = wrap(() => this.#native.columnNames())
+      const names = this.#call(() => this.#native.columnNames())
       this.#width = names.length
       this.#names = names
       this.#shape = this.#mode === 'object' ? objectShaper(names)
         : this.#mode === 'raw' ? arrayShaper(names.length)
           : this.#mode === 'pluck' ? pluckShaper()
-            : expandShaper(wrap(() => this.#native.columns()))
+            : expandShaper(this.#call(() => this.#native.columns()))
       this.#layout = layout
     } else if (this.#shape.generic === true) {
       // Run a second time: worth a compiled shaper (see rows.objectShaper).

@@ -123,11 +123,18 @@ impl Drop for ActiveCall {
     fn drop(&mut self) {
         let shared = &self.0;
         shared.active_calls.set(shared.active_calls.get() - 1);
-        if shared.active_calls.get() == 0 && shared.close_pending.replace(false) {
-            // Nobody is left to report to: the `close()` that asked already returned.
-            let _ = shared.close_now();
+        if shared.active_calls.get() == 0 && shared.close_pending.get() {
+            close_deferred(shared);
         }
     }
+}
+
+/// Closes the connection whose `close()` came during the call that just ended.
+#[cold]
+fn close_deferred(shared: &Shared) {
+    shared.close_pending.set(false);
+    // Nobody is left to report to: the `close()` that asked already returned.
+    let _ = shared.close_now();
 }
 
 impl Shared {
@@ -175,12 +182,14 @@ impl Shared {
     }
 
     /// Whether `close()` has not been called yet.
+    #[inline]
     pub fn is_open(&self) -> bool {
         !self.close_pending.get() && !self.raw_db.get().is_null()
     }
 
     /// Refuses any use of the connection while one of its user-defined
     /// functions runs JS (better-sqlite3's "busy executing a query").
+    #[inline]
     pub fn ensure_idle(&self) -> Result<()> {
         if self.callbacks.get() > 0 {
             return Err(crate::functions::connection_busy());
@@ -207,6 +216,7 @@ impl Shared {
     }
 
     /// The raw handle for the statement hot path, or the "not open" `TypeError`.
+    #[inline]
     pub fn handle(&self) -> Result<*mut ffi::sqlite3> {
         // The pointer stays valid while the connection is in the cell (`raw_db`
         // is nulled before it leaves), and every user asks again per call.

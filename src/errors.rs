@@ -60,21 +60,25 @@ pub enum Error {
 
 impl Error {
     /// A `HardenedDbError` with no cause.
+    #[cold]
     pub fn hardened(code: &'static str, message: impl Into<String>) -> Self {
         Error::Hardened { code, message: message.into(), cause: None }
     }
 
     /// A `TypeError` with a code.
+    #[cold]
     pub fn type_error(code: &'static str, message: impl Into<String>) -> Self {
         Error::Type { code, message: message.into() }
     }
 
     /// A `RangeError` with a code.
+    #[cold]
     pub fn range(code: &'static str, message: impl Into<String>) -> Self {
         Error::Range { code, message: message.into() }
     }
 
     /// The `TypeError` for any use of a closed database or its statements.
+    #[cold]
     pub fn not_open() -> Self {
         Error::type_error("HARDENED_NOT_OPEN", "The database connection is not open")
     }

@@ -60,6 +60,7 @@ pub fn iterators_block_writes(shared: &Shared) -> bool {
 }
 
 /// better-sqlite3's "busy" `TypeError`, with the way out.
+#[cold]
 pub fn busy() -> Error {
     Error::type_error(
         "HARDENED_DATABASE_BUSY",

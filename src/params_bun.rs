@@ -139,6 +139,18 @@ fn key_hint(param: &Param, i: usize, shown: &str) -> String {
     }
 }
 
+/// Binds number `n` with bun:sqlite's rule: a whole number within ±(2^53 - 1)
+/// (but not -0) as an INTEGER, any other as a REAL; SQLite's result code.
+///
+/// # Safety
+/// `raw` must be a live statement and `index` within its parameter count.
+#[inline]
+pub(crate) unsafe fn bind_number(raw: *mut ffi::sqlite3_stmt, index: i32, n: f64) -> i32 {
+    let whole = n.fract() == 0.0 && n.abs() <= values::MAX_SAFE_INTEGER as f64 && !(n == 0.0 && n.is_sign_negative());
+    // SAFETY: the caller's promise.
+    unsafe { if whole { ffi::sqlite3_bind_int64(raw, index, n as i64) } else { ffi::sqlite3_bind_double(raw, index, n) } }
+}
+
 /// Binds one value with bun:sqlite's types: a whole number within ±(2^53 - 1)
 /// (but not -0) is an INTEGER, any other number a REAL; every TypedArray,
 /// DataView or ArrayBuffer is a BLOB of its bytes.
@@ -146,12 +158,8 @@ fn bind_value(js: Js, raw: *mut ffi::sqlite3_stmt, index: i32, value: napi_value
     let kind = js.kind(value)?;
     match kind {
         Kind::Number => {
-            let n = js.number(value)?;
-            let whole = n.fract() == 0.0 && n.abs() <= values::MAX_SAFE_INTEGER as f64 && !(n == 0.0 && n.is_sign_negative());
             // SAFETY: `raw` is live and `index` within its parameter count.
-            let rc = unsafe {
-                if whole { ffi::sqlite3_bind_int64(raw, index, n as i64) } else { ffi::sqlite3_bind_double(raw, index, n) }
-            };
+            let rc = unsafe { bind_number(raw, index, js.number(value)?) };
             check(raw, rc)
         }
         Kind::Object => match js.view_bytes(value)? {

@@ -79,6 +79,8 @@ pub fn bind(data: *mut u8, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, count:
     if positional_count(stmt) != Some(count) {
         return Err(internal("the encoded parameters do not fit the statement"));
     }
+    // JS tags every number alike; each face binds it by its own rule.
+    let bun_numbers = stmt.face.is_bun();
     for i in 0..count {
         let index = i as i32 + 1;
         // SAFETY: `data` is the live scratch memory and `i < MAX_PARAMS`, so the
@@ -95,6 +97,7 @@ pub fn bind(data: *mut u8, stmt: &Statement, raw: *mut ffi::sqlite3_stmt, count:
         let rc = unsafe {
             match tag {
                 layout::TAG_NULL => ffi::sqlite3_bind_null(raw, index),
+                layout::TAG_NUMBER if bun_numbers => crate::params_bun::bind_number(raw, index, slot.cast::<f64>().read_unaligned()),
                 layout::TAG_NUMBER => ffi::sqlite3_bind_double(raw, index, slot.cast::<f64>().read_unaligned()),
                 layout::TAG_INTEGER => ffi::sqlite3_bind_int64(raw, index, whole(slot.cast::<f64>().read_unaligned())?),
                 layout::TAG_BIGINT => ffi::sqlite3_bind_int64(raw, index, slot.cast::<i64>().read_unaligned()),

@@ -144,6 +144,7 @@ impl Statement {
     }
 
     /// The live handle, or the "not open" `TypeError` once the database closed.
+    #[inline]
     pub fn raw(&self) -> Result<*mut ffi::sqlite3_stmt> {
         self.shared.ensure_idle()?;
         match self.slot.get() {
@@ -192,6 +193,7 @@ impl Statement {
 
     /// After a call: puts the fair busy handler back if this statement is
     /// `PRAGMA busy_timeout = N` (SQLite replaced it with its own when it ran).
+    #[inline]
     pub fn restore_busy_handler(&self) -> Result<()> {
         match self.busy_timeout {
             Some(ms) if self.shared.is_open() => self.shared.with(|conn| crate::busy::adopt(conn, ms)),
@@ -213,20 +215,25 @@ impl Statement {
 
     /// Advances one row: `true` for a row, `false` when done. On error the
     /// statement is reset and the error carries SQLite's extended code.
+    #[inline]
     pub fn step(&self, raw: *mut ffi::sqlite3_stmt) -> Result<bool> {
         // SAFETY: callers pass the handle `raw()` just returned.
         let rc = unsafe { ffi::sqlite3_step(raw) };
         match rc {
             ffi::SQLITE_ROW => Ok(true),
             ffi::SQLITE_DONE => Ok(false),
-            _ => {
-                // SAFETY: the connection of a live statement is open.
-                let err = last_error(unsafe { ffi::sqlite3_db_handle(raw) }, rc);
-                // SAFETY: as above; resetting a failed statement is always allowed.
-                unsafe { ffi::sqlite3_reset(raw) };
-                Err(self.shared.explain_interrupt(err, &self.source))
-            }
+            _ => Err(self.step_failed(raw, rc)),
         }
+    }
+
+    /// The error of a step that answered `rc`, after resetting the statement.
+    #[cold]
+    fn step_failed(&self, raw: *mut ffi::sqlite3_stmt, rc: i32) -> Error {
+        // SAFETY: the connection of a live statement is open.
+        let err = last_error(unsafe { ffi::sqlite3_db_handle(raw) }, rc);
+        // SAFETY: as above; resetting a failed statement is always allowed.
+        unsafe { ffi::sqlite3_reset(raw) };
+        self.shared.explain_interrupt(err, &self.source)
     }
 
     /// Marks an iterator open on it: the connection counts as busy until `reset`.
@@ -238,6 +245,7 @@ impl Statement {
     }
 
     /// Ends the current execution so the statement can run again (keeps bindings).
+    #[inline]
     pub fn reset(&mut self) {
         if self.iterating {
             self.iterating = false;
@@ -301,6 +309,7 @@ impl Statement {
 
     /// `sqlite3_total_changes64` of the connection (0 once closed): `run()` compares
     /// it before and after, as better-sqlite3 does.
+    #[inline]
     pub fn total_changes(&self) -> i64 {
         match self.shared.handle() {
             // SAFETY: `db` is open.
@@ -310,12 +319,14 @@ impl Statement {
     }
 
     /// Where the tenant layer's row count stands (0 on other connections): pass it to `run_result`.
+    #[inline]
     pub fn changes_mark(&self) -> i64 {
         self.shared.tenant_counts.get().map_or(0, |counts| counts.total())
     }
 
     /// `changes` and `lastInsertRowid` of the last completed statement on the
     /// connection; on a tenant handle, the rows its triggers wrote since `mark`.
+    #[inline]
     pub fn run_result(&self, mark: i64) -> Result<(i64, i64)> {
         if let Some(counts) = self.shared.tenant_counts.get() {
             return Ok((counts.total() - mark, counts.last_rowid()));

@@ -115,6 +115,7 @@ pub(crate) fn live_state(id: usize) -> Option<Rc<RefCell<State>>> {
     LIVE.with_borrow(|live| live.slots.get(id).cloned().flatten())
 }
 
+#[cold]
 fn busy() -> Error {
     Error::type_error("HARDENED_STATEMENT_BUSY", "This statement is in use by a call that has not returned")
 }
@@ -376,13 +377,6 @@ impl NativeStatement {
     pub fn positional_params(&self, env: Env) -> napi::Result<i32> {
         let count = self.with_statement(|stmt| Ok(params_encoded::positional_count(stmt).map_or(-1, |n| n as i32)));
         to_js(&env, count)
-    }
-
-    /// Whether values bind with bun:sqlite's rules (a whole number as INTEGER)
-    /// rather than better-sqlite3's (every number as REAL).
-    #[napi(getter)]
-    pub fn binds_like_bun(&self, env: Env) -> napi::Result<bool> {
-        to_js(&env, self.with_statement(|stmt| Ok(stmt.face.is_bun())))
     }
 
     /// Binds parameters (the array `args`) for good; later calls take no arguments.

@@ -25,11 +25,12 @@ class Statement {
   /** The iterator of the open `iterate()`, if any: running the statement again invalidates it. */
   #iterator = null
   #ended = null
-  #shapeError = null
 
   /** @internal Use `db.query(sql)` or `db.prepare(sql)`. */
   constructor(native, database, connection) {
-    this.#core = new CoreStatement(native, database)
+    // The core throws its calls' errors in this face's shape, so the hot
+    // methods here need no try/catch of their own (see lib/statement.js).
+    this.#core = new CoreStatement(native, database, (error) => shapeError(error, connection), true)
     this.#native = native
     this.#database = connection
     this.#reader = native.reader
@@ -37,40 +38,23 @@ class Statement {
 
   /** The first row (an instance of the `as()` class, if any), or `null` when there is none. */
   get(...params) {
-    let row
-    if (this.#iterator !== null) this.#invalidate()
-    try {
-      if (!this.#reader) return this.#runDiscarding(params, null)
-      row = this.#core[GET](params)
-    } catch (error) {
-      throw shapeError(error, this.#database)
-    }
+    if (!this.#reader) return this.#runDiscarding(params, null)
+    const row = this.#core[GET](params)
     if (row === undefined) return null
     return this.#prototype === null ? row : Object.setPrototypeOf(row, this.#prototype)
   }
 
   /** Every row. */
   all(...params) {
-    let rows
-    if (this.#iterator !== null) this.#invalidate()
-    try {
-      if (!this.#reader) return this.#runDiscarding(params, [])
-      rows = this.#core[ALL](params)
-    } catch (error) {
-      throw shapeError(error, this.#database)
-    }
+    if (!this.#reader) return this.#runDiscarding(params, [])
+    const rows = this.#core[ALL](params)
     return this.#prototype === null ? rows : this.#adopt(rows)
   }
 
   /** Every row as an array of its values. */
   values(...params) {
-    if (this.#iterator !== null) this.#invalidate()
-    try {
-      if (!this.#reader) return this.#runDiscarding(params, [])
-      return this.#core[VALUES](params)
-    } catch (error) {
-      throw shapeError(error, this.#database)
-    }
+    if (!this.#reader) return this.#runDiscarding(params, [])
+    return this.#core[VALUES](params)
   }
 
   /**
@@ -79,6 +63,7 @@ class Statement {
    * UTF-8, a BLOB as is, NULL as `null`.
    */
   raw(...params) {
+    // Ended first: the safeIntegers switch below is refused under an open iteration.
     if (this.#iterator !== null) this.#invalidate()
     const bigints = this.#native.safeIntegers
     let rows
@@ -94,12 +79,7 @@ class Statement {
 
   /** Runs the statement to its end; returns `{ changes, lastInsertRowid }`. */
   run(...params) {
-    if (this.#iterator !== null) this.#invalidate()
-    try {
-      return this.#core[RUN](params)
-    } catch (error) {
-      throw shapeError(error, this.#database)
-    }
+    return this.#core[RUN](params)
   }
 
   /**
@@ -107,7 +87,6 @@ class Statement {
    * loop early (`break`) resets the statement.
    */
   iterate(...params) {
-    if (this.#iterator !== null) this.#invalidate()
     if (!this.#reader) {
       this.run(...params)
       return EMPTY_ITERATOR
@@ -115,13 +94,8 @@ class Statement {
     this.#ended ??= (iterator) => {
       if (this.#iterator === iterator) this.#iterator = null
     }
-    this.#shapeError ??= (error) => shapeError(error, this.#database)
-    const face = { prototype: this.#prototype, error: this.#shapeError, ended: this.#ended, invalidated }
-    try {
-      this.#iterator = this.#core[ITERATE](params, face)
-    } catch (error) {
-      throw shapeError(error, this.#database)
-    }
+    const face = { prototype: this.#prototype, ended: this.#ended, invalidated }
+    this.#iterator = this.#core[ITERATE](params, face)
     return this.#iterator
   }
 

@@ -33,6 +33,7 @@ use crate::errors::Error;
 
 /// The `TypeError` for any use of a connection from inside one of its own
 /// user-defined functions (better-sqlite3 throws the same).
+#[cold]
 pub fn connection_busy() -> Error {
     Error::type_error(
         "HARDENED_DATABASE_BUSY",
