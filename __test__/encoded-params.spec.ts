@@ -41,6 +41,19 @@ const VALUES: [string, () => unknown][] = [
   ["Uint8Array view", () => new Uint8Array([9, 8, 7, 6, 5]).subarray(1, 4)],
   ["empty Uint8Array", () => new Uint8Array(0)],
   ["Uint8ClampedArray", () => new Uint8ClampedArray([3, 4])],
+  ["Int16Array", () => new Int16Array([-1, 2])],
+  ["Float64Array", () => new Float64Array([1.5])],
+  ["DataView", () => new DataView(new Uint8Array([7, 8, 9]).buffer, 1)],
+  ["ArrayBuffer", () => new Uint8Array([4, 5]).buffer],
+  ["Int16Array given Uint8Array.prototype", () => Object.setPrototypeOf(new Int16Array([-1, 2]), Uint8Array.prototype)],
+  [
+    "Uint8Array with lying length getters",
+    () => {
+      const bytes = new Uint8Array([1, 2, 3]);
+      for (const key of ["length", "byteLength"]) Object.defineProperty(bytes, key, { get: () => 1 });
+      return bytes;
+    },
+  ],
   ["long string", () => "é".repeat(40_000)],
 ];
 
@@ -67,6 +80,23 @@ describe("the bun face binds encoded values as bun:sqlite does", () => {
       ours.close();
     });
   }
+
+  it("never runs a BLOB's own length getters", () => {
+    let calls = 0;
+    const lying = () => {
+      const bytes = new Uint8Array([1, 2, 3]);
+      for (const key of ["length", "byteLength"]) Object.defineProperty(bytes, key, { get: () => (calls++, 1) });
+      return bytes;
+    };
+    const ours = new face.Database(":memory:");
+    expect(ours.query("SELECT hex(?) AS h").get(lying())).toEqual({ h: "010203" });
+    ours.prepare("SELECT ?").run(lying());
+    const main = new HardenedDb(":memory:");
+    expect(main.prepare("SELECT hex(?) AS h").get(lying())).toEqual({ h: "010203" });
+    expect(calls).toBe(0);
+    ours.close();
+    main.close();
+  });
 
   it("leaves a Date and a Proxy of bytes to Node-API, which binds them as bun:sqlite does", () => {
     for (const make of [() => new Date(0), () => new Proxy(new Uint8Array(2), {})]) {

@@ -158,33 +158,11 @@ impl Js {
         Ok(same)
     }
 
-    /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
+    /// The bytes of any `ArrayBufferView` (a `Buffer`, any `TypedArray`, a
+    /// `DataView`), which better-sqlite3 binds as a BLOB, or `None` for any other value.
     pub fn bytes(self, value: sys::napi_value) -> Result<Option<&'static [u8]>> {
-        let mut yes = false;
-        check(unsafe { sys::napi_is_typedarray(self.env, value, &mut yes) })?;
-        if !yes {
-            return Ok(None);
-        }
-        let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut());
-        let (mut buffer, mut offset) = (ptr::null_mut(), 0usize);
-        check(unsafe {
-            sys::napi_get_typedarray_info(self.env, value, &mut kind, &mut len, &mut data, &mut buffer, &mut offset)
-        })?;
-        if kind != sys::TypedarrayType::uint8_array && kind != sys::TypedarrayType::uint8_clamped_array {
-            return Ok(None);
-        }
-        if len == 0 || data.is_null() {
-            return Ok(Some(&[]));
-        }
-        // The slice is only read while the JS value is alive (within this call).
-        Ok(Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }))
-    }
-
-    /// The bytes of any `TypedArray`, `DataView` or `ArrayBuffer` (what bun:sqlite
-    /// binds as a BLOB), or `None` for any other value.
-    pub fn view_bytes(self, value: sys::napi_value) -> Result<Option<&'static [u8]>> {
         let (mut len, mut data) = (0usize, ptr::null_mut());
-        let (mut typed, mut view, mut buffer) = (false, false, false);
+        let (mut typed, mut view) = (false, false);
         // SAFETY (every call below): `value` is a live JS value of this call; the out
         // pointers are valid locals.
         check(unsafe { sys::napi_is_typedarray(self.env, value, &mut typed) })?;
@@ -196,23 +174,32 @@ impl Js {
             len = count * typed_array_element_size(kind);
         } else {
             check(unsafe { sys::napi_is_dataview(self.env, value, &mut view) })?;
-            if view {
-                let (mut backing, mut offset) = (ptr::null_mut(), 0usize);
-                check(unsafe { sys::napi_get_dataview_info(self.env, value, &mut len, &mut data, &mut backing, &mut offset) })?;
-            } else {
-                check(unsafe { sys::napi_is_arraybuffer(self.env, value, &mut buffer) })?;
-                if !buffer {
-                    return Ok(None);
-                }
-                check(unsafe { sys::napi_get_arraybuffer_info(self.env, value, &mut data, &mut len) })?;
+            if !view {
+                return Ok(None);
             }
+            let (mut backing, mut offset) = (ptr::null_mut(), 0usize);
+            check(unsafe { sys::napi_get_dataview_info(self.env, value, &mut len, &mut data, &mut backing, &mut offset) })?;
         }
-        if len == 0 || data.is_null() {
-            return Ok(Some(&[]));
+        // SAFETY: the engine reported `len` bytes at `data`, owned by `value`, a
+        // value of this call that the caller reads them within.
+        Ok(Some(unsafe { slice(data, len) }))
+    }
+
+    /// The bytes of any `ArrayBufferView` or `ArrayBuffer` (what bun:sqlite
+    /// binds as a BLOB), or `None` for any other value.
+    pub fn view_bytes(self, value: sys::napi_value) -> Result<Option<&'static [u8]>> {
+        if let Some(bytes) = self.bytes(value)? {
+            return Ok(Some(bytes));
         }
-        // SAFETY: the engine reported `len` bytes at `data`; the slice is only read
-        // while the JS value is alive (within this call).
-        Ok(Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }))
+        let (mut buffer, mut len, mut data) = (false, 0usize, ptr::null_mut());
+        // SAFETY: as in `bytes`.
+        check(unsafe { sys::napi_is_arraybuffer(self.env, value, &mut buffer) })?;
+        if !buffer {
+            return Ok(None);
+        }
+        check(unsafe { sys::napi_get_arraybuffer_info(self.env, value, &mut data, &mut len) })?;
+        // SAFETY: as in `bytes`.
+        Ok(Some(unsafe { slice(data, len) }))
     }
 
     /// `String(value)` for a primitive (a bigint's digits), for messages.
@@ -501,6 +488,19 @@ impl Drop for EscapableScope {
         // Rust stack of one call), so this is the innermost open scope of `env`.
         unsafe { sys::napi_close_escapable_handle_scope(self.env, self.scope) };
     }
+}
+
+/// The `len` bytes the engine reported at `data` (none when it gave no pointer).
+///
+/// # Safety
+/// `data` must be null or point to `len` readable bytes of a live JS value,
+/// and the slice may only be read while that value is alive.
+unsafe fn slice(data: *mut std::ffi::c_void, len: usize) -> &'static [u8] {
+    if len == 0 || data.is_null() {
+        return &[];
+    }
+    // SAFETY: the caller's promise.
+    unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
 }
 
 /// Bytes per element of a `TypedArray` kind.

@@ -99,7 +99,7 @@ pub(crate) fn unbindable(what: String, got: &str) -> Error {
     Error::type_error(
         "HARDENED_INVALID_ARGUMENT",
         format!(
-            "{what} is {got}; SQLite can only bind numbers, strings, bigints, booleans, Buffers/Uint8Arrays and null \
+            "{what} is {got}; SQLite can only bind numbers, strings, bigints, booleans, Buffers (or any TypedArray or DataView) and null \
              (convert dates with .toISOString() or .getTime(), and objects with JSON.stringify())"
         ),
     )
