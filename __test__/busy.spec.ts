@@ -102,7 +102,7 @@ describe("while an iterator is open", () => {
 
   it("should count an iterator that read its last rows ahead as open until next() reports the end", () => {
     const rows = db.prepare("SELECT x FROM t").iterate();
-    // The batches grow 1, 8, ...: the second next() has read all three rows and the end.
+    // The batches grow 1, 16, ...: the second next() has read all three rows and the end.
     expect([rows.next().value, rows.next().value, rows.next().value]).toEqual([{ x: 1 }, { x: 2 }, { x: 3 }]);
     expect(thrown(() => db.close()).code).toBe("HARDENED_DATABASE_BUSY");
     expect(rows.next()).toEqual({ value: undefined, done: true });
@@ -214,7 +214,7 @@ describe("iterate()", () => {
       const probe = db.prepare("SELECT probe() AS v");
       mine = db.prepare("SELECT x FROM t").iterate();
       theirs = other.prepare("SELECT x FROM t").iterate();
-      // Batches grow 1, 8, ...: after two next() calls the third row waits, read ahead.
+      // Batches grow 1, 16, ...: after two next() calls the third row waits, read ahead.
       for (const rows of [mine, theirs]) { rows.next(); rows.next(); }
       expect(probe.get()).toEqual({ v: 1 });
       expect(seen).toEqual(["mine HARDENED_DATABASE_BUSY", "theirs 30"]);

@@ -3,7 +3,7 @@
  * `StatementIterator`: what `stmt.iterate()` returns, as in better-sqlite3 an
  * iterator object (`next()`, `return()`, `[Symbol.iterator]()`, no `throw()`),
  * not a generator. `iterate()` has already bound the parameters and opened the
- * iteration; rows are read ahead in batches (1, then 8, then 64 per native
+ * iteration; rows are read ahead in batches (1, then 16, then 128 per native
  * call), each built at once since the loop body may run other statements. The
  * iteration stays open, keeping the connection busy, until `next()` reports
  * the end or `return()` is called, even after its last rows were read ahead.
