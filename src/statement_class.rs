@@ -87,6 +87,10 @@ pub(crate) struct State {
     pub(crate) inner: Statement,
     /// Rows the next `iterateNext` may return.
     pub(crate) batch: usize,
+    /// Rows the first batch of the next iteration reads (see `statement_iteration.rs`).
+    pub(crate) first_batch: usize,
+    /// Rows the current iteration has read so far.
+    pub(crate) rows_read: usize,
     /// The iteration stepped past its last row; the next `iterateNext` ends it.
     pub(crate) done: bool,
     /// An error met while reading ahead, thrown by the next `iterateNext`.
@@ -123,7 +127,7 @@ fn busy() -> Error {
 impl NativeStatement {
     /// Wraps a prepared statement and gives it an id.
     pub fn new(inner: Statement) -> Self {
-        let state = Rc::new(RefCell::new(State { inner, batch: 1, done: false, pending: None, row_pending: false, bound_once: false }));
+        let state = Rc::new(RefCell::new(State { inner, batch: 1, first_batch: 1, rows_read: 0, done: false, pending: None, row_pending: false, bound_once: false }));
         let id = LIVE.with_borrow_mut(|live| match live.free.pop() {
             Some(id) => {
                 live.slots[id as usize] = Some(Rc::clone(&state));

@@ -1,5 +1,6 @@
-//! `iterate()`: a statement's rows in batches of 1, 16, then 128 per call, each
-//! left in the scratch buffer for JS (lib/iterator.js). The Node-API hot
+//! `iterate()`: a statement's rows in batches of 1, 16, then 128 per call (or,
+//! after an iteration that ran to its end, as many as that one in the first),
+//! each left in the scratch buffer for JS (lib/iterator.js). The Node-API hot
 //! functions (src/statement_class.rs) and the bun:ffi ones (src/statement_ffi.rs)
 //! share this; a bun:ffi batch makes no Node-API call, so a row with a value
 //! that needs one (a string or BLOB over 64 KiB) ends its batch early and is
@@ -19,12 +20,23 @@ use crate::values::{self, RowWriter, Sink};
 const MAX_ITERATE_BATCH: usize = 128;
 
 /// How much each batch outgrows the last. A batch costs about 0.5 µs on top of
-/// its rows on Bun, more than its native call (JS and SQLite resume after each
-/// other); a loop over 100 rows took three batches instead of four
-/// (1, 8, 64 before) and a loop that stops after 10 rows reads 17 instead of
-/// 73: CPU µs on Bun 1.4.5, 2026-11-30, 26.3 -> 26.0 and 19.7 -> 7.2
-/// (docs/performance.md).
+/// its rows on Bun (more than its native call: measured, the cost is in
+/// resuming smaller loops, not in the call); a loop over 100 rows took three
+/// batches instead of four (1, 8, 64 before) and a loop that stops after 10
+/// rows reads 17 instead of 73: CPU µs on Bun 1.4.5, 2026-11-30, 26.3 -> 26.0
+/// and 19.7 -> 7.2 (docs/performance-bun.md).
 const BATCH_GROWTH: usize = 16;
+
+/// Whether the next iteration of a statement whose iteration just read all of
+/// its `rows_read` rows reads them in one first batch (up to
+/// [`MAX_ITERATE_BATCH`], and one more row to see the end): a loop that runs
+/// to the end usually runs the same way again, and one batch of 100 rows cost
+/// 24.5-25.5 µs against 26.0 for three (same day, docs/performance-bun.md).
+/// Not when the statement may run JS while stepping (a `db.table()` table, a
+/// user-defined function): those keep the rows they run ahead to the batches.
+fn one_batch_next_time(state: &State) -> bool {
+    !state.inner.reads_js_table && !state.inner.connection_calls_js()
+}
 
 /// What a call for the next batch left in the scratch buffer.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,7 +58,8 @@ impl State {
     /// Marks the bound statement iterating, from its first row.
     pub(crate) fn open_iteration(&mut self) {
         self.inner.begin_iteration();
-        self.batch = 1;
+        self.batch = self.first_batch;
+        self.rows_read = 0;
         self.done = false;
         self.pending = None;
         self.row_pending = false;
@@ -57,6 +70,7 @@ impl State {
     /// for the next call, so it surfaces at the row it belongs to.
     pub(crate) fn next_rows(&mut self, sink: Sink) -> Result<Batch> {
         if let Some(err) = self.pending.take() {
+            self.first_batch = 1;
             self.inner.reset();
             return Err(err);
         }
@@ -109,6 +123,7 @@ impl State {
                     break;
                 }
                 Err(e) if count == 0 => {
+                    self.first_batch = 1;
                     self.inner.reset();
                     return Err(e);
                 }
@@ -119,10 +134,14 @@ impl State {
                 }
             }
         }
+        self.inner.reads_js_table |= crate::functions::js_table_plans() != plans;
+        self.rows_read += count;
+        if self.done {
+            self.first_batch = if one_batch_next_time(self) { (self.rows_read + 1).min(MAX_ITERATE_BATCH) } else { 1 };
+        }
         if count == 0 {
             return Ok(None);
         }
-        self.inner.reads_js_table |= crate::functions::js_table_plans() != plans;
         if !self.inner.reads_js_table {
             self.batch = (self.batch * BATCH_GROWTH).min(MAX_ITERATE_BATCH);
         }
@@ -132,7 +151,11 @@ impl State {
     }
 
     /// Ends an iteration: resets the statement and forgets read-ahead state.
+    /// One ended before its last row starts the next with a batch of 1 again.
     pub(crate) fn end_iteration(&mut self) {
+        if !self.done {
+            self.first_batch = 1;
+        }
         self.pending = None;
         self.done = false;
         self.row_pending = false;
