@@ -3,7 +3,7 @@
  * On Bun, `run()`, `get()` and `iterate()` reach native code through bun:ffi
  * rather than Node-API: JavaScriptCore calls a plain C function for about 5 ns,
  * where a Node-API call costs Bun about 80 ns (src/statement_ffi.rs,
- * docs/performance.md). Each function takes the statement's id, finds its
+ * docs/performance-bun.md). Each function takes the statement's id, finds its
  * values encoded in the scratch buffer (lib/encoded-params.js), and answers a
  * code; whatever needs Node-API it leaves to the Node-API call. Off Bun, with
  * `HARDENED_SQLITE_FFI=0` in the environment, or when bun:ffi cannot open the

@@ -106,7 +106,7 @@ class Statement {
   [WITH_PARAMS.run](params) {
     if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
     // No try/catch on the way of a call bun:ffi answers: on Bun a try block
-    // around it cost about 20 ns a call (2026-11-30, docs/performance.md).
+    // around it cost about 20 ns a call (2026-11-30, docs/performance-bun.md).
     const code = this.#ffiFirst(params) ? ffi.run(this.#id) : NOT_TRIED
     if (code !== DONE) this.#nodeApi(nativeRun, undefined, code, params)
     return runResult()
