@@ -3,9 +3,10 @@
  * Parameter values written into the scratch buffer for the next hot call
  * (read by src/params_encoded.rs), instead of passed as arguments that native
  * code reads with a Node-API call or two each. Only values whose type JS can
- * tell without running user code are encoded, with the face's binding rules:
- * numbers, strings, bigints within 64 bits, booleans, `null`, `undefined` and
- * `Uint8Array`s (Buffers; `Uint8ClampedArray`s go through Node-API). Anything else (arrays, objects of named values,
+ * tell without running user code are encoded (the native side binds them by
+ * the statement's face): numbers, strings, bigints within 64 bits, booleans,
+ * `null`, `undefined` and `Uint8Array`s (Buffers; `Uint8ClampedArray`s go
+ * through Node-API). Anything else (arrays, objects of named values,
  * other views, values SQLite cannot store) makes `encode` return false, and
  * the call passes its values as arguments, which bind (or fail) as before.
  */

@@ -20,6 +20,9 @@ const { run: nativeRun, get: nativeGet, all: nativeAll, iterateStart, iterateNex
 
 const EMPTY_NAMES = []
 
+/** The values of a call that takes none (the iteration's batches and end). */
+const NO_VALUES = []
+
 /** The code of a call that went to Node-API at once, its values as arguments (no bun:ffi code). */
 const NOT_TRIED = -1
 
@@ -233,7 +236,7 @@ class Statement {
   #endIteration(iterator) {
     if (iterator !== this.#iterator) return
     const code = ffi.iterateEnd(this.#id)
-    if (code !== DONE) this.#nodeApi(iterateEnd, undefined, code, EMPTY_NAMES)
+    if (code !== DONE) this.#nodeApi(iterateEnd, undefined, code, NO_VALUES)
     this.#iterator = null
   }
 
@@ -244,7 +247,7 @@ class Statement {
   #readBatch(rows, iterator) {
     if (iterator !== this.#iterator) return true
     const code = ffi.iterateNext(this.#id)
-    if (code !== DONE) this.#nodeApi(iterateNext, collect, code, EMPTY_NAMES)
+    if (code !== DONE) this.#nodeApi(iterateNext, collect, code, NO_VALUES)
     // The batch, if any, waits in the scratch buffer: cells [layoutId, ...row1, ...row2].
     const count = cellCount()
     if (count === 0) return true
