@@ -253,6 +253,10 @@ export declare class NativeDatabase {
 
 /** A prepared statement (internal: use `Statement` from the package). */
 export declare class NativeStatement {
+  /** The scratch `ArrayBuffer` shared with JS (one per environment). */
+  static scratch(): ArrayBuffer
+  /** Byte offsets of the fields in the scratch buffer, and the cell tags. */
+  static scratchLayout(): ScratchLayout
   /**
    * bun:sqlite's `columnTypes`: runs a read-only statement to its first row
    * with the values bound last and names each column's storage class there
@@ -271,19 +275,6 @@ export declare class NativeStatement {
   finalize(): void
   /** Whether `finalize()` was called (or the connection closed). */
   get isFinalized(): boolean
-  /** The scratch `ArrayBuffer` shared with JS (one per environment). */
-  static scratch(): ArrayBuffer
-  /** Byte offsets of the fields in the scratch buffer, and the cell tags. */
-  static scratchLayout(): ScratchLayout
-  /**
-   * The hot functions, taking a statement's `id` first: `run(id, ...params)`
-   * (its result goes to the scratch buffer), `get(id, collect, ...params)`,
-   * `all(id, collect, ...params)`, `iterateStart(id, ...params)`,
-   * `iterateNext(id, collect)`, `iterateEnd(id)` (stops an iteration early and
-   * resets the statement). With `stringsAsBytes`, result strings reach JS as
-   * bytes in the scratch buffer rather than as `collect`'s arguments.
-   */
-  static hotFunctions(stringsAsBytes: boolean): Record<string, (...args: unknown[]) => unknown>
   /** The id the hot functions know this statement by. */
   get id(): number
   /**
@@ -316,6 +307,15 @@ export declare class NativeStatement {
   get readonly(): boolean
   /** Whether an iterator is open on it (or a call on it has not returned). */
   get busy(): boolean
+  /**
+   * The hot functions, taking a statement's `id` first: `run(id, ...params)`
+   * (its result goes to the scratch buffer), `get(id, collect, ...params)`,
+   * `all(id, collect, ...params)`, `iterateStart(id, ...params)`,
+   * `iterateNext(id, collect)`, `iterateEnd(id)` (stops an iteration early and
+   * resets the statement). With `stringsAsBytes`, result strings reach JS as
+   * bytes in the scratch buffer rather than as `collect`'s arguments.
+   */
+  static hotFunctions(stringsAsBytes: boolean): Record<string, (...args: unknown[]) => unknown>
   /** Throws the error of the bun:ffi call that answered `FAILED`. */
   static throwFfiFailure(): void
   /**

@@ -14,7 +14,7 @@ const { collect, readCell, cellCount, lastBatch, release, readFlat, useFlat, run
 const { objectShaper, arrayShaper, pluckShaper, expandShaper } = rows
 
 // The hot paths as plain Node-API callbacks taking a statement id and the
-// parameters as arguments (see src/statement_class.rs).
+// parameters as arguments (see src/statement_hot.rs).
 const hot = NativeStatement.hotFunctions(rows.STRINGS_AS_BYTES)
 const { run: nativeRun, get: nativeGet, all: nativeAll, iterateStart, iterateNext, iterateEnd } = hot
 

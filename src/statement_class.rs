@@ -1,78 +1,26 @@
-//! `NativeStatement`: the JS class behind `Statement`, and the hot functions
-//! (`run`, `get`, `all`, `iterate*`) as plain Node-API callbacks. Rows leave
-//! through the scratch buffer as cells `[layoutId, ...values]` (see
+//! `NativeStatement`: the JS class behind `Statement`, and the statement state
+//! its hot functions (src/statement_hot.rs, src/statement_ffi.rs) run on. Rows
+//! leave through the scratch buffer as cells `[layoutId, ...values]` (see
 //! `values::RowWriter`); lib/rows.js builds the row objects.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use napi::Env;
-use napi::sys::{self, napi_value};
+use napi::sys::napi_value;
 use napi_derive::napi;
 use rusqlite::ffi;
 
 use crate::errors::{Error, Result, to_js};
-use crate::js::{Js, JsAny, RawCallback};
+use crate::js::{Js, JsAny};
 use crate::params;
 use crate::params_encoded::{self, CallParams};
 use crate::statement::Statement;
-use crate::values::{self, RowWriter, Sink, layout};
+use crate::values::{self, RowWriter, Sink};
 
 /// What a hot function returns for `undefined`: Node-API turns a callback's
 /// null result into `undefined`, one call cheaper than `napi_get_undefined`.
-const UNDEFINED: napi_value = std::ptr::null_mut();
-
-/// Byte offsets and cell tags of the scratch buffer (see `NativeStatement.scratch()`
-/// and `values::layout`).
-#[napi(object)]
-pub struct ScratchLayout {
-    /// f64 `changes` of the last `run()`.
-    pub changes: u32,
-    /// f64 `lastInsertRowid` of the last `run()`.
-    pub rowid_number: u32,
-    /// i64 `lastInsertRowid` of the last `run()`.
-    pub rowid_bigint: u32,
-    /// i32: 1 when `lastInsertRowid` is a bigint.
-    pub rowid_is_bigint: u32,
-    /// i32 count of cells waiting for `collect`.
-    pub cells: u32,
-    /// i32: 1 when an iteration's batch holds its last rows.
-    pub last: u32,
-    /// i32: user-defined functions running JS on this thread.
-    pub callback_depth: u32,
-    /// u8 tag per cell.
-    pub tags: u32,
-    /// 8-byte slot per cell.
-    pub slots: u32,
-    /// Tag of `null`.
-    pub tag_null: u32,
-    /// Tag of a number in the slot.
-    pub tag_number: u32,
-    /// Tag of a bigint in the slot.
-    pub tag_bigint: u32,
-    /// Tag of a BLOB (i32 byte offset and length in the slot).
-    pub tag_blob: u32,
-    /// Tag of the next argument of `collect`.
-    pub tag_argument: u32,
-    /// Tag of an ASCII string (i32 byte offset and length in the slot).
-    pub tag_ascii: u32,
-    /// Tag of a UTF-8 string (i32 byte offset and length in the slot).
-    pub tag_utf8: u32,
-    /// Tag of a BLOB that becomes a `Uint8Array` (i32 byte offset and length in the slot).
-    pub tag_bytes: u32,
-    /// i32: parameters JS encoded for the next hot call, plus one (0: none).
-    pub encoded: u32,
-    /// u8 tag per encoded parameter.
-    pub param_tags: u32,
-    /// 8-byte slot per encoded parameter.
-    pub param_slots: u32,
-    /// Where encoded TEXT and BLOB bytes start (they run to the end of the buffer).
-    pub param_data: u32,
-    /// Most parameters JS encodes.
-    pub max_params: u32,
-    /// Tag of an encoded parameter that binds as INTEGER (a safe integer in an f64 slot).
-    pub tag_integer: u32,
-}
+pub(crate) const UNDEFINED: napi_value = std::ptr::null_mut();
 
 /// A prepared statement (internal: use `Statement` from the package).
 #[napi]
@@ -120,7 +68,7 @@ pub(crate) fn live_state(id: usize) -> Option<Rc<RefCell<State>>> {
 }
 
 #[cold]
-fn busy() -> Error {
+pub(crate) fn busy() -> Error {
     Error::type_error("HARDENED_STATEMENT_BUSY", "This statement is in use by a call that has not returned")
 }
 
@@ -210,7 +158,7 @@ impl State {
         self.inner.require_may_run(false)
     }
 
-    fn get_row(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {
+    pub(crate) fn get_row(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {
         let raw = self.start_reader(js, params)?;
         self.first_row(raw, Sink::NodeApi(js, collect)).map(|()| UNDEFINED)
     }
@@ -232,7 +180,7 @@ impl State {
         result
     }
 
-    fn all_rows(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {
+    pub(crate) fn all_rows(&mut self, js: Js, collect: napi_value, params: CallParams) -> Result<napi_value> {
         let raw = self.start_reader(js, params)?;
         let result = self.read_all(js, raw, collect);
         self.inner.reset();
@@ -282,7 +230,7 @@ impl State {
         Ok(array)
     }
 
-    fn run_once(&mut self, js: Js, params: CallParams) -> Result<()> {
+    pub(crate) fn run_once(&mut self, js: Js, params: CallParams) -> Result<()> {
         // As in better-sqlite3, run() waits for open iterators whatever the statement.
         self.inner.require_may_run(true)?;
         let raw = self.start(js, params)?;
@@ -311,63 +259,6 @@ impl State {
 
 #[napi]
 impl NativeStatement {
-    /// The scratch `ArrayBuffer` shared with JS (one per environment).
-    #[napi(ts_return_type = "ArrayBuffer")]
-    pub fn scratch(env: Env) -> napi::Result<JsAny> {
-        to_js(&env, values::scratch_buffer(Js::new(&env)).map(JsAny))
-    }
-
-    /// Byte offsets of the fields in the scratch buffer, and the cell tags.
-    #[napi]
-    pub fn scratch_layout() -> ScratchLayout {
-        ScratchLayout {
-            changes: layout::CHANGES as u32,
-            rowid_number: layout::ROWID_NUMBER as u32,
-            rowid_bigint: layout::ROWID_BIGINT as u32,
-            rowid_is_bigint: layout::ROWID_IS_BIGINT as u32,
-            cells: layout::CELLS as u32,
-            last: layout::LAST as u32,
-            callback_depth: layout::CALLBACK_DEPTH as u32,
-            tags: layout::TAGS as u32,
-            slots: layout::SLOTS as u32,
-            tag_null: layout::TAG_NULL.into(),
-            tag_number: layout::TAG_NUMBER.into(),
-            tag_bigint: layout::TAG_BIGINT.into(),
-            tag_blob: layout::TAG_BLOB.into(),
-            tag_argument: layout::TAG_ARGUMENT.into(),
-            tag_ascii: layout::TAG_ASCII.into(),
-            tag_utf8: layout::TAG_UTF8.into(),
-            tag_bytes: layout::TAG_BYTES.into(),
-            encoded: layout::ENCODED as u32,
-            param_tags: layout::PARAM_TAGS as u32,
-            param_slots: layout::PARAM_SLOTS as u32,
-            param_data: layout::PARAM_DATA as u32,
-            max_params: layout::MAX_PARAMS as u32,
-            tag_integer: layout::TAG_INTEGER.into(),
-        }
-    }
-
-    /// The hot functions, taking a statement's `id` first: `run(id, ...params)`
-    /// (its result goes to the scratch buffer), `get(id, collect, ...params)`,
-    /// `all(id, collect, ...params)`, `iterateStart(id, ...params)`,
-    /// `iterateNext(id, collect)`, `iterateEnd(id)` (stops an iteration early and
-    /// resets the statement). With `stringsAsBytes`, result strings reach JS as
-    /// bytes in the scratch buffer rather than as `collect`'s arguments.
-    #[napi(ts_args_type = "stringsAsBytes: boolean", ts_return_type = "Record<string, (...args: unknown[]) => unknown>")]
-    pub fn hot_functions(env: Env, strings_as_bytes: bool) -> napi::Result<JsAny> {
-        values::set_strings_as_bytes(strings_as_bytes);
-        let functions: [(&std::ffi::CStr, RawCallback); 6] = [
-            (c"run", hot_run),
-            (c"get", hot_get),
-            (c"all", hot_all),
-            (c"iterateStart", hot_iterate_start),
-            (c"iterateNext", hot_iterate_next),
-            (c"iterateEnd", hot_iterate_end),
-        ];
-        let js = Js::new(&env);
-        to_js(&env, js.object().and_then(|object| js.define_methods(object, &functions).map(|()| JsAny(object))))
-    }
-
     /// The id the hot functions know this statement by.
     #[napi(getter)]
     pub fn id(&self) -> u32 {
@@ -478,110 +369,4 @@ impl NativeStatement {
     pub fn busy(&self) -> bool {
         self.state.try_borrow().map_or(true, |state| state.inner.iterating)
     }
-}
-
-/// Runs a hot function as a plain Node-API callback. napi-rs's generated glue
-/// costs about 200 ns a call (a borrow scope with a registry lock, a type-tag
-/// check, an unwrap, argument conversion); this finds the statement by the id in
-/// the first argument, and borrows its state mutably (so a reentrant call on the
-/// same statement fails instead of aliasing it). `function` gets the arguments
-/// after the id, and the count of parameter values JS encoded into the scratch
-/// buffer instead (see src/params_encoded.rs).
-fn call_hot(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-    function: fn(&mut State, Js, &[napi_value], Option<usize>) -> Result<napi_value>,
-) -> napi_value {
-    // SAFETY: `env` is the environment Node-API passed to the running callback.
-    let js = unsafe { Js::from_raw(env) };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<napi_value> {
-        // Taken first, so that a call failing below leaves no values behind for the next.
-        let encoded = params_encoded::take(js)?;
-        let mut inline = [std::ptr::null_mut(); 8];
-        let (_, argc) = js.callback_args(info, &mut inline)?;
-        let mut spilled = Vec::new();
-        let args = if argc <= inline.len() {
-            &inline[..argc]
-        } else {
-            spilled.resize(argc, std::ptr::null_mut());
-            js.callback_args(info, &mut spilled)?;
-            &spilled[..]
-        };
-        let (&id, rest) = args.split_first().ok_or_else(not_a_statement)?;
-        let id = js.uint32(id)? as usize;
-        // The `Rc` keeps the state alive even if the statement is collected meanwhile.
-        let state = live_state(id).ok_or_else(not_a_statement)?;
-        let mut state = state.try_borrow_mut().map_err(|_| busy())?;
-        state.inner.connection_idle()?;
-        crate::functions::scratch_guard::before_hot_call(js)?;
-        // Declared after `state`, so dropped first: a deferred close finalizes
-        // the statement while nothing uses its handle any more.
-        let call = state.inner.active_call();
-        let result = call.timed(|| function(&mut state, js, rest, encoded));
-        let restored = state.inner.restore_busy_handler();
-        result.and_then(|value| restored.map(|()| value))
-    }));
-    let napi_env = Env::from_raw(env);
-    match outcome {
-        Ok(Ok(value)) => value,
-        Ok(Err(error)) => {
-            error.throw(&napi_env);
-            std::ptr::null_mut()
-        }
-        Err(_) => {
-            Error::hardened("HARDENED_PANIC", "hardened-sqlite panicked; please report this as a bug").throw(&napi_env);
-            std::ptr::null_mut()
-        }
-    }
-}
-
-fn not_a_statement() -> Error {
-    Error::type_error("HARDENED_INVALID_ARGUMENT", "The first argument must be the id of a live statement")
-}
-
-/// Splits off the leading `collect` argument; the rest and `encoded` are the
-/// call's parameter values.
-fn with_collect(args: &[napi_value], encoded: Option<usize>) -> Result<(napi_value, CallParams<'_>)> {
-    let (&collect, rest) = args
-        .split_first()
-        .ok_or_else(|| Error::type_error("HARDENED_INVALID_ARGUMENT", "A row collector function is required"))?;
-    Ok((collect, CallParams::new(rest, encoded)?))
-}
-
-unsafe extern "C" fn hot_run(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args, encoded| {
-        stmt.run_once(js, CallParams::new(args, encoded)?).map(|()| UNDEFINED)
-    })
-}
-
-unsafe extern "C" fn hot_get(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args, encoded| {
-        with_collect(args, encoded).and_then(|(collect, params)| stmt.get_row(js, collect, params))
-    })
-}
-
-unsafe extern "C" fn hot_all(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args, encoded| {
-        with_collect(args, encoded).and_then(|(collect, params)| stmt.all_rows(js, collect, params))
-    })
-}
-
-unsafe extern "C" fn hot_iterate_start(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args, encoded| {
-        stmt.iterate_begin(js, CallParams::new(args, encoded)?).map(|()| UNDEFINED)
-    })
-}
-
-unsafe extern "C" fn hot_iterate_next(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, js, args, _| {
-        let (collect, _) = with_collect(args, None)?;
-        stmt.next_rows(Sink::NodeApi(js, collect)).map(|_| UNDEFINED)
-    })
-}
-
-unsafe extern "C" fn hot_iterate_end(env: sys::napi_env, info: sys::napi_callback_info) -> napi_value {
-    call_hot(env, info, |stmt, _, _, _| {
-        stmt.end_iteration();
-        Ok(UNDEFINED)
-    })
 }

@@ -1,7 +1,7 @@
 //! `iterate()`: a statement's rows in batches of 1, 16, then 128 per call (or,
 //! after an iteration that ran to its end, as many as that one in the first),
 //! each left in the scratch buffer for JS (lib/iterator.js). The Node-API hot
-//! functions (src/statement_class.rs) and the bun:ffi ones (src/statement_ffi.rs)
+//! functions (src/statement_hot.rs) and the bun:ffi ones (src/statement_ffi.rs)
 //! share this; a bun:ffi batch makes no Node-API call, so a row with a value
 //! that needs one (a string or BLOB over 64 KiB) ends its batch early and is
 //! read by the next, a Node-API call.
