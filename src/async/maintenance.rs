@@ -79,18 +79,16 @@ impl Task for MaintenanceTask {
     type JsValue = Either<MaintenanceOutcome, JsAny>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let guard = match pooled::lock(&self.slot) {
-            Ok(guard) => guard,
-            Err(err) => return Ok(Err(err)),
-        };
-        let Some(pooled) = guard.as_ref() else { return Ok(Err(Error::not_open())) };
-        if matches!(self.job, Job::Health(_))
-            && let Job::Health(job) = std::mem::replace(&mut self.job, Job::Optimize)
-        {
-            let report = crate::r#async::health::report(pooled, job);
-            return Ok(report.map(|report| MaintenanceOutcome { health: Some(report), ..Default::default() }));
-        }
-        Ok(pooled.timed("maintenance", |conn| run(conn, &pooled.settings, pooled.path.as_deref(), &self.job)))
+        let job = &mut self.job;
+        Ok(pooled::with_open(&self.slot, |pooled| {
+            if matches!(job, Job::Health(_))
+                && let Job::Health(health) = std::mem::replace(job, Job::Optimize)
+            {
+                let report = crate::r#async::health::report(pooled, health)?;
+                return Ok(MaintenanceOutcome { health: Some(report), ..Default::default() });
+            }
+            pooled.timed("maintenance", |conn| run(conn, &pooled.settings, pooled.path.as_deref(), job))
+        }))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

@@ -99,3 +99,10 @@ impl Pooled {
 pub fn lock(slot: &Slot) -> Result<MutexGuard<'_, Option<Pooled>>> {
     slot.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "A pooled connection was poisoned by a panic; reopen the database"))
 }
+
+/// Runs `f` on the connection in `slot` while holding it; the "not open"
+/// `TypeError` once it was closed.
+pub fn with_open<T>(slot: &Slot, f: impl FnOnce(&Pooled) -> Result<T>) -> Result<T> {
+    let guard = lock(slot)?;
+    f(guard.as_ref().ok_or_else(Error::not_open)?)
+}

@@ -82,20 +82,17 @@ impl Task for QueryTask {
     type JsValue = Either<AsyncOutcome, JsAny>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let guard = match pooled::lock(&self.slot) {
-            Ok(guard) => guard,
-            Err(err) => return Ok(Err(err)),
-        };
-        let Some(pooled) = guard.as_ref() else { return Ok(Err(Error::not_open())) };
-        if !self.interrupter.begin(self.id) {
-            return Ok(Err(Error::Sqlite { code: rusqlite::ffi::SQLITE_INTERRUPT, message: "interrupted before it started".into() }));
-        }
-        let outcome = pooled.timed(&self.request.sql, |conn| query::run(conn, &self.request));
-        // SAFETY: address only, as the registry key.
-        let db = unsafe { pooled.conn.handle() } as usize;
-        crate::r#async::held_locks::record(db, pooled.file, self.js_thread, !pooled.conn.is_autocommit());
-        self.interrupter.end();
-        Ok(outcome)
+        Ok(pooled::with_open(&self.slot, |pooled| {
+            if !self.interrupter.begin(self.id) {
+                return Err(Error::Sqlite { code: rusqlite::ffi::SQLITE_INTERRUPT, message: "interrupted before it started".into() });
+            }
+            let outcome = pooled.timed(&self.request.sql, |conn| query::run(conn, &self.request));
+            // SAFETY: address only, as the registry key.
+            let db = unsafe { pooled.conn.handle() } as usize;
+            crate::r#async::held_locks::record(db, pooled.file, self.js_thread, !pooled.conn.is_autocommit());
+            self.interrupter.end();
+            outcome
+        }))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
@@ -124,14 +121,10 @@ impl Task for MigrateTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let source = std::mem::replace(&mut self.source, Either::B(Vec::new()));
-        let guard = match pooled::lock(&self.slot) {
-            Ok(guard) => guard,
-            Err(err) => return Ok(Err(err)),
-        };
-        let Some(pooled) = guard.as_ref() else { return Ok(Err(Error::not_open())) };
-        Ok(crate::migrations::load(source)
-            .and_then(|list| crate::migrations::migrate(&pooled.conn, &list, &self.options, self.readonly))
-            .map(|_| ()))
+        Ok(pooled::with_open(&self.slot, |pooled| {
+            let list = crate::migrations::load(source)?;
+            crate::migrations::migrate(&pooled.conn, &list, &self.options, self.readonly).map(|_| ())
+        }))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
