@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { HardenedDb, SqliteError } from "../index.js";
-import { tempDir, exists, BUN, NODE, PACKAGE_ROOT } from "./helpers";
+import { tempDir, exists, expectCountedWrites, BUN, NODE, PACKAGE_ROOT } from "./helpers";
 
 const WORKERS = join(import.meta.dir, "workers");
 let tmp: ReturnType<typeof tempDir>;
@@ -48,11 +48,7 @@ describe("many writers and readers", () => {
     const readers = Array.from({ length: 4 }, (_, i) => start(i % 2 ? "node" : "bun", "reader.cjs", [path, 300]));
     const results = await Promise.all([...writers, ...readers].map((p) => p.done));
     expectAllSucceeded(results);
-    const db = new HardenedDb(path);
-    expect(db.prepare("SELECT value FROM counter").pluck().get()).toBe(8 * perWriter);
-    expect(db.prepare("SELECT count(*) FROM log").pluck().get()).toBe(8 * perWriter);
-    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-    db.close();
+    expectCountedWrites(path, 8 * perWriter);
   }, 120_000);
 
   it("should open a brand-new database from 16 processes at the same moment", async () => {

@@ -1,10 +1,37 @@
-// Shared test helpers: a fresh temporary directory per test, file modes, and
-// running a script in a separate Bun or Node process.
+// Shared test helpers: a fresh temporary directory per test, file modes, a
+// read on a readonly connection, and running a script in a separate Bun or Node process.
 import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { expect } from "bun:test";
+import { HardenedDb } from "../index.js";
+
+/** What `read(db)` returns on a readonly connection to `path`, closed after. */
+export function readOnly<T>(path: string, read: (db: any) => T): T {
+  const db = new HardenedDb(path, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Expects the file at `path` to hold `total` acknowledged increments of the
+ * writer workers: the `counter` row at `total`, as many `log` rows, and an
+ * intact file.
+ */
+export function expectCountedWrites(path: string, total: number) {
+  const db = new HardenedDb(path);
+  try {
+    expect(db.prepare("SELECT value FROM counter").pluck().get()).toBe(total);
+    expect(db.prepare("SELECT count(*) FROM log").pluck().get()).toBe(total);
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+  } finally {
+    db.close();
+  }
+}
 
 /** Absolute path of the package root (what `require("hardened-sqlite")` resolves to). */
 export const PACKAGE_ROOT = resolve(import.meta.dir, "..");

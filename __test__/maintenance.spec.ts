@@ -4,7 +4,7 @@ import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync, readFileSync, readdirSync, statSync, existsSync, lstatSync, mkdirSync, symlinkSync, linkSync, openSync, writeSync, closeSync } from "node:fs";
 import { HardenedDb, HardenedDbError, SqliteError } from "../index.js";
-import { tempDir, modeOf, exists, runScript, BUN, NODE, PACKAGE_ROOT } from "./helpers";
+import { tempDir, modeOf, exists, runScript, readOnly, BUN, NODE, PACKAGE_ROOT } from "./helpers";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir("hs-maint")));
@@ -34,11 +34,10 @@ function start(code: string, runtime: "bun" | "node" = "bun") {
 
 /** Rows of table `t` in the database at `path`: count, lowest and highest id. */
 function rowsOf(path: string) {
-  const db = new HardenedDb(path, { readonly: true });
-  const row = db.prepare("SELECT count(*) AS count, min(id) AS lo, max(id) AS hi FROM t").get() as any;
-  const problems = db.integrityCheck();
-  db.close();
-  return { ...row, problems };
+  return readOnly(path, (db) => ({
+    ...db.prepare("SELECT count(*) AS count, min(id) AS lo, max(id) AS hi FROM t").get(),
+    problems: db.integrityCheck(),
+  }));
 }
 
 function corruptIndex(path: string) {

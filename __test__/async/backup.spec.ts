@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { HardenedDb } from "../../index.js";
-import { tempDir, modeOf, exists, runScript } from "../helpers";
+import { tempDir, modeOf, exists, runScript, readOnly } from "../helpers";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir("hs-async-backup")));
@@ -14,14 +14,7 @@ const FILL =
   "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, b BLOB); " +
   "WITH RECURSIVE c(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM c LIMIT 3000) INSERT INTO t SELECT v, 'row ' || v, randomblob(2000) FROM c";
 
-const rowsOf = (path: string) => {
-  const db = new HardenedDb(path, { readonly: true });
-  try {
-    return db.prepare("SELECT id, s, hex(b) AS b FROM t ORDER BY id").all();
-  } finally {
-    db.close();
-  }
-};
+const rowsOf = (path: string) => readOnly(path, (db) => db.prepare("SELECT id, s, hex(b) AS b FROM t ORDER BY id").all());
 
 describe("db.backup()", () => {
   it("should copy every row off the event loop (a timer ticks meanwhile) into a 0600 file", async () => {

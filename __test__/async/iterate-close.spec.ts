@@ -3,7 +3,7 @@
 // finalized, work accepted before close() still runs, and close() never hangs.
 import { describe, it, expect, beforeEach, afterEach } from "bun:test";
 import { HardenedDb } from "../../index.js";
-import { tempDir, exists } from "../helpers";
+import { tempDir, exists, readOnly } from "../helpers";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir("hs-async-iter-close")));
@@ -11,14 +11,7 @@ afterEach(() => tmp.cleanup());
 
 const FILL = "CREATE TABLE t (x INTEGER); WITH RECURSIVE c(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM c LIMIT 1000) INSERT INTO t SELECT v FROM c";
 
-const countIn = (path: string, table: string) => {
-  const db = new HardenedDb(path, { readonly: true });
-  try {
-    return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
-  } finally {
-    db.close();
-  }
-};
+const countIn = (path: string, table: string) => readOnly(path, (db) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
 
 describe("close() during stmt.iterate()", () => {
   it("should end a loop that calls close() itself, without waiting for it: the next row throws HARDENED_NOT_OPEN", async () => {

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { HardenedDb } from "../../index.js";
-import { tempDir, BUN, NODE, PACKAGE_ROOT } from "../helpers";
+import { tempDir, expectCountedWrites, BUN, NODE, PACKAGE_ROOT } from "../helpers";
 
 const WORKERS = join(import.meta.dir, "..", "workers");
 let tmp: ReturnType<typeof tempDir>;
@@ -74,11 +74,7 @@ describe("async transactions from several processes", () => {
     const workers = Array.from({ length: 8 }, (_, i) => start(i % 2 ? "node" : "bun", "async-counter.cjs", [path, i, perProcess]));
     const results = await Promise.all(workers.map((w) => w.done));
     for (const { code, stderr } of results) expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-    const db = new HardenedDb(path);
-    expect(db.prepare("SELECT value FROM counter").pluck().get()).toBe(8 * perProcess);
-    expect(db.prepare("SELECT count(*) FROM log").pluck().get()).toBe(8 * perProcess);
-    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-    db.close();
+    expectCountedWrites(path, 8 * perProcess);
   }, 120_000);
 });
 
