@@ -107,7 +107,7 @@ class Statement {
 
   /** `run()` with the parameters as one array. */
   [WITH_PARAMS.run](params) {
-    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
+    this.#endIterationForCall()
     // No try/catch on the way of a call bun:ffi answers: on Bun a try block
     // around it cost about 20 ns a call (2026-11-30, docs/performance-bun.md).
     const code = this.#ffiFirst(params) ? ffi.run(this.#id) : NOT_TRIED
@@ -122,7 +122,7 @@ class Statement {
 
   /** `get()` with the parameters as one array. */
   [WITH_PARAMS.get](params) {
-    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
+    this.#endIterationForCall()
     const code = this.#ffiFirst(params) ? ffi.get(this.#id) : NOT_TRIED
     if (code !== DONE) this.#nodeApi(nativeGet, collect, code, params)
     // The row, if any, waits in the scratch buffer: cells [layoutId, ...values].
@@ -168,7 +168,7 @@ class Statement {
 
   /** `iterate()` with the parameters as one array; `face` as `StatementIterator`'s (lib/iterator.js). */
   [WITH_PARAMS.iterate](params, face = null) {
-    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
+    this.#endIterationForCall()
     const code = this.#ffiFirst(params) ? ffi.iterateStart(this.#id) : NOT_TRIED
     if (code !== DONE) this.#nodeApi(iterateStart, undefined, code, params)
     this.#batchReader ??= (rows, iterator) => this.#readBatch(rows, iterator)
@@ -177,6 +177,11 @@ class Statement {
     const iterator = new StatementIterator(this, this.#batchReader, this.#batchEnder, this.#idleCheck, face)
     this.#iterator = iterator
     return iterator
+  }
+
+  /** Ends the open iteration before another call of this statement, on a face whose rule that is (bun:sqlite's). */
+  #endIterationForCall() {
+    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
   }
 
   /**
@@ -330,7 +335,7 @@ class Statement {
 
   /** Every row, shaped by the current mode or (`asArrays`) as arrays of values. */
   #every(params, asArrays) {
-    if (this.#iterator !== null && this.#callsEndIteration) this.#iterator[INVALIDATE]()
+    this.#endIterationForCall()
     // Through Node-API only: its rows may need more than one chunk (bun:ffi has no chunk callback).
     const result = this.#nodeApi(nativeAll, collect, this.#encoded(params) ? FALLBACK : NOT_TRIED, params)
     const out = []
