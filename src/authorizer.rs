@@ -21,13 +21,11 @@
 //! SQLite asks the authorizer only while preparing, so it costs nothing per step.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::ffi::{CStr, c_char, c_int, c_void};
-use std::sync::Mutex;
 
-use once_cell::sync::Lazy;
 use rusqlite::{Connection, ffi};
 
+use crate::client_data;
 use crate::errors::{Error, Result};
 use crate::weaker_pragmas::{Baseline, WeakerPragma, weakens};
 
@@ -192,9 +190,15 @@ impl Policy {
     }
 }
 
-/// Policies by connection handle address. A policy is boxed, so its address
-/// (given to SQLite) is stable while it sits in the map.
-static POLICIES: Lazy<Mutex<HashMap<usize, Box<Policy>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+/// The key of a connection's policy in its client data (see [`crate::client_data`]).
+const POLICY_KEY: &CStr = c"hardened-sqlite.authorizer";
+
+/// Runs `f` with the policy `install` attached to `db`; `None` without one.
+fn with_policy<T>(db: *mut ffi::sqlite3, f: impl FnOnce(&Policy) -> T) -> Option<T> {
+    // SAFETY: `db` is an open connection used by one thread at a time; POLICY_KEY
+    // holds only `Policy`s, and `f` neither replaces it nor closes `db`.
+    unsafe { client_data::with(db, POLICY_KEY, f) }
+}
 
 /// Reads a C string argument of the authorizer, lowercased.
 ///
@@ -213,10 +217,10 @@ unsafe extern "C" fn authorize(
     database: *const c_char,
     trigger: *const c_char,
 ) -> c_int {
-    // SAFETY: `data` is the boxed policy `install` registered for this connection;
-    // it stays in POLICIES until `forget`, which runs after the connection closed
-    // (or after the temporary authorizer of `MigrationScope` was removed). A
-    // connection is used by one thread at a time, so the `Cell`s are not shared.
+    // SAFETY: `data` is the boxed policy `install` attached to this connection; SQLite
+    // frees it only when the connection closes or after the authorizer was replaced
+    // (`install`, `MigrationScope`). A connection is used by one thread at a time,
+    // so the `Cell`s are not shared.
     let policy = unsafe { &*data.cast::<Policy>() };
     // SAFETY: SQLite passes the strings it documents for `action`, valid for this call.
     let (first, value, schema) = unsafe { (arg(first), arg(second), arg(database)) };
@@ -239,22 +243,20 @@ unsafe extern "C" fn authorize(
     }
 }
 
-fn registry() -> Result<std::sync::MutexGuard<'static, HashMap<usize, Box<Policy>>>> {
-    POLICIES.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "authorizer registry poisoned"))
-}
-
 /// Installs the hardened authorizer on `conn` (`readonly` connections keep
 /// `query_only`; `baseline` is what the open set, see [`weakens`]).
 pub fn install(conn: &Connection, readonly: bool, baseline: Baseline) -> Result<()> {
-    // SAFETY: only the address is used, as the registry key and for the call below.
+    // SAFETY: the handle is used only for the calls below, while `conn` is borrowed (open).
     let db = unsafe { conn.handle() };
     let policy = Box::new(Policy { readonly, db: db as usize, baseline, ..Policy::default() });
-    let data = std::ptr::from_ref::<Policy>(&policy).cast_mut().cast::<c_void>();
-    // Registered before SQLite can call it; a stale entry of a closed connection
-    // at the same address is replaced (SQLite no longer calls that one).
-    registry()?.insert(db as usize, policy);
-    // SAFETY: `db` is open; `data` points into the box now owned by POLICIES (see `authorize`).
-    unsafe { ffi::sqlite3_set_authorizer(db, Some(authorize), data) };
+    // SAFETY: `db` is open. The authorizer is removed before the policy it may
+    // point to is replaced (and freed).
+    let policy = unsafe {
+        ffi::sqlite3_set_authorizer(db, None, std::ptr::null_mut());
+        client_data::attach(db, POLICY_KEY, policy)?
+    };
+    // SAFETY: `db` is open; `policy` lives on it until it closes (see `authorize`).
+    unsafe { ffi::sqlite3_set_authorizer(db, Some(authorize), policy.cast()) };
     Ok(())
 }
 
@@ -273,53 +275,38 @@ fn busy_timeout_ms(value: &str) -> Option<u32> {
 /// since the last call: SQLite then replaces the fair busy handler with its own
 /// when the statement runs, and the caller puts it back (see `busy::adopt`).
 pub fn take_busy_timeout(db: *mut ffi::sqlite3) -> Option<u32> {
-    let policies = POLICIES.lock().ok()?;
-    policies.get(&(db as usize)).and_then(|policy| policy.busy_timeout.take())
+    with_policy(db, |policy| policy.busy_timeout.take()).flatten()
 }
 
 /// Allows (`true`) or again refuses the weaker pragmas on `conn`: `db.unsafeMode()`.
 pub fn set_unsafe_mode(conn: &Connection, on: bool) -> Result<()> {
-    // SAFETY: only the address is used, as the registry key.
-    let db = unsafe { conn.handle() };
-    if let Some(policy) = registry()?.get(&(db as usize)) {
-        policy.unsafe_mode.set(on);
-    }
+    // SAFETY: the handle is used only while `conn` is borrowed (open).
+    with_policy(unsafe { conn.handle() }, |policy| policy.unsafe_mode.set(on));
     Ok(())
-}
-
-/// Drops the policy of a closed connection.
-pub fn forget(handle: usize) {
-    if let Ok(mut policies) = POLICIES.lock() {
-        policies.remove(&handle);
-    }
 }
 
 /// The refusal that made the last prepare on `db` fail, if it was one.
 pub fn take_refusal(db: *mut ffi::sqlite3) -> Option<Refusal> {
-    let policies = POLICIES.lock().ok()?;
-    policies.get(&(db as usize)).and_then(|policy| policy.refused.take())
+    with_policy(db, |policy| policy.refused.take()).flatten()
 }
 
 /// Makes `conn` a tenant handle that allows only what `rules` allow (`None`: a plain connection again).
 pub fn set_tenant_rules(conn: &Connection, rules: Option<crate::tenant::rules::Rules>) -> Result<()> {
-    // SAFETY: only the address is used, as the registry key.
-    let db = unsafe { conn.handle() };
-    let policies = registry()?;
-    let policy = policies
-        .get(&(db as usize))
-        .ok_or_else(|| Error::hardened("HARDENED_INTERNAL", "tenant rules set on a connection without the authorizer"))?;
-    *policy.tenant.try_borrow_mut().map_err(|_| Error::hardened("HARDENED_INTERNAL", "tenant rules in use"))? = rules;
-    Ok(())
+    // SAFETY: the handle is used only while `conn` is borrowed (open).
+    with_policy(unsafe { conn.handle() }, |policy| match policy.tenant.try_borrow_mut() {
+        Ok(mut tenant) => {
+            *tenant = rules;
+            Ok(())
+        }
+        Err(_) => Err(Error::hardened("HARDENED_INTERNAL", "tenant rules in use")),
+    })
+    .unwrap_or_else(|| Err(Error::hardened("HARDENED_INTERNAL", "tenant rules set on a connection without the authorizer")))
 }
 
 /// Runs `f` with the tenant rules of `conn` lifted (the tenant layer's own statements).
 pub fn with_tenant_rules_lifted<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    // SAFETY: only the address is used, as the registry key.
-    let db = unsafe { conn.handle() };
-    let lifted = {
-        let policies = registry()?;
-        policies.get(&(db as usize)).and_then(|policy| policy.tenant.try_borrow_mut().ok()?.take())
-    };
+    // SAFETY: the handle is used only while `conn` is borrowed (open).
+    let lifted = with_policy(unsafe { conn.handle() }, |policy| policy.tenant.try_borrow_mut().ok()?.take()).flatten();
     let result = f();
     if let Some(rules) = lifted {
         set_tenant_rules(conn, Some(rules))?;
@@ -340,7 +327,7 @@ impl MigrationScope {
     pub fn enter(conn: &Connection) -> Result<MigrationScope> {
         // SAFETY: only the address is used; the scope lives within a borrow of `conn`.
         let db = unsafe { conn.handle() };
-        let temporary = !registry()?.contains_key(&(db as usize));
+        let temporary = with_policy(db, |_| ()).is_none();
         if temporary {
             install(conn, false, Baseline::default())?;
         }
@@ -359,19 +346,20 @@ impl Drop for MigrationScope {
         set_migrating(self.db, false);
         if self.temporary {
             // SAFETY: `db` is still open (the scope lives within a borrow of the connection).
-            unsafe { ffi::sqlite3_set_authorizer(self.db, None, std::ptr::null_mut()) };
-            forget(self.db as usize);
+            // The authorizer is removed before SQLite frees the policy it points to.
+            unsafe {
+                ffi::sqlite3_set_authorizer(self.db, None, std::ptr::null_mut());
+                client_data::remove(self.db, POLICY_KEY);
+            }
         }
     }
 }
 
 fn set_migrating(db: *mut ffi::sqlite3, on: bool) {
-    if let Ok(policies) = POLICIES.lock()
-        && let Some(policy) = policies.get(&(db as usize))
-    {
+    with_policy(db, |policy| {
         policy.migrating.set(on);
         policy.refused.set(None);
-    }
+    });
 }
 
 #[cfg(test)]
@@ -391,8 +379,6 @@ mod tests {
         }
         conn.prepare("PRAGMA query_only").unwrap();
         conn.prepare("PRAGMA journal_mode").unwrap();
-        // SAFETY: only the address is used.
-        forget(unsafe { conn.handle() } as usize);
     }
 
     #[test]
@@ -408,13 +394,9 @@ mod tests {
         // Unqualified, it would apply to the attached database too.
         conn.prepare("PRAGMA journal_mode = WAL").unwrap_err();
         conn.prepare("PRAGMA main.journal_mode = WAL").unwrap();
-        // SAFETY: only the address is used.
-        forget(unsafe { conn.handle() } as usize);
         let other = Connection::open(dir.join("app.db")).unwrap();
         install(&other, true, Baseline::default()).unwrap();
         other.prepare("PRAGMA journal_mode = WAL").unwrap_err();
-        // SAFETY: only the address is used.
-        forget(unsafe { other.handle() } as usize);
         drop((conn, other));
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -443,8 +425,6 @@ mod tests {
         // Other unknown pragmas stay no-ops, as in SQLite; SQLCipher's version probe reads nothing.
         conn.prepare("PRAGMA keys").unwrap();
         conn.prepare("PRAGMA cipher_version").unwrap();
-        // SAFETY: only the address is used.
-        forget(unsafe { conn.handle() } as usize);
     }
 
     #[test]
@@ -478,8 +458,6 @@ mod tests {
         conn.prepare("PRAGMA synchronous = OFF").unwrap();
         set_unsafe_mode(&conn, false).unwrap();
         conn.prepare("PRAGMA synchronous = OFF").unwrap_err();
-        // SAFETY: only the address is used.
-        forget(unsafe { conn.handle() } as usize);
         drop(conn);
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -495,7 +473,5 @@ mod tests {
         }
         conn.prepare("BEGIN").unwrap();
         conn.prepare("PRAGMA user_version = 3").unwrap();
-        // SAFETY: only the address is used.
-        forget(unsafe { conn.handle() } as usize);
     }
 }

@@ -27,14 +27,13 @@
 //! a kernel wait can only be bounded by `busyTimeout` with signals; so it was not kept.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::ffi::CStr;
 use std::os::raw::{c_int, c_void};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use once_cell::sync::Lazy;
 use rusqlite::{Connection, ffi};
 
+use crate::client_data;
 use crate::errors::{Error, Result};
 
 /// Per-connection state of the handler.
@@ -47,9 +46,8 @@ struct BusyState {
     db: usize,
 }
 
-/// Handler states by connection handle address. A state is boxed, so its
-/// address (given to SQLite) is stable while it sits in the map.
-static HANDLERS: Lazy<Mutex<HashMap<usize, Box<BusyState>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+/// The key of a connection's handler state in its client data (see [`crate::client_data`]).
+const STATE_KEY: &CStr = c"hardened-sqlite.busy";
 
 /// Longest sleep (a newcomer's) and shortest (a waiter of 30 ms or more), in microseconds.
 const NEWCOMER_SLEEP_US: u64 = 3000;
@@ -85,8 +83,8 @@ impl BusyState {
 
 extern "C" fn on_busy(state: *mut c_void, attempt: c_int) -> c_int {
     // SAFETY: `state` is the pointer `install` registered for this connection; the
-    // box stays in HANDLERS (so alive and unmoved) until `forget`, which runs only
-    // after the connection has closed, so SQLite can no longer call this.
+    // box lives on the connection until it closes (SQLite can no longer call this
+    // then) or `install` replaces it after replacing this handler.
     let state = unsafe { &*(state as *const BusyState) };
     if crate::r#async::held_locks::must_fail_fast(state.db) {
         return 0;
@@ -96,7 +94,7 @@ extern "C" fn on_busy(state: *mut c_void, attempt: c_int) -> c_int {
 
 /// Installs the fair busy handler with `timeout_ms` on `conn` (0 turns waiting off).
 pub fn install(conn: &Connection, timeout_ms: u32) -> Result<()> {
-    // SAFETY: only the address is used, as a registry key and for the handler call.
+    // SAFETY: the handle is used only while `conn` is borrowed (open).
     let db = unsafe { conn.handle() };
     let seed = (Instant::now().elapsed().as_nanos() as u64) ^ (db as u64) ^ 0x9E37_79B9_7F4A_7C15;
     let state = Box::new(BusyState {
@@ -105,25 +103,24 @@ pub fn install(conn: &Connection, timeout_ms: u32) -> Result<()> {
         rng: Cell::new(seed | 1),
         db: db as usize,
     });
-    let pointer = &*state as *const BusyState as *mut c_void;
-    let mut handlers = HANDLERS.lock().map_err(|_| Error::hardened("HARDENED_INTERNAL", "busy handler registry poisoned"))?;
-    // SAFETY: `db` is open; `pointer` stays valid as long as the registry holds the box
-    // (see `on_busy`). Replacing an older entry for the same address is safe: that
-    // connection is closed, or this call is replacing its own handler.
-    let rc = unsafe { ffi::sqlite3_busy_handler(db, Some(on_busy), pointer) };
+    // SAFETY: `db` is open. SQLite's own handler replaces any earlier one of ours
+    // before the state that one points to is replaced (and freed); then the new
+    // handler is given the new state, which lives on the connection until it closes.
+    let rc = unsafe {
+        ffi::sqlite3_busy_handler(db, None, std::ptr::null_mut());
+        let state = client_data::attach(db, STATE_KEY, state)?;
+        ffi::sqlite3_busy_handler(db, Some(on_busy), state.cast::<c_void>())
+    };
     if rc != ffi::SQLITE_OK {
         return Err(Error::Sqlite { code: rc, message: "cannot install the busy handler".into() });
     }
-    handlers.insert(db as usize, state);
     Ok(())
 }
 
 /// The timeout installed on `conn` by [`install`], in milliseconds.
 pub fn configured_timeout(conn: &Connection) -> Option<i64> {
-    // SAFETY: only the address is used, as a registry key.
-    let db = unsafe { conn.handle() } as usize;
-    let handlers = HANDLERS.lock().ok()?;
-    handlers.get(&db).map(|state| state.timeout.as_millis() as i64)
+    // SAFETY: `conn` is open and borrowed for the call; STATE_KEY holds only `BusyState`s.
+    unsafe { client_data::with(conn.handle(), STATE_KEY, |state: &BusyState| state.timeout.as_millis() as i64) }
 }
 
 /// Puts the fair handler back after SQL ran `PRAGMA busy_timeout = requested_ms`
@@ -136,13 +133,6 @@ pub fn adopt(conn: &Connection, requested_ms: u32) -> Result<()> {
         install(conn, requested_ms)?;
     }
     Ok(())
-}
-
-/// Drops the handler state of a connection that has closed.
-pub fn forget(handle: usize) {
-    if let Ok(mut handlers) = HANDLERS.lock() {
-        handlers.remove(&handle);
-    }
 }
 
 /// Runs `step` again after `SQLITE_BUSY` until `timeout_ms` has passed, for
@@ -195,10 +185,8 @@ mod tests {
         assert_eq!(configured_timeout(&conn), None);
         install(&conn, 1234).unwrap();
         assert_eq!(configured_timeout(&conn), Some(1234));
-        // SAFETY: address only.
-        let handle = unsafe { conn.handle() } as usize;
-        drop(conn);
-        forget(handle);
+        install(&conn, 50).unwrap();
+        assert_eq!(configured_timeout(&conn), Some(50));
     }
 
     #[test]

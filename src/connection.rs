@@ -8,7 +8,6 @@ use std::rc::{Rc, Weak};
 use rusqlite::{Connection, ffi};
 
 use crate::authorizer;
-use crate::busy;
 use crate::collected_statements::CollectedStatements;
 use crate::errors::{Error, Result};
 use crate::statement_timeout::StatementTimeout;
@@ -304,14 +303,12 @@ impl Shared {
         self.collected.borrow_mut().forget_all();
         let Some(conn) = self.conn.borrow_mut().take() else { return Ok(()) };
         self.raw_db.set(std::ptr::null_mut());
-        // SAFETY: only the address is kept, as the busy handler registry key.
+        // SAFETY: only the address is kept, as the key of the function registries.
         let handle = unsafe { conn.handle() } as usize;
         if self.statement_timeout.is_some() {
             StatementTimeout::uninstall(&conn);
         }
         conn.close().map_err(|(_, e)| Error::from(e))?;
-        busy::forget(handle);
-        authorizer::forget(handle);
         crate::functions::failure::forget(handle);
         crate::functions::update_hook::forget(handle);
         Ok(())

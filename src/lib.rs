@@ -11,6 +11,7 @@ mod backup;
 mod backup_class;
 mod backup_destination;
 mod busy;
+mod client_data;
 mod collected_statements;
 mod connection;
 mod database;

@@ -80,16 +80,14 @@ impl Pooled {
         // Compiling a statement on an idle connection clears SQLite's interrupt flag (left
         // by an abort that landed as its request ended), which would stop the checkpoint of close.
         drop(conn.prepare("SELECT 1"));
-        // SAFETY: only the address is kept, as the registries' key.
+        // SAFETY: only the address is kept, as the held-locks key.
         let handle = unsafe { conn.handle() } as usize;
         if timeout.is_some() {
             StatementTimeout::uninstall(&conn);
         }
         conn.close().map_err(|(_, e)| Error::from(e))?;
         drop(timeout);
-        crate::busy::forget(handle);
         crate::r#async::held_locks::record(handle, None, std::thread::current().id(), false);
-        crate::authorizer::forget(handle);
         Ok(())
     }
 }
