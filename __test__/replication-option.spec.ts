@@ -86,6 +86,25 @@ describe("db.checkpoint(mode, { timeout })", () => {
     db.close();
   });
 
+  /** Resolves once another connection holds the write lock of `path` (polls for at most 10 s). */
+  async function writeLockTaken(path: string) {
+    const probe = new HardenedDb(path, { busyTimeout: 0 });
+    try {
+      for (let i = 0; i < 400; i++) {
+        try {
+          probe.exec("BEGIN IMMEDIATE; ROLLBACK");
+        } catch (error: any) {
+          if (error.code === "SQLITE_BUSY") return;
+          throw error;
+        }
+        await Bun.sleep(25);
+      }
+      throw new Error(`nothing took the write lock of ${path} within 10 s`);
+    } finally {
+      probe.close();
+    }
+  }
+
   /**
    * A RESTART in another process waits for this process's reader while holding the write
    * lock for `checkpointTimeout` ms; a write with `writerTimeout` ms of patience meanwhile.
@@ -104,7 +123,7 @@ describe("db.checkpoint(mode, { timeout })", () => {
     child.stdout!.on("data", (d) => (out += d));
     const exited = new Promise((resolve) => child.on("exit", resolve));
     for (let i = 0; i < 200 && !out.includes("start"); i++) await Bun.sleep(25);
-    await Bun.sleep(150); // let the checkpoint take the write lock and start waiting
+    await writeLockTaken(path); // the checkpoint holds it while it waits for the reader
     const writer = new HardenedDb(path, { busyTimeout: writerTimeout });
     let outcome: string;
     try {
