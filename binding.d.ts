@@ -104,8 +104,12 @@ export declare class NativeDatabase {
    * open; returns how many it closed (called once, at process exit).
    */
   static closeAllAtExit(): number
-  /** Prepares one SQL statement. */
-  prepare(sql: string): NativeStatement
+  /**
+   * Prepares one SQL statement and returns its id; `handle` is the JS object
+   * that stands for it (lib/native-statement.js): once it is collected, the
+   * statement is released.
+   */
+  prepare(sql: string, handle: object): number
   /**
    * Its SQLite statements not finalized yet: prepared and neither finalized,
    * collected with their JS object, nor closed (for tests and diagnostics).
@@ -246,12 +250,25 @@ export declare class NativeDatabase {
   setUpdateHook(dispatch: ((op: number, schema: string, table: string, rowid: bigint) => void) | null): void
   /**
    * Prepares the first statement of `sql` (what `exec()` runs one by one when
-   * a `verbose` logger is set); `null` when only white space and comments are left.
+   * a `verbose` logger is set), followed through `handle` as `prepare()`'s;
+   * `null` when only white space and comments are left.
    */
-  prepareLeading(sql: string): LeadingStatement | null
+  prepareLeading(sql: string, handle: object): LeadingStatement | null
 }
 
-/** A prepared statement (internal: use `Statement` from the package). */
+/**
+ * The native side of prepared statements (internal: use `Statement` from the
+ * package). It makes no objects: a statement is known by its id, which JS
+ * keeps in a plain object (lib/native-statement.js); the static functions here
+ * and in src/statement_hot.rs take that id first.
+ *
+ * A Node-API wrapper per statement kept about 0.6–1 KB (its reference, its
+ * finalizer record, the state) until its finalizer ran, which Node and Bun do
+ * only when the event loop turns: a loop that prepared statements and never
+ * yielded grew by that much per statement (bench/memory.mjs, issue 13). Now the
+ * state is freed when its JS object is found collected (src/collected_statements.rs,
+ * and a `FinalizationRegistry` in lib/native-statement.js).
+ */
 export declare class NativeStatement {
   /** The scratch `ArrayBuffer` shared with JS (one per environment). */
   static scratch(): ArrayBuffer
@@ -263,50 +280,58 @@ export declare class NativeStatement {
    * (`INTEGER`, `FLOAT`, `TEXT`, `BLOB`, or `NULL`, also for every column
    * when there is no row), then resets it.
    */
-  columnTypes(): Array<string>
+  static columnTypes(id: number): Array<string>
   /** The number of parameters (`?`, `?NNN`, `$name`, ...: the highest index). */
-  get paramsCount(): number
+  static paramsCount(id: number): number
   /**
    * Binds the array `args` now without running the statement (bun:sqlite's
    * `db.prepare(sql, params)`): calls without parameters run with them.
    */
-  bindValues(args: JsAny): void
+  static bindValues(id: number, args: JsAny): void
   /** Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`). */
-  finalize(): void
+  static finalize(id: number): void
   /** Whether `finalize()` was called (or the connection closed). */
-  get isFinalized(): boolean
-  /** The id the hot functions know this statement by. */
-  get id(): number
+  static isFinalized(id: number): boolean
+  /**
+   * Lets statement `id` go (lib/native-statement.js, when its JS object was
+   * collected); nothing happens when it was released already.
+   */
+  static release(id: number): void
+  /**
+   * How many statements of this thread are live (prepared and not released):
+   * for tests and diagnostics.
+   */
+  static liveIds(): number
   /**
    * How many values fill the parameters by position, so that JS may encode
    * them into the scratch buffer (src/params_encoded.rs); -1 when named
    * values are needed (a main-face statement with `:name` parameters).
    */
-  get positionalParams(): number
+  static positionalParams(id: number): number
   /** Binds parameters (the array `args`) for good; later calls take no arguments. */
-  bind(args: JsAny): void
+  static bindParams(id: number, args: JsAny): void
   /** Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on. */
-  setSafeIntegers(on: boolean): void
+  static setSafeIntegers(id: number, on: boolean): void
   /**
    * Refuses (`HARDENED_DATABASE_BUSY`) while a user-defined function of the
    * connection runs JS: `pluck()`, `raw()` and `expand()` ask first, as in
    * better-sqlite3. Answers after `close()` too.
    */
-  requireConnectionIdle(): void
+  static requireConnectionIdle(id: number): void
   /** Whether INTEGER columns are read as bigint. */
-  get safeIntegers(): boolean
+  static safeIntegers(id: number): boolean
   /** The result column names (after the last re-prepare). */
-  columnNames(): Array<string>
+  static columnNames(id: number): Array<string>
   /** Column metadata: `{ name, column, table, database, type }` for each column. */
-  columns(): Array<{ name: string, column: string | null, table: string | null, database: string | null, type: string | null }>
+  static columns(id: number): Array<{ name: string, column: string | null, table: string | null, database: string | null, type: string | null }>
   /** The SQL text. */
-  get source(): string
+  static source(id: number): string
   /** Whether the statement returns rows. */
-  get reader(): boolean
+  static reader(id: number): boolean
   /** Whether the statement never writes. */
-  get readonly(): boolean
+  static readonly(id: number): boolean
   /** Whether an iterator is open on it (or a call on it has not returned). */
-  get busy(): boolean
+  static busy(id: number): boolean
   /**
    * The hot functions, taking a statement's `id` first: `run(id, ...params)`
    * (its result goes to the scratch buffer), `get(id, collect, ...params)`,
@@ -329,20 +354,23 @@ export declare class NativeStatement {
    * bound for the next call only, which takes no arguments; `endLoggedCall()`
    * ends that. A statement bound for good with `bind()` takes no arguments here either.
    */
-  bindForLog(forRun: boolean, args: unknown[]): string
+  static bindForLog(id: number, forRun: boolean, args: unknown[]): string
   /** Ends the call `bindForLog()` bound values for: the next call binds its own again. */
-  endLoggedCall(): void
+  static endLoggedCall(id: number): void
   /**
    * The SQL with the values bound now written in: the `verbose` logger's text
    * (an iteration, before its first row) and the bun face's `toString()`.
    */
-  expandedSql(): string
+  static expandedSql(id: number): string
 }
 
 /** A tenant handle (internal: use `db.forTenant(id)` from the package). */
 export declare class NativeTenantDb {
-  /** Prepares one SQL statement under the tenant rules. */
-  prepare(sql: string): NativeStatement
+  /**
+   * Prepares one SQL statement under the tenant rules.
+   * Returns the statement's id; `handle` as `NativeDatabase.prepare`'s.
+   */
+  prepare(sql: string, handle: object): number
   /** Runs one or more SQL statements under the tenant rules. */
   exec(sql: string): void
   /**
@@ -528,8 +556,8 @@ export interface HealthReport {
 
 /** The first statement of a script, and the text after it. */
 export interface LeadingStatement {
-  /** The first statement, prepared. */
-  statement: NativeStatement
+  /** The id of the first statement, prepared (see `NativeStatement`). */
+  id: number
   /** The rest of the script, after the statement's end. */
   rest: string
 }

@@ -27,7 +27,7 @@ function load() {
     const path = NativeStatement.libraryPath()
     if (path === null) return null
     const { dlopen, FFIType } = require('bun:ffi')
-    const call = { args: [FFIType.u32], returns: FFIType.i32 }
+    const call = { args: [FFIType.f64], returns: FFIType.i32 }
     const names = ['run', 'get', 'iterate_start', 'iterate_next', 'iterate_end']
     library = dlopen(path, Object.fromEntries(names.map((name) => [`hardened_sqlite_ffi_${name}`, call])))
     const { symbols } = library

@@ -5,6 +5,7 @@
  */
 const { translate, typeError, HardenedDbError } = require('./errors')
 const { NativeStatement } = require('../binding.js')
+const { NativeStatementHandle } = require('./native-statement')
 const rows = require('./rows')
 const { StatementIterator, INVALIDATE } = require('./iterator')
 const { encode } = require('./encoded-params')
@@ -63,7 +64,7 @@ class Statement {
    * values (`stmt.run(...row)`), which otherwise pays a slow varargs call.
    */
   constructor(native, database, error = translate, callsEndIteration = false) {
-    if (!(native instanceof NativeStatement)) {
+    if (!(native instanceof NativeStatementHandle)) {
       throw typeError('HARDENED_INVALID_ARGUMENT', 'Statements can only be constructed by the db.prepare() method')
     }
     this.#error = error

@@ -11,6 +11,7 @@
  */
 
 const { Statement } = require('./statement')
+const { NativeStatementHandle, adopt } = require('./native-statement')
 const { translate } = require('./errors')
 
 /** The statement methods that run SQL: `run` binds as a writer, the others as a reader. */
@@ -27,10 +28,12 @@ function startVerbose(native, verbose) {
   const exec = (script, database) => {
     let rest = script
     for (;;) {
-      const leading = call(() => native.prepareLeading(rest))
+      const handle = new NativeStatementHandle()
+      const leading = call(() => native.prepareLeading(rest, handle))
       if (leading === null) return
       rest = leading.rest
-      statement(new Statement(leading.statement, database), leading.statement).run()
+      adopt(handle, leading.id)
+      statement(new Statement(handle, database), handle).run()
     }
   }
   return { statement, exec }

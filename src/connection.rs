@@ -8,7 +8,6 @@ use std::rc::{Rc, Weak};
 use rusqlite::{Connection, ffi};
 
 use crate::authorizer;
-use crate::collected_statements::CollectedStatements;
 use crate::errors::{Error, Result};
 use crate::statement_timeout::StatementTimeout;
 
@@ -91,9 +90,6 @@ pub struct Shared {
     /// registered: SQLite may call JS while a statement steps, which needs a
     /// Node-API call, so bun:ffi calls leave it to them (src/statement_ffi.rs).
     pub(crate) calls_js: Cell<bool>,
-    /// Weak references to its statements' JS objects, to finalize those the
-    /// garbage collector took before their finalizer runs (`collected_statements.rs`).
-    collected: RefCell<CollectedStatements>,
 }
 
 /// Smallest statement list that is compacted (see `Shared::prepare_slot`).
@@ -157,7 +153,6 @@ impl Shared {
             face: Cell::new(crate::face::Face::default()),
             backups: RefCell::new(Vec::new()),
             callbacks: Cell::new(0),
-            collected: RefCell::new(CollectedStatements::default()),
         })
     }
 
@@ -256,15 +251,6 @@ impl Shared {
         Ok((slot, consumed))
     }
 
-    /// Follows the JS object of a statement prepared on this connection, so that
-    /// its SQLite statement is finalized soon after the object is collected. The
-    /// list is swept only while no call of the connection runs: a statement in use
-    /// by a running call must stay live even if its JS object was collected.
-    pub fn track_statement_object(&self, js: crate::js::Js, object: napi::sys::napi_value, slot: &Rc<StmtSlot>) -> Result<()> {
-        let idle = self.active_calls.get() == 0;
-        self.collected.borrow_mut().track(js, object, slot, idle)
-    }
-
     /// Its SQLite statements not finalized yet.
     pub fn live_statements(&self) -> usize {
         self.statements.borrow().iter().filter(|weak| weak.upgrade().is_some_and(|slot| slot.get().is_some())).count()
@@ -300,7 +286,6 @@ impl Shared {
                 slot.finalize();
             }
         }
-        self.collected.borrow_mut().forget_all();
         let Some(conn) = self.conn.borrow_mut().take() else { return Ok(()) };
         self.raw_db.set(std::ptr::null_mut());
         // SAFETY: only the address is kept, as the key of the function registries.

@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::ffi::CString;
 use std::rc::Rc;
 
-use napi::bindgen_prelude::ClassInstance;
 use napi::{Either, Env};
 use napi_derive::napi;
 use rusqlite::ffi;
@@ -18,7 +17,7 @@ use crate::open;
 use crate::open_files::Registration;
 use crate::options::{OpenOptions, Settings};
 use crate::statement::Statement;
-use crate::statement_class::NativeStatement;
+use crate::js::{Js, JsAny};
 
 /// A hardened connection (internal: use `HardenedDb` from the package).
 #[napi]
@@ -88,11 +87,13 @@ impl NativeDatabase {
         crate::exit_close::close_all()
     }
 
-    /// Prepares one SQL statement.
-    #[napi]
-    pub fn prepare<'env>(&self, env: &'env Env, sql: String) -> napi::Result<ClassInstance<'env, NativeStatement>> {
-        let statement = to_js(env, Statement::prepare(&self.shared, &sql))?;
-        crate::collected_statements::statement_object(env, &self.shared, statement)
+    /// Prepares one SQL statement and returns its id; `handle` is the JS object
+    /// that stands for it (lib/native-statement.js): once it is collected, the
+    /// statement is released.
+    #[napi(ts_args_type = "sql: string, handle: object")]
+    pub fn prepare(&self, env: Env, sql: String, handle: JsAny) -> napi::Result<f64> {
+        let prepared = Statement::prepare(&self.shared, &sql);
+        to_js(&env, prepared.and_then(|statement| crate::collected_statements::register_followed(Js::new(&env), statement, handle.0)))
     }
 
     /// Its SQLite statements not finalized yet: prepared and neither finalized,

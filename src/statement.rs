@@ -175,11 +175,6 @@ impl Statement {
         self.slot.get().is_none()
     }
 
-    /// Whether it was prepared on `shared`.
-    pub fn is_on(&self, shared: &Rc<Shared>) -> bool {
-        Rc::ptr_eq(&self.shared, shared)
-    }
-
     /// Refuses the call while a user-defined function of the connection runs JS.
     pub fn connection_idle(&self) -> Result<()> {
         self.shared.ensure_idle()

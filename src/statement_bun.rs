@@ -9,7 +9,7 @@ use rusqlite::ffi;
 use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny};
 use crate::params;
-use crate::statement_class::NativeStatement;
+use crate::statement_class::{NativeStatement, with_state};
 
 #[napi]
 impl NativeStatement {
@@ -18,8 +18,9 @@ impl NativeStatement {
     /// (`INTEGER`, `FLOAT`, `TEXT`, `BLOB`, or `NULL`, also for every column
     /// when there is no row), then resets it.
     #[napi]
-    pub fn column_types(&self, env: Env) -> napi::Result<Vec<&'static str>> {
-        let types = self.with_statement(|stmt| {
+    pub fn column_types(env: Env, id: f64) -> napi::Result<Vec<&'static str>> {
+        let types = with_state(id, |state| {
+            let stmt = &mut state.inner;
             stmt.ensure_idle()?;
             if !stmt.readonly()? {
                 return Err(Error::hardened(
@@ -55,19 +56,20 @@ impl NativeStatement {
     }
 
     /// The number of parameters (`?`, `?NNN`, `$name`, ...: the highest index).
-    #[napi(getter)]
-    pub fn params_count(&self, env: Env) -> napi::Result<u32> {
-        to_js(&env, self.with_statement(|stmt| Ok(stmt.params.len() as u32)))
+    #[napi]
+    pub fn params_count(env: Env, id: f64) -> napi::Result<u32> {
+        to_js(&env, with_state(id, |state| Ok(state.inner.params.len() as u32)))
     }
 
     /// Binds the array `args` now without running the statement (bun:sqlite's
     /// `db.prepare(sql, params)`): calls without parameters run with them.
     #[napi]
-    pub fn bind_values(&self, env: Env, args: JsAny) -> napi::Result<()> {
+    pub fn bind_values(env: Env, id: f64, args: JsAny) -> napi::Result<()> {
         let js = Js::new(&env);
         let bound = (|| -> Result<()> {
             let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
-            self.with_statement(|stmt| {
+            with_state(id, |state| {
+                let stmt = &mut state.inner;
                 stmt.ensure_idle()?;
                 let raw = stmt.raw()?;
                 let _call = stmt.active_call();
@@ -79,17 +81,17 @@ impl NativeStatement {
 
     /// Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`).
     #[napi]
-    pub fn finalize(&self, env: Env) -> napi::Result<()> {
-        let finalized = self.with_statement(|stmt| {
-            stmt.finalize();
+    pub fn finalize(env: Env, id: f64) -> napi::Result<()> {
+        let finalized = with_state(id, |state| {
+            state.inner.finalize();
             Ok(())
         });
         to_js(&env, finalized)
     }
 
     /// Whether `finalize()` was called (or the connection closed).
-    #[napi(getter)]
-    pub fn is_finalized(&self, env: Env) -> napi::Result<bool> {
-        to_js(&env, self.with_statement(|stmt| Ok(stmt.is_finalized())))
+    #[napi]
+    pub fn is_finalized(env: Env, id: f64) -> napi::Result<bool> {
+        to_js(&env, with_state(id, |state| Ok(state.inner.is_finalized())))
     }
 }

@@ -22,12 +22,19 @@ use crate::values::{self, RowWriter, Sink};
 /// null result into `undefined`, one call cheaper than `napi_get_undefined`.
 pub(crate) const UNDEFINED: napi_value = std::ptr::null_mut();
 
-/// A prepared statement (internal: use `Statement` from the package).
+/// The native side of prepared statements (internal: use `Statement` from the
+/// package). It makes no objects: a statement is known by its id, which JS
+/// keeps in a plain object (lib/native-statement.js); the static functions here
+/// and in src/statement_hot.rs take that id first.
+///
+/// A Node-API wrapper per statement kept about 0.6–1 KB (its reference, its
+/// finalizer record, the state) until its finalizer ran, which Node and Bun do
+/// only when the event loop turns: a loop that prepared statements and never
+/// yielded grew by that much per statement (bench/memory.mjs, issue 13). Now the
+/// state is freed when its JS object is found collected (src/collected_statements.rs,
+/// and a `FinalizationRegistry` in lib/native-statement.js).
 #[napi]
-pub struct NativeStatement {
-    state: Rc<RefCell<State>>,
-    id: u32,
-}
+pub struct NativeStatement {}
 
 /// A prepared statement and its iteration state, shared by the napi-rs class
 /// and the hot functions, which find it by id.
@@ -50,21 +57,124 @@ pub(crate) struct State {
     pub(crate) bound_once: bool,
 }
 
+/// Bits of an id that hold the slot index; the slot's generation is above them.
+const INDEX_BITS: u32 = 21;
+/// Most statements alive at once on one thread.
+const MAX_SLOTS: usize = 1 << INDEX_BITS;
+
+/// One place for a statement: reused after its statement was released, with
+/// the next generation, so that an old id never finds the new statement.
+struct Slot {
+    generation: u32,
+    state: Option<Rc<RefCell<State>>>,
+}
+
 /// Live statements by id, so the hot functions take a number rather than a
 /// wrapped object: no type-tag check, no unwrap, no napi-rs borrow registry.
 #[derive(Default)]
 struct Live {
-    slots: Vec<Option<Rc<RefCell<State>>>>,
+    slots: Vec<Slot>,
     free: Vec<u32>,
 }
 
 thread_local! {
     static LIVE: RefCell<Live> = RefCell::new(Live::default());
+    /// The environment teardown hook of this thread is in place.
+    static TEARDOWN_HOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        // At thread exit the thread-locals a state's drop uses may be gone already
+        // (dropping one then aborted the process): `release_all` ran at the
+        // environment's teardown, before; whatever is left goes with the thread.
+        for slot in self.slots.drain(..) {
+            std::mem::forget(slot.state);
+        }
+    }
+}
+
+/// Releases every statement of this thread: its JS environment is being torn
+/// down (the process exiting, a worker thread ending), as the Node-API
+/// finalizers of statement objects did.
+unsafe extern "C" fn release_all(_: *mut std::ffi::c_void) {
+    TEARDOWN_HOOKED.set(false);
+    let states: Vec<_> = LIVE
+        .try_with(|live| live.try_borrow_mut().map(|mut live| live.slots.iter_mut().filter_map(|slot| slot.state.take()).collect()))
+        .ok()
+        .and_then(|states| states.ok())
+        .unwrap_or_default();
+    // Dropped outside the borrow of LIVE; the ids are never valid again (no JS runs any more).
+    drop(states);
+}
+
+/// The slot index and generation of `id`, if it is one: an integer below
+/// 2^53 (exact in a JS number), the generation in its top 32 bits.
+#[inline]
+fn decode(id: f64) -> Option<(usize, u32)> {
+    if !(0.0..9_007_199_254_740_992.0).contains(&id) || id.fract() != 0.0 {
+        return None;
+    }
+    let id = id as u64;
+    Some(((id & (MAX_SLOTS as u64 - 1)) as usize, (id >> INDEX_BITS) as u32))
+}
+
+fn encode(index: usize, generation: u32) -> f64 {
+    ((u64::from(generation) << INDEX_BITS) | index as u64) as f64
 }
 
 /// The state of live statement `id`, if any (the `Rc` keeps it alive through a call).
-pub(crate) fn live_state(id: usize) -> Option<Rc<RefCell<State>>> {
-    LIVE.with_borrow(|live| live.slots.get(id).cloned().flatten())
+#[inline]
+pub(crate) fn live_state(id: f64) -> Option<Rc<RefCell<State>>> {
+    let (index, generation) = decode(id)?;
+    LIVE.with_borrow(|live| live.slots.get(index).filter(|slot| slot.generation == generation)?.state.clone())
+}
+
+/// Keeps `inner` as a live statement and returns its id.
+pub(crate) fn register(js: Js, inner: Statement) -> Result<f64> {
+    if !TEARDOWN_HOOKED.get() {
+        js.on_teardown(release_all, std::ptr::null_mut())?;
+        TEARDOWN_HOOKED.set(true);
+    }
+    let state = Rc::new(RefCell::new(State { inner, batch: 1, first_batch: 1, rows_read: 0, done: false, pending: None, row_pending: false, bound_once: false }));
+    LIVE.with_borrow_mut(|live| {
+        let index = match live.free.pop() {
+            Some(index) => index as usize,
+            None if live.slots.len() < MAX_SLOTS => {
+                live.slots.push(Slot { generation: 0, state: None });
+                live.slots.len() - 1
+            }
+            None => {
+                return Err(Error::range(
+                    "HARDENED_TOO_MANY_STATEMENTS",
+                    format!("{MAX_SLOTS} statements are alive on this thread; let unused statements go (or finalize them) before preparing more"),
+                ));
+            }
+        };
+        let slot = &mut live.slots[index];
+        slot.state = Some(state);
+        Ok(encode(index, slot.generation))
+    })
+}
+
+/// Lets statement `id` go, if it is still live: its state is dropped once no
+/// running call holds it (dropping it finalizes the SQLite statement), and the
+/// id is never valid again. Returns whether it was live.
+pub(crate) fn release(id: f64) -> bool {
+    let Some((index, generation)) = decode(id) else { return false };
+    let released = LIVE.try_with(|live| {
+        let Ok(mut live) = live.try_borrow_mut() else { return None };
+        let slot = live.slots.get_mut(index).filter(|slot| slot.generation == generation)?;
+        let state = slot.state.take()?;
+        // A slot whose generations ran out is never used again.
+        if let Some(next) = slot.generation.checked_add(1) {
+            slot.generation = next;
+            live.free.push(index as u32);
+        }
+        Some(state)
+    });
+    // Dropped here, outside the borrow of LIVE.
+    matches!(released, Ok(Some(_)))
 }
 
 #[cold]
@@ -72,43 +182,16 @@ pub(crate) fn busy() -> Error {
     Error::type_error("HARDENED_STATEMENT_BUSY", "This statement is in use by a call that has not returned")
 }
 
-impl NativeStatement {
-    /// Wraps a prepared statement and gives it an id.
-    pub fn new(inner: Statement) -> Self {
-        let state = Rc::new(RefCell::new(State { inner, batch: 1, first_batch: 1, rows_read: 0, done: false, pending: None, row_pending: false, bound_once: false }));
-        let id = LIVE.with_borrow_mut(|live| match live.free.pop() {
-            Some(id) => {
-                live.slots[id as usize] = Some(Rc::clone(&state));
-                id
-            }
-            None => {
-                live.slots.push(Some(Rc::clone(&state)));
-                live.slots.len() as u32 - 1
-            }
-        });
-        NativeStatement { state, id }
-    }
-
-    pub(crate) fn state(&self) -> Result<std::cell::RefMut<'_, State>> {
-        self.state.try_borrow_mut().map_err(|_| busy())
-    }
-
-    /// Runs `f` on the prepared statement (refused while a call on it runs).
-    pub(crate) fn with_statement<T>(&self, f: impl FnOnce(&mut Statement) -> Result<T>) -> Result<T> {
-        f(&mut self.state()?.inner)
-    }
+#[cold]
+pub(crate) fn not_a_statement() -> Error {
+    Error::type_error("HARDENED_INVALID_ARGUMENT", "The first argument must be the id of a live statement")
 }
 
-impl Drop for NativeStatement {
-    fn drop(&mut self) {
-        // A hot call still running keeps its own `Rc` of the state.
-        let _ = LIVE.try_with(|live| {
-            if let Ok(mut live) = live.try_borrow_mut() {
-                live.slots[self.id as usize] = None;
-                live.free.push(self.id);
-            }
-        });
-    }
+/// Runs `f` on the state of live statement `id` (refused while a call on it runs).
+pub(crate) fn with_state<T>(id: f64, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+    let state = live_state(id).ok_or_else(not_a_statement)?;
+    let mut state = state.try_borrow_mut().map_err(|_| busy())?;
+    f(&mut state)
 }
 
 impl State {
@@ -259,48 +342,57 @@ impl State {
 
 #[napi]
 impl NativeStatement {
-    /// The id the hot functions know this statement by.
-    #[napi(getter)]
-    pub fn id(&self) -> u32 {
-        self.id
+    /// Lets statement `id` go (lib/native-statement.js, when its JS object was
+    /// collected); nothing happens when it was released already.
+    #[napi]
+    pub fn release(id: f64) {
+        release(id);
+    }
+
+    /// How many statements of this thread are live (prepared and not released):
+    /// for tests and diagnostics.
+    #[napi]
+    pub fn live_ids() -> u32 {
+        LIVE.with_borrow(|live| live.slots.iter().filter(|slot| slot.state.is_some()).count() as u32)
     }
 
     /// How many values fill the parameters by position, so that JS may encode
     /// them into the scratch buffer (src/params_encoded.rs); -1 when named
     /// values are needed (a main-face statement with `:name` parameters).
-    #[napi(getter)]
-    pub fn positional_params(&self, env: Env) -> napi::Result<i32> {
-        let count = self.with_statement(|stmt| Ok(params_encoded::positional_count(stmt).map_or(-1, |n| n as i32)));
+    #[napi]
+    pub fn positional_params(env: Env, id: f64) -> napi::Result<i32> {
+        let count = with_state(id, |state| Ok(params_encoded::positional_count(&state.inner).map_or(-1, |n| n as i32)));
         to_js(&env, count)
     }
 
     /// Binds parameters (the array `args`) for good; later calls take no arguments.
     #[napi]
-    pub fn bind(&self, env: Env, args: JsAny) -> napi::Result<()> {
+    pub fn bind_params(env: Env, id: f64, args: JsAny) -> napi::Result<()> {
         let js = Js::new(&env);
         let bound = (|| {
             let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
-            let mut state = self.state()?;
-            if state.bound_once {
-                // A verbose logger runs for a call on this statement (see verbose.rs).
-                return Err(busy());
-            }
-            if state.inner.bound {
-                return Err(Error::type_error(
-                    "HARDENED_ALREADY_BOUND",
-                    "The bind() method can only be invoked once per statement object; prepare the SQL again to bind other values",
-                ));
-            }
-            let _call = state.inner.active_call();
-            state.start(js, CallParams::Args(&args)).map(|_| state.inner.bound = true)
+            with_state(id, |state| {
+                if state.bound_once {
+                    // A verbose logger runs for a call on this statement (see verbose.rs).
+                    return Err(busy());
+                }
+                if state.inner.bound {
+                    return Err(Error::type_error(
+                        "HARDENED_ALREADY_BOUND",
+                        "The bind() method can only be invoked once per statement object; prepare the SQL again to bind other values",
+                    ));
+                }
+                let _call = state.inner.active_call();
+                state.start(js, CallParams::Args(&args)).map(|_| state.inner.bound = true)
+            })
         })();
         to_js(&env, bound)
     }
 
     /// Reads INTEGER columns as bigint (and `lastInsertRowid` too) when on.
     #[napi]
-    pub fn set_safe_integers(&self, env: Env, on: bool) -> napi::Result<()> {
-        let set = self.state().and_then(|mut state| state.inner.connection_idle().map(|()| state.inner.safe_integers = on));
+    pub fn set_safe_integers(env: Env, id: f64, on: bool) -> napi::Result<()> {
+        let set = with_state(id, |state| state.inner.connection_idle().map(|()| state.inner.safe_integers = on));
         to_js(&env, set)
     }
 
@@ -308,28 +400,28 @@ impl NativeStatement {
     /// connection runs JS: `pluck()`, `raw()` and `expand()` ask first, as in
     /// better-sqlite3. Answers after `close()` too.
     #[napi]
-    pub fn require_connection_idle(&self, env: Env) -> napi::Result<()> {
-        to_js(&env, self.state().and_then(|state| state.inner.connection_idle()))
+    pub fn require_connection_idle(env: Env, id: f64) -> napi::Result<()> {
+        to_js(&env, with_state(id, |state| state.inner.connection_idle()))
     }
 
     /// Whether INTEGER columns are read as bigint.
-    #[napi(getter)]
-    pub fn safe_integers(&self, env: Env) -> napi::Result<bool> {
-        to_js(&env, self.state().map(|state| state.inner.safe_integers))
+    #[napi]
+    pub fn safe_integers(env: Env, id: f64) -> napi::Result<bool> {
+        to_js(&env, with_state(id, |state| Ok(state.inner.safe_integers)))
     }
 
     /// The result column names (after the last re-prepare).
     #[napi]
-    pub fn column_names(&self, env: Env) -> napi::Result<Vec<String>> {
-        to_js(&env, self.state().and_then(|state| state.inner.column_names()))
+    pub fn column_names(env: Env, id: f64) -> napi::Result<Vec<String>> {
+        to_js(&env, with_state(id, |state| state.inner.column_names()))
     }
 
     /// Column metadata: `{ name, column, table, database, type }` for each column.
     #[napi(ts_return_type = "Array<{ name: string, column: string | null, table: string | null, database: string | null, type: string | null }>")]
-    pub fn columns(&self, env: Env) -> napi::Result<JsAny> {
+    pub fn columns(env: Env, id: f64) -> napi::Result<JsAny> {
         let js = Js::new(&env);
         let build = || -> Result<napi_value> {
-            let info = self.state()?.inner.column_info()?;
+            let info = with_state(id, |state| state.inner.column_info())?;
             let array = js.array(info.len())?;
             let text = |v: &Option<String>| v.as_ref().map_or_else(|| js.null(), |s| js.str_bytes(s.as_bytes()));
             for (i, col) in info.iter().enumerate() {
@@ -347,26 +439,27 @@ impl NativeStatement {
     }
 
     /// The SQL text.
-    #[napi(getter)]
-    pub fn source(&self, env: Env) -> napi::Result<String> {
-        to_js(&env, self.state().map(|state| state.inner.source.clone()))
+    #[napi]
+    pub fn source(env: Env, id: f64) -> napi::Result<String> {
+        to_js(&env, with_state(id, |state| Ok(state.inner.source.clone())))
     }
 
     /// Whether the statement returns rows.
-    #[napi(getter)]
-    pub fn reader(&self, env: Env) -> napi::Result<bool> {
-        to_js(&env, self.state().and_then(|state| state.inner.reader()))
+    #[napi]
+    pub fn reader(env: Env, id: f64) -> napi::Result<bool> {
+        to_js(&env, with_state(id, |state| state.inner.reader()))
     }
 
     /// Whether the statement never writes.
-    #[napi(getter)]
-    pub fn readonly(&self, env: Env) -> napi::Result<bool> {
-        to_js(&env, self.state().and_then(|state| state.inner.readonly()))
+    #[napi]
+    pub fn readonly(env: Env, id: f64) -> napi::Result<bool> {
+        to_js(&env, with_state(id, |state| state.inner.readonly()))
     }
 
     /// Whether an iterator is open on it (or a call on it has not returned).
-    #[napi(getter)]
-    pub fn busy(&self) -> bool {
-        self.state.try_borrow().map_or(true, |state| state.inner.iterating)
+    #[napi]
+    pub fn busy(env: Env, id: f64) -> napi::Result<bool> {
+        let state = live_state(id).ok_or_else(not_a_statement);
+        to_js(&env, state.map(|state| state.try_borrow().map_or(true, |state| state.inner.iterating)))
     }
 }

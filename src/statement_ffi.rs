@@ -47,38 +47,38 @@ thread_local! {
 /// `run()` of live statement `id` with the values encoded for it (or none, when
 /// it takes none or has them bound for good); see the module documentation.
 #[unsafe(no_mangle)]
-pub extern "C" fn hardened_sqlite_ffi_run(id: u32) -> i32 {
-    answer(|| run(id as usize))
+pub extern "C" fn hardened_sqlite_ffi_run(id: f64) -> i32 {
+    answer(|| run(id))
 }
 
 /// `get()` of live statement `id`, as [`hardened_sqlite_ffi_run`]; the row (or
 /// none) waits in the scratch buffer. Only a read-only statement, which may run
 /// again through Node-API after a value needed it ([`RETRY`]).
 #[unsafe(no_mangle)]
-pub extern "C" fn hardened_sqlite_ffi_get(id: u32) -> i32 {
-    answer(|| get(id as usize))
+pub extern "C" fn hardened_sqlite_ffi_get(id: f64) -> i32 {
+    answer(|| get(id))
 }
 
 /// `iterate()`'s start for live statement `id`: binds the values encoded for
 /// it (or none) and opens the iteration, stepping nothing yet.
 #[unsafe(no_mangle)]
-pub extern "C" fn hardened_sqlite_ffi_iterate_start(id: u32) -> i32 {
-    answer(|| iterate_start(id as usize))
+pub extern "C" fn hardened_sqlite_ffi_iterate_start(id: f64) -> i32 {
+    answer(|| iterate_start(id))
 }
 
 /// The next batch of the open iteration of live statement `id`, left in the
 /// scratch buffer (an empty one at the end); [`FALLBACK`] when its first row
 /// needs Node-API (the row waits for the Node-API call).
 #[unsafe(no_mangle)]
-pub extern "C" fn hardened_sqlite_ffi_iterate_next(id: u32) -> i32 {
-    answer(|| iterate_next(id as usize))
+pub extern "C" fn hardened_sqlite_ffi_iterate_next(id: f64) -> i32 {
+    answer(|| iterate_next(id))
 }
 
 /// Ends the iteration of live statement `id` early (resets it).
 #[unsafe(no_mangle)]
-pub extern "C" fn hardened_sqlite_ffi_iterate_end(id: u32) -> i32 {
+pub extern "C" fn hardened_sqlite_ffi_iterate_end(id: f64) -> i32 {
     answer(|| {
-        let Some((_, state)) = ready(id as usize) else { return Ok(FALLBACK) };
+        let Some((_, state)) = ready(id) else { return Ok(FALLBACK) };
         let Ok(mut state) = state.try_borrow_mut() else { return Ok(FALLBACK) };
         state.end_iteration();
         Ok(DONE)
@@ -99,7 +99,7 @@ fn answer(call: impl FnOnce() -> Result<i32> + std::panic::UnwindSafe) -> i32 {
 /// The scratch memory and the state of statement `id`, when a bun:ffi call may
 /// run it: not from inside a user-defined function (the Node-API call saves the
 /// scratch buffer first), and the statement known.
-fn ready(id: usize) -> Option<(*mut u8, Rc<RefCell<State>>)> {
+fn ready(id: f64) -> Option<(*mut u8, Rc<RefCell<State>>)> {
     let data = values::scratch_if_created()?;
     if crate::functions::scratch_guard::in_callback() {
         return None;
@@ -112,7 +112,7 @@ fn ready(id: usize) -> Option<(*mut u8, Rc<RefCell<State>>)> {
 /// with the scratch memory and the values encoded for the call, once `may` says
 /// the statement may run here; [`FALLBACK`] otherwise, with nothing changed.
 fn call(
-    id: usize,
+    id: f64,
     may: impl FnOnce(&State, *mut u8) -> bool,
     work: impl FnOnce(&mut State, *mut u8, Option<usize>) -> Result<i32>,
 ) -> Result<i32> {
@@ -133,7 +133,7 @@ fn call(
     Ok(code)
 }
 
-fn run(id: usize) -> Result<i32> {
+fn run(id: f64) -> Result<i32> {
     call(id, values_at_hand, |state, data, encoded| {
         // As in better-sqlite3, run() waits for open iterators whatever the statement.
         state.inner.require_may_run(true)?;
@@ -144,7 +144,7 @@ fn run(id: usize) -> Result<i32> {
     })
 }
 
-fn get(id: usize) -> Result<i32> {
+fn get(id: f64) -> Result<i32> {
     // Every string would need Node-API without `strings_as_bytes`; a statement
     // that writes (`... RETURNING`) must run once: Node-API runs it.
     let may = |state: &State, data| {
@@ -161,7 +161,7 @@ fn get(id: usize) -> Result<i32> {
     })
 }
 
-fn iterate_start(id: usize) -> Result<i32> {
+fn iterate_start(id: f64) -> Result<i32> {
     call(id, values_at_hand, |state, data, encoded| {
         state.may_read()?;
         start(state, data, encoded)?;
@@ -170,7 +170,7 @@ fn iterate_start(id: usize) -> Result<i32> {
     })
 }
 
-fn iterate_next(id: usize) -> Result<i32> {
+fn iterate_next(id: f64) -> Result<i32> {
     // Every string would need Node-API without `strings_as_bytes`; a row left
     // by the last batch is read by Node-API.
     let may = |state: &State, _| values::strings_as_bytes() && !state.row_pending;

@@ -9,7 +9,7 @@ use napi_derive::napi;
 use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny, RawCallback};
 use crate::params_encoded::{self, CallParams};
-use crate::statement_class::{NativeStatement, State, UNDEFINED, busy, live_state};
+use crate::statement_class::{NativeStatement, State, UNDEFINED, busy, live_state, not_a_statement};
 use crate::values::{self, Sink};
 
 #[napi]
@@ -64,7 +64,7 @@ fn call_hot(
             &spilled[..]
         };
         let (&id, rest) = args.split_first().ok_or_else(not_a_statement)?;
-        let id = js.uint32(id)? as usize;
+        let id = js.number(id).map_err(|_| not_a_statement())?;
         // The `Rc` keeps the state alive even if the statement is collected meanwhile.
         let state = live_state(id).ok_or_else(not_a_statement)?;
         let mut state = state.try_borrow_mut().map_err(|_| busy())?;
@@ -89,10 +89,6 @@ fn call_hot(
             std::ptr::null_mut()
         }
     }
-}
-
-fn not_a_statement() -> Error {
-    Error::type_error("HARDENED_INVALID_ARGUMENT", "The first argument must be the id of a live statement")
 }
 
 /// Splits off the leading `collect` argument; the rest and `encoded` are the

@@ -12,15 +12,21 @@ use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny};
 use crate::params_encoded::CallParams;
 use crate::statement::Statement;
-use crate::statement_class::NativeStatement;
+use crate::statement_class::{NativeStatement, with_state};
 
 /// The first statement of a script, and the text after it.
 #[napi(object, object_from_js = false)]
 pub struct LeadingStatement {
-    /// The first statement, prepared.
-    pub statement: NativeStatement,
+    /// The id of the first statement, prepared (see `NativeStatement`).
+    pub id: f64,
     /// The rest of the script, after the statement's end.
     pub rest: String,
+}
+
+/// The first statement of a script before it gets an id, and the text after it.
+struct Leading {
+    statement: Statement,
+    rest: String,
 }
 
 /// Whether better-sqlite3's `exec()` skips `byte` before a statement: white space and `;`.
@@ -29,20 +35,27 @@ fn skipped(byte: u8) -> bool {
 }
 
 /// Splits the first statement off `sql`, after the white space and `;` before it.
-fn leading(shared: &std::rc::Rc<crate::connection::Shared>, sql: &str) -> Result<Option<LeadingStatement>> {
+fn leading(shared: &std::rc::Rc<crate::connection::Shared>, sql: &str) -> Result<Option<Leading>> {
     let start = sql.bytes().position(|b| !skipped(b)).unwrap_or(sql.len());
     let sql = &sql[start..];
-    Ok(Statement::prepare_first(shared, sql)?
-        .map(|(statement, consumed)| LeadingStatement { statement: NativeStatement::new(statement), rest: sql[consumed..].to_string() }))
+    Ok(Statement::prepare_first(shared, sql)?.map(|(statement, consumed)| Leading { statement, rest: sql[consumed..].to_string() }))
 }
 
 #[napi]
 impl NativeDatabase {
     /// Prepares the first statement of `sql` (what `exec()` runs one by one when
-    /// a `verbose` logger is set); `null` when only white space and comments are left.
-    #[napi]
-    pub fn prepare_leading(&self, env: Env, sql: String) -> napi::Result<Option<LeadingStatement>> {
-        to_js(&env, leading(&self.shared, &sql))
+    /// a `verbose` logger is set), followed through `handle` as `prepare()`'s;
+    /// `null` when only white space and comments are left.
+    #[napi(ts_args_type = "sql: string, handle: object")]
+    pub fn prepare_leading(&self, env: Env, sql: String, handle: JsAny) -> napi::Result<Option<LeadingStatement>> {
+        let prepared = leading(&self.shared, &sql).and_then(|found| {
+            found
+                .map(|Leading { statement, rest }| {
+                    crate::collected_statements::register_followed(Js::new(&env), statement, handle.0).map(|id| LeadingStatement { id, rest })
+                })
+                .transpose()
+        });
+        to_js(&env, prepared)
     }
 }
 
@@ -52,46 +65,48 @@ impl NativeStatement {
     /// checks, and returns the SQL with the parameters written in. The values stay
     /// bound for the next call only, which takes no arguments; `endLoggedCall()`
     /// ends that. A statement bound for good with `bind()` takes no arguments here either.
-    #[napi(ts_args_type = "forRun: boolean, args: unknown[]")]
-    pub fn bind_for_log(&self, env: Env, for_run: bool, args: JsAny) -> napi::Result<String> {
+    #[napi(ts_args_type = "id: number, forRun: boolean, args: unknown[]")]
+    pub fn bind_for_log(env: Env, id: f64, for_run: bool, args: JsAny) -> napi::Result<String> {
         let js = Js::new(&env);
         let bound = (|| {
             let args = (0..js.array_len(args.0)?).map(|i| js.element(args.0, i)).collect::<Result<Vec<_>>>()?;
-            let mut state = self.state()?;
-            if state.bound_once {
-                // The logger of a call on this statement runs the statement again.
-                return Err(Error::type_error(
-                    "HARDENED_STATEMENT_BUSY",
-                    "This statement is in use by a call whose verbose logger is running; run it after the logger returns",
-                ));
-            }
-            state.inner.connection_idle()?;
-            // A getter or Proxy trap met while binding may close the database: closing waits for this call.
-            let _call = state.inner.active_call();
-            if for_run {
-                state.inner.require_may_run(true)?;
-                state.start(js, CallParams::Args(&args))?;
-            } else {
-                state.start_reader(js, CallParams::Args(&args))?;
-            }
-            let sql = state.inner.expanded_sql()?;
-            if !state.inner.bound {
-                state.inner.bound = true;
-                state.bound_once = true;
-            }
-            Ok(sql)
+            with_state(id, |state| {
+                if state.bound_once {
+                    // The logger of a call on this statement runs the statement again.
+                    return Err(Error::type_error(
+                        "HARDENED_STATEMENT_BUSY",
+                        "This statement is in use by a call whose verbose logger is running; run it after the logger returns",
+                    ));
+                }
+                state.inner.connection_idle()?;
+                // A getter or Proxy trap met while binding may close the database: closing waits for this call.
+                let _call = state.inner.active_call();
+                if for_run {
+                    state.inner.require_may_run(true)?;
+                    state.start(js, CallParams::Args(&args))?;
+                } else {
+                    state.start_reader(js, CallParams::Args(&args))?;
+                }
+                let sql = state.inner.expanded_sql()?;
+                if !state.inner.bound {
+                    state.inner.bound = true;
+                    state.bound_once = true;
+                }
+                Ok(sql)
+            })
         })();
         to_js(&env, bound)
     }
 
     /// Ends the call `bindForLog()` bound values for: the next call binds its own again.
     #[napi]
-    pub fn end_logged_call(&self, env: Env) -> napi::Result<()> {
-        let ended = self.state().map(|mut state| {
+    pub fn end_logged_call(env: Env, id: f64) -> napi::Result<()> {
+        let ended = with_state(id, |state| {
             if state.bound_once {
                 state.bound_once = false;
                 state.inner.bound = false;
             }
+            Ok(())
         });
         to_js(&env, ended)
     }
@@ -99,8 +114,8 @@ impl NativeStatement {
     /// The SQL with the values bound now written in: the `verbose` logger's text
     /// (an iteration, before its first row) and the bun face's `toString()`.
     #[napi]
-    pub fn expanded_sql(&self, env: Env) -> napi::Result<String> {
-        to_js(&env, self.state().and_then(|state| state.inner.expanded_sql()))
+    pub fn expanded_sql(env: Env, id: f64) -> napi::Result<String> {
+        to_js(&env, with_state(id, |state| state.inner.expanded_sql()))
     }
 }
 
@@ -110,8 +125,8 @@ mod tests {
     use crate::connection::Shared;
     use rusqlite::Connection;
 
-    fn source(leading: &LeadingStatement) -> String {
-        leading.statement.state().unwrap().inner.source.clone()
+    fn source(leading: &Leading) -> String {
+        leading.statement.source.clone()
     }
 
     #[test]

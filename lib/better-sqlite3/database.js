@@ -7,6 +7,7 @@ const { translate, typeError } = require('../errors')
 const { describe, rangeError, checkOptions, checkSql } = require('../arguments')
 const { normalizeOptions } = require('../options')
 const { Statement, wrap } = require('../statement')
+const { prepareHandle } = require('../native-statement')
 const { makeTransaction, controlStatements } = require('../transaction')
 const { FORCE_CLOSE } = require('../shutdown')
 const { upgradeStatement, upgradeScript } = require('../begin')
@@ -89,7 +90,7 @@ class HardenedDb {
   /** Prepares `sql` exactly as given. */
   #prepare(sql) {
     try {
-      const native = this.#native.prepare(sql)
+      const native = prepareHandle((handle) => this.#native.prepare(sql, handle))
       const statement = new Statement(native, this)
       return this.#verbose === null ? statement : this.#verbose.statement(statement, native)
     } catch (error) {

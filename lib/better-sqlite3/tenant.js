@@ -7,6 +7,7 @@
 const { translate, typeError } = require('../errors')
 const { describe, isArray, checkOptions, checkSql } = require('../arguments')
 const { Statement, wrap } = require('../statement')
+const { prepareHandle } = require('../native-statement')
 const { makeTransaction, controlStatements } = require('../transaction')
 const { upgradeStatement, upgradeScript } = require('../begin')
 const { installConnectionGetters } = require('../hardened-methods')
@@ -80,7 +81,7 @@ class TenantDb {
 
   #prepare(sql) {
     try {
-      return new Statement(this.#native.prepare(sql), this)
+      return new Statement(prepareHandle((handle) => this.#native.prepare(sql, handle)), this)
     } catch (error) {
       throw translate(error)
     }

@@ -16,6 +16,7 @@ const { installHardenedMethods, installConnectionGetters } = require('../hardene
 const io = require('../io')
 const { defineFunction, defineAggregate } = require('../functions')
 const { statementClassFor } = require('./statement')
+const { prepareHandle } = require('../native-statement')
 const { shapeError } = require('./errors')
 const { bunOptions, missingFileReason } = require('./options')
 const { UpdateHooks, installUpdateHooks } = require('./update-hooks')
@@ -163,7 +164,7 @@ class Database {
     let statement
     try {
       const StatementClass = statementClassFor(sql)
-      const native = this.#native.prepare(sql)
+      const native = prepareHandle((handle) => this.#native.prepare(sql, handle))
       statement = new StatementClass(native, this, this.#native)
       if (this.#verbose !== null) statement = this.#verbose.statement(statement, native, true)
     } catch (error) {

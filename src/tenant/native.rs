@@ -4,7 +4,6 @@
 use std::rc::Rc;
 
 use napi::Env;
-use napi::bindgen_prelude::ClassInstance;
 use napi_derive::napi;
 
 use super::{Tenant, check_returning, check_sql, tenant_id};
@@ -14,7 +13,7 @@ use crate::database_upkeep::Upkeep;
 use crate::errors::{Error, Result, to_js};
 use crate::open;
 use crate::statement::Statement;
-use crate::statement_class::NativeStatement;
+use crate::js::{Js, JsAny};
 
 /// A tenant handle (internal: use `db.forTenant(id)` from the package).
 #[napi]
@@ -59,15 +58,15 @@ impl NativeTenantDb {
 #[napi]
 impl NativeTenantDb {
     /// Prepares one SQL statement under the tenant rules.
-    #[napi]
-    pub fn prepare<'env>(&self, env: &'env Env, sql: String) -> napi::Result<ClassInstance<'env, NativeStatement>> {
+    /// Returns the statement's id; `handle` as `NativeDatabase.prepare`'s.
+    #[napi(ts_args_type = "sql: string, handle: object")]
+    pub fn prepare(&self, env: Env, sql: String, handle: JsAny) -> napi::Result<f64> {
         let prepared = check_sql(&sql).and_then(|()| self.refresh()).and_then(|()| {
             let statement = Statement::prepare(&self.shared, &sql)?;
             check_returning(statement.reader()?, statement.readonly()?)?;
-            Ok(statement)
+            crate::collected_statements::register_followed(Js::new(&env), statement, handle.0)
         });
-        let statement = to_js(env, prepared)?;
-        crate::collected_statements::statement_object(env, &self.shared, statement)
+        to_js(&env, prepared)
     }
 
     /// Runs one or more SQL statements under the tenant rules.
