@@ -112,11 +112,13 @@ unsafe extern "C" fn release_all(_: *mut std::ffi::c_void) {
 /// 2^53 (exact in a JS number), the generation in its top 32 bits.
 #[inline]
 fn decode(id: f64) -> Option<(usize, u32)> {
-    if !(0.0..9_007_199_254_740_992.0).contains(&id) || id.fract() != 0.0 {
+    // `as` saturates (NaN and negatives become 0), so converting back tells an
+    // integer in range from anything else, without a call to `trunc`.
+    let whole = id as u64;
+    if whole as f64 != id || whole >= 1 << 53 {
         return None;
     }
-    let id = id as u64;
-    Some(((id & (MAX_SLOTS as u64 - 1)) as usize, (id >> INDEX_BITS) as u32))
+    Some(((whole & (MAX_SLOTS as u64 - 1)) as usize, (whole >> INDEX_BITS) as u32))
 }
 
 fn encode(index: usize, generation: u32) -> f64 {
