@@ -55,7 +55,7 @@ export function pageStart(i) {
 }
 
 /** Workload names, in the order they run and are reported. */
-export const WORKLOADS = ['get', 'all', 'iterate', 'insert', 'insert100', 'open']
+export const WORKLOADS = ['get', 'all', 'iterate', 'insert', 'insert100', 'prepare', 'open']
 
 export const LABELS = {
   get: '`get` one row by primary key',
@@ -63,11 +63,12 @@ export const LABELS = {
   iterate: '`iterate` 100 rows',
   insert: 'insert one row (autocommit)',
   insert100: '100 inserts in one transaction',
+  prepare: '`prepare` + `get`, statement let go',
   open: 'open + harden + close',
 }
 
 /** Calls per timing batch: the clock is read once per batch. */
-const BATCH = { get: 1000, all: 20, iterate: 20, insert: 50, insert100: 2, open: 2 }
+const BATCH = { get: 1000, all: 20, iterate: 20, insert: 50, insert100: 2, prepare: 100, open: 2 }
 
 const now = () => performance.now()
 
@@ -126,6 +127,9 @@ export function workloadFns(driver, c, path) {
     insert100: () => {
       c.insertMany(rows)
     },
+    prepare: (i) => {
+      sink += c.prepareGet(getId(i)).id
+    },
     open: () => {
       driver.openClose(path)
     },
@@ -147,6 +151,8 @@ export function statementDriver(db, sqliteVersion, transaction = (fn) => db.tran
     sqliteVersion,
     db,
     get: (id) => get.get(id),
+    // A statement prepared for one call and let go (no statement cache), as code that prepares per request does.
+    prepareGet: (id) => db.prepare(SQL.get).get(id),
     all: (start) => page.all(start),
     iterate: (start) => page.iterate(start),
     insert: (row) => insert.run(...row),

@@ -22,7 +22,7 @@ const GET: &str = "SELECT id, n, r, t, b, z FROM items WHERE id = ?";
 const PAGE_SQL: &str = "SELECT id, n, r, t, b, z FROM items WHERE id >= ? ORDER BY id LIMIT 100";
 const INSERT: &str = "INSERT INTO writes (n, r, t, b, z) VALUES (?, ?, ?, ?, ?)";
 
-const WORKLOADS: [&str; 6] = ["get", "all", "iterate", "insert", "insert100", "open"];
+const WORKLOADS: [&str; 7] = ["get", "all", "iterate", "insert", "insert100", "prepare", "open"];
 
 /// One row of `items`, owned.
 #[allow(dead_code)]
@@ -57,6 +57,7 @@ fn batch(workload: &str) -> u64 {
         "get" => 1000,
         "all" | "iterate" => 20,
         "insert" => 50,
+        "prepare" => 100,
         _ => 2,
     }
 }
@@ -141,6 +142,12 @@ fn run(path: &str, warmup: Duration, time: Duration, only: &[String]) -> rusqlit
                     }
                 }
                 tx.commit()
+            })?,
+            "prepare" => measure(workload, warmup, time, |i| {
+                // Prepared for one call and finalized, without rusqlite's statement cache.
+                let mut stmt = conn.prepare(GET)?;
+                black_box(stmt.query_row([get_id(i)], read)?);
+                Ok(())
             })?,
             "open" => measure(workload, warmup, time, |_| {
                 open(path)?.close().map_err(|(_, e)| e)
