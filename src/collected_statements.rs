@@ -32,7 +32,7 @@ use rusqlite::ffi;
 use crate::errors::Result;
 use crate::js::Js;
 use crate::statement::Statement;
-use crate::statement_class::{live_state, register, release};
+use crate::statement_ids::{live_state, register, release};
 
 /// Smallest list that is swept.
 const MIN_SWEEP: usize = 64;

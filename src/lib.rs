@@ -52,6 +52,7 @@ mod statement;
 mod statement_bun;
 mod statement_class;
 mod statement_hot;
+mod statement_ids;
 mod statement_ffi;
 mod statement_iteration;
 mod statement_timeout;

@@ -9,7 +9,8 @@ use rusqlite::ffi;
 use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny};
 use crate::params;
-use crate::statement_class::{NativeStatement, with_state};
+use crate::statement_class::NativeStatement;
+use crate::statement_ids::with_state;
 
 #[napi]
 impl NativeStatement {

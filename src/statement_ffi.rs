@@ -25,7 +25,8 @@ use rusqlite::ffi;
 
 use crate::errors::{Error, Result, to_js};
 use crate::params_encoded;
-use crate::statement_class::{NativeStatement, State, live_state};
+use crate::statement_class::{NativeStatement, State};
+use crate::statement_ids::live_state;
 use crate::statement_iteration::Batch;
 use crate::values::{self, Sink};
 

@@ -9,7 +9,8 @@ use napi_derive::napi;
 use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny, RawCallback};
 use crate::params_encoded::{self, CallParams};
-use crate::statement_class::{NativeStatement, State, UNDEFINED, busy, live_state, not_a_statement};
+use crate::statement_class::{NativeStatement, State, UNDEFINED};
+use crate::statement_ids::{busy, live_state, not_a_statement};
 use crate::values::{self, Sink};
 
 #[napi]

@@ -12,7 +12,8 @@ use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny};
 use crate::params_encoded::CallParams;
 use crate::statement::Statement;
-use crate::statement_class::{NativeStatement, with_state};
+use crate::statement_class::NativeStatement;
+use crate::statement_ids::with_state;
 
 /// The first statement of a script, and the text after it.
 #[napi(object, object_from_js = false)]
