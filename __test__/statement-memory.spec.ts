@@ -125,6 +125,30 @@ describe("the native state of statements (no Node-API wrapper per statement)", (
     });
   }
 
+  for (const runtime of ["node", "bun"] as const) {
+    it(`should end an iteration left open once its statement is collected, freeing the connection (${runtime})`, () => {
+      const code = `
+        ${GC}
+        const { HardenedDb } = require('./index.js');
+        const db = new HardenedDb(':memory:');
+        db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)');
+        (() => { const rows = db.prepare('SELECT x FROM t').iterate(); rows.next(); })();
+        const write = () => { try { db.exec('INSERT INTO t VALUES (4)'); return 'written'; } catch (e) { return e.code; } };
+        const whileOpen = write();
+        (async () => {
+          let after = whileOpen;
+          for (let turn = 0; turn < 50 && after !== 'written'; turn++) {
+            collect();
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            after = write();
+          }
+          console.log(JSON.stringify({ whileOpen, after, rows: db.prepare('SELECT count(*) AS n FROM t').get().n }));
+        })();
+      `;
+      expect(JSON.parse(runCrashFree(runtime, code))).toEqual({ whileOpen: "HARDENED_DATABASE_BUSY", after: "written", rows: 4 });
+    });
+  }
+
   it("should never let the id of a released statement reach the statement that takes its place", () => {
     const code = `
       const { NativeDatabase, NativeStatement } = require('./binding.js');
