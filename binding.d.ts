@@ -782,5 +782,11 @@ export interface ScratchLayout {
 /** The statements of the `exec()` script `script`, for the `verbose` logger (internal). */
 export declare function splitScript(script: string): Array<string>
 
+/**
+ * The allocator the bundled SQLite uses: `"mimalloc"` (see src/sqlite_allocator.rs),
+ * or `"system"` if it could not be set (internal: for tests and diagnostics).
+ */
+export declare function sqliteAllocator(): string
+
 /** The version of the bundled SQLite library (`"3.54.1"`). */
 export declare function sqliteVersion(): string

@@ -843,4 +843,5 @@ module.exports.NativeStatement = nativeBinding.NativeStatement
 module.exports.NativeTenantDb = nativeBinding.NativeTenantDb
 module.exports.openAsyncConnection = nativeBinding.openAsyncConnection
 module.exports.splitScript = nativeBinding.splitScript
+module.exports.sqliteAllocator = nativeBinding.sqliteAllocator
 module.exports.sqliteVersion = nativeBinding.sqliteVersion

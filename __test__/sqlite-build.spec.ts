@@ -3,7 +3,7 @@
 // BLOB, no memory statistics, no shared cache, and the hardened pragma values as
 // build defaults. Each feature is compared with better-sqlite3 12 running the same SQL.
 import { describe, it, expect } from "bun:test";
-import { oracle } from "./helpers";
+import { oracle, runCrashFree } from "./helpers";
 
 const Database = require("../index.js");
 
@@ -56,6 +56,32 @@ describe("the SQLite build", () => {
       "DEFAULT_CACHE_SIZE=-16000", "DEFAULT_JOURNAL_SIZE_LIMIT=67108864",
     ]) {
       expect(options).toContain(option);
+    }
+  });
+
+  it("should allocate SQLite's memory with mimalloc, on Node, on Bun and in a worker thread", () => {
+    // A worker loads the addon again; SQLite is configured once per process, before its first use.
+    const code = `
+      const { Worker } = require('worker_threads');
+      const { sqliteAllocator } = require('./binding.js');
+      const { HardenedDb } = require('./index.js');
+      const db = new HardenedDb(':memory:');
+      db.exec("CREATE TABLE t (x); INSERT INTO t SELECT value FROM json_each('[1,2,3]')");
+      const main = { allocator: sqliteAllocator(), sum: db.prepare('SELECT sum(x) AS s FROM t').get().s };
+      const worker = new Worker(\`
+        const { parentPort } = require('worker_threads');
+        const { sqliteAllocator } = require(process.cwd() + '/binding.js');
+        const { HardenedDb } = require(process.cwd() + '/index.js');
+        const db = new HardenedDb(':memory:');
+        parentPort.postMessage({ allocator: sqliteAllocator(), one: db.prepare('SELECT 1 AS one').get().one });
+      \`, { eval: true });
+      worker.on('message', (inWorker) => { console.log(JSON.stringify({ main, inWorker })); worker.terminate(); });
+    `;
+    for (const runtime of ["node", "bun"] as const) {
+      expect(JSON.parse(runCrashFree(runtime, code))).toEqual({
+        main: { allocator: "mimalloc", sum: 6 },
+        inWorker: { allocator: "mimalloc", one: 1 },
+      });
     }
   });
 });

@@ -251,6 +251,13 @@ pub fn sqlite_version() -> String {
     rusqlite::version().to_string()
 }
 
+/// The allocator the bundled SQLite uses: `"mimalloc"` (see src/sqlite_allocator.rs),
+/// or `"system"` if it could not be set (internal: for tests and diagnostics).
+#[napi]
+pub fn sqlite_allocator() -> &'static str {
+    crate::sqlite_allocator::name()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

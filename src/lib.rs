@@ -47,6 +47,7 @@ mod probe;
 mod replication;
 mod scratch_layout;
 mod serialize;
+mod sqlite_allocator;
 mod sqlite_value;
 mod statement;
 mod statement_bun;
