@@ -1,6 +1,7 @@
 // Bounded fuzz run (issue #12): __test__/fuzz/worker.cjs throws random
 // parameters, hostile callbacks during binding, schema changes under live
-// statements and prototype-named tables at the statement API. Each family runs
+// statements, prototype-named tables and statements let go, finalized and
+// collected under closing connections at the statement API. Each family runs
 // in its own child process per runtime (Bun, the machine's Node, the newer Node
 // of the devDependency `node`), so a crash is caught with its signal and does
 // not hide the other families. Every runtime has a fixed seed; to reproduce or
@@ -15,7 +16,7 @@ import { BUN, NODE, PACKAGE_ROOT, tempDir } from "./helpers";
 const WORKER = join(import.meta.dir, "fuzz", "worker.cjs");
 /** The Node >= 22 of the devDependency `node` (as in integrations/processes.ts). */
 const NODE22 = join(PACKAGE_ROOT, "node_modules", "node", "bin", "node");
-const FAMILIES = ["params", "hostile", "schema", "proto"] as const;
+const FAMILIES = ["params", "hostile", "schema", "proto", "lifetime"] as const;
 type Family = (typeof FAMILIES)[number];
 
 /** Cases per runtime, split evenly between the families. */
@@ -53,7 +54,8 @@ async function fuzz(bin: string, seed: number, family: Family): Promise<FuzzRun>
   const cases = Math.ceil(CASES / FAMILIES.length);
   const child = Bun.spawn([bin, WORKER, String(seed), String(cases), family], {
     cwd: PACKAGE_ROOT,
-    env: { ...process.env, HS_FUZZ_BUDGET_MS: String(BUDGET_MS), HS_FUZZ_TMPDIR: scratch.dir },
+    // --expose-gc: the lifetime family runs the collector on Node too (Bun has Bun.gc).
+    env: { ...process.env, HS_FUZZ_BUDGET_MS: String(BUDGET_MS), HS_FUZZ_TMPDIR: scratch.dir, NODE_OPTIONS: "--expose-gc" },
     stdout: "pipe",
     stderr: "pipe",
     timeout: KILL_MS,
@@ -89,7 +91,7 @@ for (const runtime of RUNTIMES) {
   const seed = Number(process.env.HS_FUZZ_SEED ?? runtime.seed);
 
   describe.skipIf(!existsSync(runtime.bin) && runtime.bin !== "node")(`fuzz on ${runtime.name}`, () => {
-    // The four families of this runtime run at the same time; each test waits for its own.
+    // The families of this runtime run at the same time; each test waits for its own.
     let runs: Record<Family, Promise<FuzzRun>>;
     beforeAll(() => {
       runs = Object.fromEntries(FAMILIES.map((f) => [f, fuzz(runtime.bin, seed, f)])) as Record<Family, Promise<FuzzRun>>;

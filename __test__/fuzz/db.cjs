@@ -1,6 +1,7 @@
 // The package under test (this one, or HS_FUZZ_PACKAGE) and helpers over its statements shared by the families.
 'use strict'
 const { HardenedDb } = require(process.env.HS_FUZZ_PACKAGE || '../..')
+const { Database: BunDatabase } = require(`${process.env.HS_FUZZ_PACKAGE || '../..'}/bun.js`)
 
 /** A quoted SQL identifier. */
 const ident = (name) => `"${name.replace(/"/g, '""')}"`
@@ -29,4 +30,4 @@ function firstRow(stmt, method, args, names) {
   throw new Error(`fuzz: unknown method ${method}`)
 }
 
-module.exports = { HardenedDb, ident, setMode, firstRow }
+module.exports = { HardenedDb, BunDatabase, ident, setMode, firstRow }

@@ -8,6 +8,7 @@
 //   hostile  getters, array-index getters and Proxy traps that close or re-enter the database
 //   schema   ALTER TABLE / DROP+CREATE between prepare and step (same or a second connection)
 //   proto    tables and columns named __proto__, constructor, toString, ...
+//   lifetime statements and iterators let go, finalized, collected and swept under closing connections
 // Case i is of family families[i % n] and generated from its own PRNG seeded with
 // (seed, family, i), so `HS_FUZZ_CASE=<family>:<i>` replays that one case alone.
 // env: HS_FUZZ_BUDGET_MS (default 20000): stop starting cases after this long;
@@ -25,14 +26,15 @@ const { genParams, runParams } = require('./params.cjs')
 const { genHostile, runHostile } = require('./hostile.cjs')
 const { genSchema, runSchema } = require('./schema.cjs')
 const { genProto, runProto } = require('./proto.cjs')
+const { genLifetime, runLifetime } = require('./lifetime.cjs')
 const { writeSync } = require('node:fs')
 const { hash32, random } = require('./random.cjs')
 const { describeThrow, attempt, prototypeDamage } = require('./outcomes.cjs')
 
-const FAMILIES = ['params', 'hostile', 'schema', 'proto']
+const FAMILIES = ['params', 'hostile', 'schema', 'proto', 'lifetime']
 
-const GENERATORS = { params: genParams, hostile: genHostile, schema: genSchema, proto: genProto }
-const RUNNERS = { params: runParams, hostile: runHostile, schema: runSchema, proto: runProto }
+const GENERATORS = { params: genParams, hostile: genHostile, schema: genSchema, proto: genProto, lifetime: genLifetime }
+const RUNNERS = { params: runParams, hostile: runHostile, schema: runSchema, proto: runProto, lifetime: runLifetime }
 
 /** A pause of `ms` milliseconds that blocks (no event loop needed). */
 const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
