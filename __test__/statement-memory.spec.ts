@@ -16,7 +16,7 @@ const dropLoop = (dropped: number, after: number) => `
   const { NativeDatabase } = require('./binding.js');
   const { prepareHandle } = require('./lib/native-statement.js');
   const native = new NativeDatabase(':memory:');
-  const prepare = (sql) => prepareHandle((handle) => native.prepare(sql, handle));
+  const prepare = (sql) => prepareHandle(native, sql);
   const kept = prepare('SELECT 41 AS kept');
   for (let i = 0; i < ${dropped}; i++) prepare('SELECT ' + i + ' AS n');
   collect();
@@ -154,7 +154,7 @@ describe("the native state of statements (no Node-API wrapper per statement)", (
       const { NativeDatabase, NativeStatement } = require('./binding.js');
       const { prepareHandle } = require('./lib/native-statement.js');
       const native = new NativeDatabase(':memory:');
-      const prepare = (sql) => prepareHandle((handle) => native.prepare(sql, handle));
+      const prepare = (sql) => prepareHandle(native, sql);
       const hot = NativeStatement.hotFunctions(typeof Bun !== 'undefined');
       const first = prepare('SELECT 1 AS one');
       const oldId = first.id;

@@ -115,12 +115,12 @@ class NativeStatementHandle {
 }
 
 /**
- * A handle for the statement `prepare(handle)` prepares (a native prepare that
- * follows `handle` and returns the id, or throws).
+ * Prepares `sql` on `native` (a `NativeDatabase` or `NativeTenantDb`, whose
+ * `prepare(sql, handle)` follows the handle and returns the id) and returns its handle.
  */
-function prepareHandle(prepare) {
+function prepareHandle(native, sql) {
   const handle = new NativeStatementHandle()
-  return adopt(handle, prepare(handle))
+  return adopt(handle, native.prepare(sql, handle))
 }
 
 /** Gives `handle` the id of the statement prepared for it, which is released once the handle is collected. */

@@ -1,7 +1,7 @@
 //! Frees the native state of a statement whose JS object the garbage collector
 //! took, without waiting for the event loop to turn.
 //!
-//! A statement is known by an id (src/statement_class.rs) that JS keeps in a
+//! A statement is known by an id (src/statement_ids.rs) that JS keeps in a
 //! plain object, its handle (lib/native-statement.js). A `FinalizationRegistry`
 //! there releases the id once the handle is collected, but only when the event
 //! loop turns, as Node-API finalizers ran: a loop that prepares statements and

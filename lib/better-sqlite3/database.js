@@ -90,7 +90,7 @@ class HardenedDb {
   /** Prepares `sql` exactly as given. */
   #prepare(sql) {
     try {
-      const native = prepareHandle((handle) => this.#native.prepare(sql, handle))
+      const native = prepareHandle(this.#native, sql)
       const statement = new Statement(native, this)
       return this.#verbose === null ? statement : this.#verbose.statement(statement, native)
     } catch (error) {

@@ -81,7 +81,7 @@ class TenantDb {
 
   #prepare(sql) {
     try {
-      return new Statement(prepareHandle((handle) => this.#native.prepare(sql, handle)), this)
+      return new Statement(prepareHandle(this.#native, sql), this)
     } catch (error) {
       throw translate(error)
     }

@@ -164,7 +164,7 @@ class Database {
     let statement
     try {
       const StatementClass = statementClassFor(sql)
-      const native = prepareHandle((handle) => this.#native.prepare(sql, handle))
+      const native = prepareHandle(this.#native, sql)
       statement = new StatementClass(native, this, this.#native)
       if (this.#verbose !== null) statement = this.#verbose.statement(statement, native, true)
     } catch (error) {
