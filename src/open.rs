@@ -135,10 +135,22 @@ pub fn harden(conn: &Connection, settings: &Settings, name: &str, memory: bool, 
     authorizer::install(conn, settings.readonly, baseline)
 }
 
-/// Reads the schema cookie, which makes SQLite validate the header, before anything writes.
+/// Loads the schema, which makes SQLite validate the header first, before anything writes.
+///
+/// Asking whether `sqlite_schema` exists (`sqlite3_table_column_metadata` with no column)
+/// reads the header and parses the schema in one read transaction, without compiling a
+/// statement. The pragma reads that follow need the schema, so they start no read
+/// transaction of their own: `PRAGMA schema_version`, used before, validated the header
+/// in a transaction of its own and `journal_mode` then started a second one to parse
+/// the schema (two more `fcntl` calls, a `stat` and a statement per open, 2026-11-30).
 fn check_header(conn: &Connection, name: &str) -> Result<()> {
-    // Reading the header's schema cookie makes SQLite validate the header without parsing the schema.
-    match conn.query_row("PRAGMA schema_version", [], |_| Ok(())) {
+    let outcome = match conn.table_exists(Some("main"), "sqlite_schema") {
+        Ok(true) => return Ok(()),
+        // SQLITE_ERROR, which rusqlite reads as "no such table": the statement says what failed.
+        Ok(false) => conn.query_row("PRAGMA schema_version", [], |_| Ok(())),
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(()) => Ok(()),
         Err(e) => {
             let err = Error::from(e);
