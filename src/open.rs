@@ -82,7 +82,7 @@ pub fn open(path: &str, settings: &Settings) -> Result<Opened> {
             files_before = Some(files);
             permissions::enforce(file, settings.file_mode, settings.permissions)?;
             // The file exists now, created by us with fileMode if it was missing.
-            let conn = Connection::open_with_flags_and_vfs(file, flags, vfs)
+            let conn = vfs::open_existing(|| Connection::open_with_flags_and_vfs(file, flags, vfs))
                 .map_err(|e| Error::from(e).context(format!("cannot open {}", file.display())))?;
             (conn, is_new)
         }

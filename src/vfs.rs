@@ -18,6 +18,8 @@
 //!   which that creation already honoured), and removes it again if that fails.
 //! - On a `readonly` connection it instead drops `SQLITE_OPEN_CREATE`, so such a
 //!   file is never created (`SQLITE_CANTOPEN`).
+//! - The main database of the open sequence skips that creation ([`open_existing`]):
+//!   the sequence found the file or created it with `fileMode` just before.
 //!
 //! The `-wal` and `-journal` (and the `-shm`, which `unix` creates outside
 //! `xOpen`) are left to `unix`, which gives them exactly the database file's mode
@@ -26,6 +28,7 @@
 //! `O_TMPFILE` (or unlinks them at once) with mode 0600.
 
 use std::collections::HashMap;
+use std::cell::Cell;
 use std::ffi::{CStr, CString, OsStr, c_char, c_int, c_void};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -128,6 +131,28 @@ unsafe fn state<'a>(vfs: *mut ffi::sqlite3_vfs) -> &'a State {
     unsafe { &*(*vfs).pAppData.cast::<State>() }
 }
 
+thread_local! {
+    /// Set while [`open_existing`] runs: the main database it opens exists.
+    static MAIN_DB_EXISTS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `open`, which opens a main database file that the open sequence made
+/// sure exists (found it, or created it with `fileMode`): its `xOpen` skips the
+/// `O_EXCL` creation, which could only fail with `EEXIST` (one system call per
+/// open, with the path looked up again). Should the file vanish in between,
+/// `unix` creates it with the build's 0600, never a wider mode.
+pub fn open_existing<T>(open: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            MAIN_DB_EXISTS.set(false);
+        }
+    }
+    MAIN_DB_EXISTS.set(true);
+    let _reset = Reset;
+    open()
+}
+
 /// Whether `xOpen` with `flags` asks to create a named file whose mode SQLite
 /// does not copy from a database (any but `-wal`, `-journal` and temporary files).
 fn is_claimed(flags: c_int) -> bool {
@@ -170,7 +195,8 @@ unsafe extern "C" fn x_open(
     let Some(inner_open) = (unsafe { (*state.inner).xOpen }) else { return ffi::SQLITE_CANTOPEN };
     let mut flags = flags;
     let mut created = None;
-    if !name.is_null() && is_claimed(flags) {
+    let known_to_exist = flags & ffi::SQLITE_OPEN_MAIN_DB != 0 && MAIN_DB_EXISTS.get();
+    if !name.is_null() && is_claimed(flags) && !known_to_exist {
         // SAFETY: a non-null name given to xOpen is a NUL-terminated path valid for the call.
         let path = Path::new(OsStr::from_bytes(unsafe { CStr::from_ptr(name) }.to_bytes()));
         if state.readonly {
@@ -261,6 +287,27 @@ mod tests {
         conn.execute("VACUUM INTO ?1", [copy.to_str().unwrap()]).unwrap();
         assert_eq!(mode_of(&attached), 0o640);
         assert_eq!(mode_of(&copy), 0o640);
+        drop(conn);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn open_existing_skips_the_creation_of_its_main_database_only() {
+        let dir = temp_dir("vfs-open-existing");
+        fs::create_dir_all(&dir).unwrap();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let vfs = name(0o640, false).unwrap();
+        // A main database that vanished before its open: unix creates it, with the build's 0600.
+        let main = dir.join("main.db");
+        let conn = open_existing(|| Connection::open_with_flags_and_vfs(&main, flags, vfs)).unwrap();
+        assert!(!MAIN_DB_EXISTS.get(), "the hint ends with the open");
+        conn.execute_batch("CREATE TABLE t(x)").unwrap();
+        assert_eq!(mode_of(&main), 0o600);
+        // A file attached after the open is created by this VFS, with its mode.
+        let attached = dir.join("attached.db");
+        conn.execute("ATTACH ?1 AS aux", [attached.to_str().unwrap()]).unwrap();
+        conn.execute_batch("CREATE TABLE aux.u(y)").unwrap();
+        assert_eq!(mode_of(&attached), 0o640);
         drop(conn);
         fs::remove_dir_all(dir).unwrap();
     }
