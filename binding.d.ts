@@ -767,6 +767,8 @@ export interface ScratchLayout {
   tagBytes: number
   /** i32: parameters JS encoded for the next hot call, plus one (0: none). */
   encoded: number
+  /** i32: 1 when the statement `prepare` just returned gives rows. */
+  preparedReader: number
   /** u8 tag per encoded parameter. */
   paramTags: number
   /** 8-byte slot per encoded parameter. */

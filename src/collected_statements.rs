@@ -42,13 +42,15 @@ thread_local! {
 }
 
 /// Keeps `statement` as a live statement followed through `handle`, its JS
-/// object (lib/native-statement.js), and returns its id.
+/// object (lib/native-statement.js), and returns its id; whether it gives rows
+/// waits in the scratch buffer (`layout::PREPARED_READER`).
 pub fn register_followed(js: Js, statement: Statement, handle: sys::napi_value) -> Result<f64> {
     let bytes = statement.slot().get().map_or(0, |raw| {
         // SAFETY: `raw` is the live statement the slot holds; reading a counter
         // (without resetting it) has no other effect.
         i64::from(unsafe { ffi::sqlite3_stmt_status(raw, ffi::SQLITE_STMTSTATUS_MEMUSED, 0) })
     });
+    let reader = statement.reader()?;
     let reference = js.weak_reference(handle)?;
     let id = match register(js, statement) {
         Ok(id) => id,
@@ -62,6 +64,8 @@ pub fn register_followed(js: Js, statement: Statement, handle: sys::napi_value) 
     for id in collected {
         release(id);
     }
+    // Last, once nothing else can write the scratch buffer before JS reads it.
+    crate::values::write_prepared_reader(js, reader)?;
     Ok(id)
 }
 
@@ -73,7 +77,14 @@ struct Tracked {
     entries: Vec<(sys::napi_ref, f64, i64)>,
     /// `entries.len()` at which the next `push` sweeps.
     sweep_at: usize,
+    /// Bytes not reported to the engine yet (see [`Tracked::report`]).
+    unreported: i64,
 }
+
+/// Bytes that [`Tracked::report`] gathers before it tells the engine. A
+/// `napi_adjust_external_memory` call cost Bun about 0.4 µs, 6% of a `prepare`
+/// (2026-11-30); the engine only needs the sum, which is off by less than this.
+const REPORT_EVERY: i64 = 256 * 1024;
 
 impl Tracked {
     /// Follows the handle behind `reference`; sweeps first when the list has
@@ -86,7 +97,7 @@ impl Tracked {
             self.sweep_at = (self.entries.len() * 2).max(MIN_SWEEP);
         }
         self.entries.push((reference, id, bytes));
-        adjust(env, bytes);
+        self.report(env, bytes);
         collected
     }
 
@@ -118,8 +129,17 @@ impl Tracked {
             }
             true
         });
-        adjust(env, -released);
+        self.report(env, -released);
         collected
+    }
+
+    /// Tells the engine of `bytes` more (fewer, when negative) native memory kept
+    /// alive by statement handles, once the changes add up to [`REPORT_EVERY`].
+    fn report(&mut self, env: sys::napi_env, bytes: i64) {
+        self.unreported += bytes;
+        if self.unreported.abs() >= REPORT_EVERY {
+            adjust(env, std::mem::take(&mut self.unreported));
+        }
     }
 }
 

@@ -51,6 +51,8 @@ pub struct ScratchLayout {
     pub tag_bytes: u32,
     /// i32: parameters JS encoded for the next hot call, plus one (0: none).
     pub encoded: u32,
+    /// i32: 1 when the statement `prepare` just returned gives rows.
+    pub prepared_reader: u32,
     /// u8 tag per encoded parameter.
     pub param_tags: u32,
     /// 8-byte slot per encoded parameter.
@@ -93,6 +95,7 @@ impl NativeStatement {
             tag_utf8: layout::TAG_UTF8.into(),
             tag_bytes: layout::TAG_BYTES.into(),
             encoded: layout::ENCODED as u32,
+            prepared_reader: layout::PREPARED_READER as u32,
             param_tags: layout::PARAM_TAGS as u32,
             param_slots: layout::PARAM_SLOTS as u32,
             param_data: layout::PARAM_DATA as u32,

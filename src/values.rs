@@ -126,6 +126,9 @@ pub mod layout {
     /// i32: the number of parameters JS encoded for the next hot call, plus one
     /// (0: none; see src/params_encoded.rs).
     pub const ENCODED: usize = 44;
+    /// i32: 1 when the statement whose id `prepare` just returned gives rows (its
+    /// `reader`), so JS learns it without another call (see `collected_statements`).
+    pub const PREPARED_READER: usize = 48;
     /// u8 per cell: its tag (`TAG_*`).
     pub const TAGS: usize = 64;
     /// 8 bytes per cell: an f64 (`TAG_NUMBER`), an i64 (`TAG_BIGINT`), or two
@@ -278,6 +281,13 @@ pub fn scratch_if_created() -> Option<*mut u8> {
 /// Writes `run()`'s `changes` and `lastInsertRowid` into the scratch buffer.
 pub fn write_run_result(js: Js, changes: i64, rowid: i64, rowid_is_bigint: bool) -> Result<()> {
     put_run_result(scratch_bytes(js)?, changes, rowid, rowid_is_bigint);
+    Ok(())
+}
+
+/// Writes whether the statement just prepared gives rows into the scratch buffer.
+pub fn write_prepared_reader(js: Js, reader: bool) -> Result<()> {
+    // SAFETY: the scratch memory (no JS is running) and the field lies in the header.
+    unsafe { put(scratch_bytes(js)?, layout::PREPARED_READER, i32::from(reader)) };
     Ok(())
 }
 
