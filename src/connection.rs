@@ -293,9 +293,12 @@ impl Shared {
         if self.statement_timeout.is_some() {
             StatementTimeout::uninstall(&conn);
         }
-        conn.close().map_err(|(_, e)| Error::from(e))?;
+        // Forgotten before the close, which may fail: an entry left behind would be
+        // found by a later connection that SQLite allocates at the same address (a
+        // function failure kept here rethrown for that connection's error).
         crate::functions::failure::forget(handle);
         crate::functions::update_hook::forget(handle);
+        conn.close().map_err(|(_, e)| Error::from(e))?;
         Ok(())
     }
 }
@@ -385,6 +388,23 @@ mod tests {
         }
         db.close().unwrap();
         assert!(live.iter().all(|slot| slot.get().is_none()));
+    }
+
+    #[test]
+    fn a_close_that_fails_leaves_no_kept_function_failure() {
+        use crate::functions::failure::{self, Thrown};
+        let db = shared();
+        let raw = db.handle().unwrap();
+        // A statement prepared behind the connection's back makes sqlite3_close fail (SQLITE_BUSY).
+        let mut stmt = std::ptr::null_mut();
+        // SAFETY: `raw` is open; the SQL is NUL-terminated; `stmt` receives the handle.
+        assert_eq!(unsafe { ffi::sqlite3_prepare_v2(raw, c"SELECT 1".as_ptr(), -1, &mut stmt, std::ptr::null_mut()) }, 0);
+        let err = Error::type_error("HARDENED_FUNCTION_RESULT", "User-defined function f() returned an invalid value");
+        failure::keep(raw, err.message().to_string(), Thrown::Native(err.clone()));
+        assert!(db.close().is_err());
+        assert_eq!(failure::take(raw, err.message()), None);
+        // SAFETY: `stmt` is the live statement prepared above; finalizing it lets SQLite free the connection.
+        unsafe { ffi::sqlite3_finalize(stmt) };
     }
 
     #[test]
