@@ -326,8 +326,6 @@ export declare class NativeStatement {
   static columns(id: number): Array<{ name: string, column: string | null, table: string | null, database: string | null, type: string | null }>
   /** The SQL text. */
   static source(id: number): string
-  /** Whether the statement returns rows. */
-  static reader(id: number): boolean
   /** Whether the statement never writes. */
   static readonly(id: number): boolean
   /** Whether an iterator is open on it (or a call on it has not returned). */

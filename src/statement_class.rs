@@ -311,12 +311,6 @@ impl NativeStatement {
         to_js(&env, with_state(id, |state| Ok(state.inner.source.clone())))
     }
 
-    /// Whether the statement returns rows.
-    #[napi]
-    pub fn reader(env: Env, id: f64) -> napi::Result<bool> {
-        to_js(&env, with_state(id, |state| state.inner.reader()))
-    }
-
     /// Whether the statement never writes.
     #[napi]
     pub fn readonly(env: Env, id: f64) -> napi::Result<bool> {

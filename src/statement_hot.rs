@@ -10,7 +10,7 @@ use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny, RawCallback};
 use crate::params_encoded::{self, CallParams};
 use crate::statement_class::{NativeStatement, State, UNDEFINED};
-use crate::statement_ids::{busy, live_state, not_a_statement};
+use crate::statement_ids::{not_a_statement, with_state};
 use crate::values::{self, Sink};
 
 #[napi]
@@ -66,17 +66,17 @@ fn call_hot(
         };
         let (&id, rest) = args.split_first().ok_or_else(not_a_statement)?;
         let id = js.number(id).map_err(|_| not_a_statement())?;
-        // The `Rc` keeps the state alive even if the statement is collected meanwhile.
-        let state = live_state(id).ok_or_else(not_a_statement)?;
-        let mut state = state.try_borrow_mut().map_err(|_| busy())?;
-        state.inner.connection_idle()?;
-        crate::functions::scratch_guard::before_hot_call(js)?;
-        // Declared after `state`, so dropped first: a deferred close finalizes
-        // the statement while nothing uses its handle any more.
-        let call = state.inner.active_call();
-        let result = call.timed(|| function(&mut state, js, rest, encoded));
-        let restored = state.inner.restore_busy_handler();
-        result.and_then(|value| restored.map(|()| value))
+        // `with_state` holds the state's `Rc`, alive even if the statement is collected meanwhile.
+        with_state(id, |state| {
+            state.inner.connection_idle()?;
+            crate::functions::scratch_guard::before_hot_call(js)?;
+            // Dropped before the state's borrow ends: a deferred close finalizes
+            // the statement while nothing uses its handle any more.
+            let call = state.inner.active_call();
+            let result = call.timed(|| function(state, js, rest, encoded));
+            let restored = state.inner.restore_busy_handler();
+            result.and_then(|value| restored.map(|()| value))
+        })
     }));
     let napi_env = Env::from_raw(env);
     match outcome {
