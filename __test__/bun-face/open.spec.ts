@@ -227,4 +227,21 @@ describe("what hardened-sqlite/bun does on purpose differently", () => {
     // Ours checks the header while opening: a HardenedDbError, not SQLite's error on first use.
     expect(hardened.value).toEqual({ atOpen: ["HardenedDbError", "HARDENED_NOT_A_DATABASE"] });
   });
+
+  it("should read a double-quoted word that names no column as an identifier, where bun:sqlite takes it for a string", () => {
+    const { bun, hardened } = both((face) => {
+      const db = new face.Database(":memory:");
+      db.run("CREATE TABLE t(a)");
+      try {
+        db.run('INSERT INTO t VALUES ("Hello")');
+      } catch (error: any) {
+        return { refused: [error.code, error.message] };
+      }
+      return db.query("SELECT a FROM t").all();
+    });
+    expect(bun.value).toEqual([{ a: "Hello" }]);
+    expect(hardened.value).toEqual({
+      refused: ["SQLITE_ERROR", 'no such column: "Hello" - should this be a string literal in single-quotes?'],
+    });
+  });
 });

@@ -219,7 +219,11 @@ const cases = {
     db.exec('CREATE TABLE t(a)')
     const dml = thrown(() => db.prepare('SELECT "no_such_col" FROM t'))
     assert.equal(dml.code, 'SQLITE_ERROR')
-    assert.match(dml.message, /no such column/)
+    // SQLite's message says what to write instead.
+    assert.equal(dml.message, 'no such column: "no_such_col" - should this be a string literal in single-quotes?')
+    const inExec = thrown(() => db.exec('INSERT INTO t VALUES ("Hello")'))
+    assert.equal(inExec.code, 'SQLITE_ERROR')
+    assert.match(inExec.message, /"Hello" - should this be a string literal in single-quotes\?/)
     assert.equal(thrown(() => db.exec('CREATE INDEX i ON t("no_such_col")')).code, 'SQLITE_ERROR')
     assert.deepEqual(db.prepare(`SELECT 'text' AS "quoted name"`).get(), { 'quoted name': 'text' })
     db.close()
