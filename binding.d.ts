@@ -192,11 +192,6 @@ export declare class NativeDatabase {
    * error is about, or -1 (read at once after a failed prepare or step).
    */
   errorOffset(): number
-  /**
-   * `sqlite3_file_control(db, schema, op, &value)` for the integer opcodes;
-   * returns SQLite's result code, as bun:sqlite's `fileControl` does.
-   */
-  fileControl(schema: string, op: number, value: number): number
   /** Opens an in-memory database made from a copy of `image` (what `serialize()` returned). */
   static fromSerialized(image: Buffer, options?: OpenOptions | undefined | null): NativeDatabase
   /** The pages of schema `attached` as one database image. */
@@ -223,6 +218,13 @@ export declare class NativeDatabase {
   walSize(): number
   /** The wide-file-mode warnings of the open (`permissions: "warn"`), once. */
   takeModeWarnings(): Array<string>
+  /**
+   * `sqlite3_file_control(db, schema, op, slot)`: SQLite reads and writes the
+   * 8-byte `slot` in place (a 32-bit opcode uses its first four bytes);
+   * returns SQLite's result code, as bun:sqlite's `fileControl` does. An
+   * opcode [`argument`] does not know is refused.
+   */
+  fileControl(schema: string, op: number, slot: BigInt64Array): number
   /**
    * Registers (or replaces) the SQL function `name` taking `argCount`
    * arguments (-1: any number) that calls `func`.

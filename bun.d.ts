@@ -51,6 +51,30 @@ export interface Changes {
   lastInsertRowid: number | bigint;
 }
 
+/** What `stmt.native` gives: the statement's metadata under bun:sqlite's native names. */
+export interface NativeStatementView {
+  /** The result column names. */
+  readonly columns: string[];
+  /** How many result columns. */
+  readonly columnsCount: number;
+  /** How many parameters the statement takes. */
+  readonly paramsCount: number;
+  /** The storage class of each column in the first row. */
+  readonly columnTypes: Array<"INTEGER" | "FLOAT" | "TEXT" | "BLOB" | "NULL">;
+  /** Each column's declared type, `null` for an expression. */
+  readonly declaredTypes: Array<string | null>;
+  /** Whether INTEGER columns come back as bigint. */
+  readonly safeIntegers: boolean;
+  /** Whether the statement was finalized. */
+  readonly isFinalized: boolean;
+  /** Whether the statement never writes. */
+  readonly readonly: boolean;
+  /** Finalizes the statement. */
+  finalize(): void;
+  /** The SQL with its bound values. */
+  toString(): string;
+}
+
 /** A prepared statement (from `db.query()` or `db.prepare()`). */
 export declare class Statement<ReturnType = unknown, ParamsType extends SQLQueryBindings[] = any[]> {
   private constructor();
@@ -91,8 +115,8 @@ export declare class Statement<ReturnType = unknown, ParamsType extends SQLQuery
   readonly declaredTypes: Array<string | null>;
   /** How many parameters it takes. */
   readonly paramsCount: number;
-  /** The native statement (internal). */
-  readonly native: unknown;
+  /** The native statement's metadata, as bun:sqlite's `stmt.native` shows it. */
+  readonly native: NativeStatementView;
   /** Whether it returns rows. */
   readonly reader: boolean;
   /** Whether it never writes. */

@@ -1,8 +1,7 @@
 //! What the bun:sqlite face (`hardened-sqlite/bun`) needs of a connection
 //! beyond the main face: its binding rules, `db.run()` of a script with its
-//! `{ changes, lastInsertRowid }`, `fileControl`, and error offsets.
-
-use std::ffi::CString;
+//! `{ changes, lastInsertRowid }`, and error offsets (`fileControl` is in
+//! file_control.rs).
 
 use napi::Env;
 use napi_derive::napi;
@@ -34,8 +33,9 @@ impl NativeDatabase {
         let counted = (|| -> Result<()> {
             let db = self.shared.handle()?;
             if crate::statement::only_comments(&sql) {
-                // As bun:sqlite: a script with nothing to run is a mistake, not a no-op.
-                let message = if sql.trim().is_empty() {
+                // As bun:sqlite: a script with nothing to run is a mistake, not a no-op;
+                // "" is blank, while white space or comments alone are "no valid SQL".
+                let message = if sql.is_empty() {
                     "SQL string mustn't be blank"
                 } else {
                     "Query contained no valid SQL statement; likely empty query."
@@ -71,21 +71,5 @@ impl NativeDatabase {
             Ok(db) => unsafe { ffi::sqlite3_error_offset(db) },
             Err(_) => -1,
         }
-    }
-
-    /// `sqlite3_file_control(db, schema, op, &value)` for the integer opcodes;
-    /// returns SQLite's result code, as bun:sqlite's `fileControl` does.
-    #[napi]
-    pub fn file_control(&self, env: Env, schema: String, op: i32, value: i32) -> napi::Result<i32> {
-        let controlled = (|| -> Result<i32> {
-            let db = self.shared.handle()?;
-            let schema = CString::new(schema)
-                .map_err(|_| Error::type_error("HARDENED_INVALID_ARGUMENT", "The schema name contains a NUL character"))?;
-            let mut value = value;
-            // SAFETY: `db` is open, `schema` NUL-terminated; every integer opcode reads and
-            // writes at most one int through the pointer, which outlives the call.
-            Ok(unsafe { ffi::sqlite3_file_control(db, schema.as_ptr(), op, (&mut value as *mut i32).cast()) })
-        })();
-        to_js(&env, controlled)
     }
 }

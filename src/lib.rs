@@ -23,6 +23,7 @@ mod errors;
 mod exit_close;
 mod extension;
 mod face;
+mod file_control;
 mod functions;
 mod health;
 mod idle;

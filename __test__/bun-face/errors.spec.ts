@@ -86,3 +86,26 @@ describe("a closed database", () => {
     }, { value: Array(4).fill({ isError: true, isSQLiteError: false }) });
   });
 });
+
+describe("db.run() of a script with nothing to run", () => {
+  it("should say the SQL is blank for \"\", and that it holds no statement for white space or comments", () => {
+    same((face) => {
+      const db = new face.Database();
+      return ["", " ", "\n\t", "-- just a comment"].map((sql) => {
+        try {
+          db.run(sql);
+          return "ran";
+        } catch (error: any) {
+          return [error instanceof Error, error.message];
+        }
+      });
+    }, {
+      value: [
+        [true, "SQL string mustn't be blank"],
+        [true, "Query contained no valid SQL statement; likely empty query."],
+        [true, "Query contained no valid SQL statement; likely empty query."],
+        [true, "Query contained no valid SQL statement; likely empty query."],
+      ],
+    });
+  });
+});

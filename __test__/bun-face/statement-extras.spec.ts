@@ -3,8 +3,8 @@
 // close(true), fileControl, column names that look like object internals.
 // Every scenario runs on bun:sqlite (asserting the expected value) and on
 // hardened-sqlite/bun (asserting the same outcome); see faces.ts.
-import { describe, it } from "bun:test";
-import { same, type Face } from "./faces";
+import { describe, expect, it } from "bun:test";
+import { both, same, type Face } from "./faces";
 
 function fixture(face: Face) {
   const db = new face.Database();
@@ -74,12 +74,92 @@ describe("database members", () => {
     same((face) => fixture(face).fileControl(face.constants.SQLITE_FCNTL_PERSIST_WAL, 0), { value: 12 });
   });
 
+  it("should read and write a TypedArray of 8 bytes or more in place, and refuse a shorter one", () => {
+    same((face) => {
+      const db = new face.Database(face.path("fcntl.db"));
+      db.run("CREATE TABLE t(a)");
+      const { SQLITE_FCNTL_PERSIST_WAL: PERSIST_WAL } = face.constants;
+      const flag = new Int32Array(2);
+      flag[0] = -1; // -1 asks for the current value
+      const read = [db.fileControl(PERSIST_WAL, flag), flag[0]];
+      flag[0] = 1;
+      const set = db.fileControl(PERSIST_WAL, flag);
+      flag[0] = -1;
+      const reread = [db.fileControl("main", PERSIST_WAL, flag), flag[0]];
+      const short = [1, 7].map((length) => {
+        try {
+          db.fileControl(PERSIST_WAL, new Uint8Array(length));
+          return "accepted";
+        } catch (error: any) {
+          return error.message.startsWith("TypedArray must be at least 8 bytes");
+        }
+      });
+      return [read, set, reread, db.fileControl(PERSIST_WAL, null), short];
+    }, { value: [[0, 0], 0, [0, 1], 0, [true, true]] });
+  });
+
   it("should keep column names such as __proto__ and constructor as plain data", () => {
     same((face) => {
       const row = fixture(face).query('SELECT 1 AS "__proto__", 2 AS "constructor", 3 AS "1"').get();
       return [Object.getPrototypeOf(row) === Object.prototype || Object.getPrototypeOf(row) === null, row.constructor, row["1"]];
     }, { value: [true, 2, 3] });
   });
+});
+
+describe("fileControl: on purpose different", () => {
+  it("should refuse opcodes that read a pointer or drive SQLite's internals, and mmap, where bun:sqlite passes them on", () => {
+    const { bun, hardened } = both((face) => {
+      const db = new face.Database(face.path("fcntl.db"));
+      db.run("CREATE TABLE t(a)");
+      const { SQLITE_FCNTL_PRAGMA, SQLITE_FCNTL_MMAP_SIZE, SQLITE_FCNTL_BEGIN_ATOMIC_WRITE } = face.constants;
+      const outcomes = [SQLITE_FCNTL_PRAGMA, SQLITE_FCNTL_MMAP_SIZE, SQLITE_FCNTL_BEGIN_ATOMIC_WRITE, 43 /* NULL_IO */].map((op) => {
+        try {
+          return db.fileControl(op, 0);
+        } catch (error: any) {
+          return error.code;
+        }
+      });
+      // The connection still works: SQLITE_FCNTL_NULL_IO would have cut it off its file.
+      db.run("INSERT INTO t VALUES (1)");
+      return [outcomes, db.query("SELECT count(*) AS n FROM t").get(), db.query("PRAGMA mmap_size").get()];
+    });
+    expect(hardened.value).toEqual([
+      ["HARDENED_UNSUPPORTED", "HARDENED_UNSUPPORTED", "HARDENED_UNSUPPORTED", "HARDENED_UNSUPPORTED"],
+      { n: 1 },
+      { mmap_size: 0 },
+    ]);
+    // bun:sqlite passes each on: SQLITE_FCNTL_NULL_IO leaves its connection with I/O errors.
+    expect(bun.error).toMatchObject({ class: "SQLiteError", code: "SQLITE_IOERR_LOCK" });
+  });
+
+  it("should give an opcode that writes a pointer or a string an 8-byte slot, as bun:sqlite does, and free the string", () => {
+    same((face) => {
+      const db = new face.Database(face.path("fcntl.db"));
+      db.run("CREATE TABLE t(a)");
+      const { SQLITE_FCNTL_VFSNAME, SQLITE_FCNTL_FILE_POINTER, SQLITE_FCNTL_TEMPFILENAME } = face.constants;
+      const slot = new BigInt64Array(1);
+      const codes = [
+        db.fileControl(SQLITE_FCNTL_VFSNAME, 0),
+        db.fileControl(SQLITE_FCNTL_TEMPFILENAME, 0),
+        db.fileControl(SQLITE_FCNTL_FILE_POINTER, slot),
+      ];
+      db.run("INSERT INTO t VALUES (1)");
+      return [codes, slot[0] !== 0n, db.query("SELECT count(*) AS n FROM t").get()];
+    }, { value: [[0, 0, 0], true, { n: 1 }] });
+  });
+
+  it("should refuse a value that is neither an integer nor a TypedArray", () => {
+    const { bun, hardened } = both((face) => {
+      try {
+        return fixture(face).fileControl(face.constants.SQLITE_FCNTL_PERSIST_WAL, "1");
+      } catch (error: any) {
+        return [error.name, error.code];
+      }
+    });
+    expect(bun.value).toEqual(["Error", undefined]);
+    expect(hardened.value).toEqual(["TypeError", "HARDENED_INVALID_ARGUMENT"]);
+  });
+
 });
 
 describe("getters that run JS in the middle of binding", () => {

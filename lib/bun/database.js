@@ -15,10 +15,10 @@ const { openConnection, closeConnection } = require('../lifecycle')
 const { installHardenedMethods, installConnectionGetters } = require('../hardened-methods')
 const io = require('../io')
 const { defineFunction, defineAggregate } = require('../functions')
-const { statementClassFor } = require('./statement')
+const { statementClassFor, BIND_NOW } = require('./statement')
 const { prepareHandle } = require('../native-statement')
 const { shapeError } = require('./errors')
-const { bunOptions, missingFileReason } = require('./options')
+const { bunOptions, missingFileReason, functionOptions } = require('./options')
 const { UpdateHooks, installUpdateHooks } = require('./update-hooks')
 
 /** The `handle` of the next database opened in this process. */
@@ -152,7 +152,7 @@ class Database {
     if (params.length > 0 && !(params.length === 1 && params[0] === undefined)) {
       // Bound now, not run: calls without parameters run with these (bun:sqlite's rule).
       try {
-        statement.native.bindValues(params)
+        statement[BIND_NOW](params)
       } catch (error) {
         throw shapeError(error, this.#native)
       }
@@ -273,20 +273,31 @@ class Database {
   }
 
   /**
-   * `sqlite3_file_control` with an integer argument: `fileControl(op, value)`
-   * or `fileControl(schema, op, value)`; returns SQLite's result code.
+   * `sqlite3_file_control`: `fileControl(op, value)` or `fileControl(schema, op,
+   * value)`, for the opcodes that read or write one integer; returns SQLite's
+   * result code. `value` is an integer (`null`: 0), or a TypedArray of at least 8 bytes
+   * that SQLite reads and writes in place (its first 8 bytes).
    */
   fileControl(...args) {
     const [schema, op, value] = typeof args[0] === 'string' ? args : ['main', ...args]
     if (!Number.isInteger(op)) {
       throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the file control opcode to be an integer (constants.SQLITE_FCNTL_*), got ${describe(op)}`)
     }
-    const number = value === undefined ? 0 : Number(value)
-    if (!Number.isInteger(number)) {
-      throw typeError('HARDENED_INVALID_ARGUMENT', `fileControl() takes an integer value, got ${describe(value)}`)
+    const slot = new BigInt64Array(1)
+    const view = ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null
+    if (view !== null) {
+      if (view.length < 8) throw typeError('HARDENED_INVALID_ARGUMENT', `TypedArray must be at least 8 bytes: SQLite may write a 64-bit value through it (got ${view.length})`)
+      new Uint8Array(slot.buffer).set(view.subarray(0, 8))
+    } else if (value != null) {
+      if (!(Number.isInteger(value) || typeof value === 'bigint')) {
+        throw typeError('HARDENED_INVALID_ARGUMENT', `fileControl() takes an integer or a TypedArray of at least 8 bytes, got ${describe(value)}`)
+      }
+      slot[0] = BigInt.asIntN(64, BigInt(value))
     }
     try {
-      return this.#native.fileControl(schema, op, number)
+      const code = this.#native.fileControl(schema, op, slot)
+      if (view !== null) view.set(new Uint8Array(slot.buffer))
+      return code
     } catch (error) {
       throw shapeError(error, this.#native)
     }
@@ -303,11 +314,12 @@ class Database {
 
   /**
    * Registers the SQL function `name` calling `fn`: `function(name, fn)` or
-   * `function(name, { varargs, deterministic, directOnly, safeIntegers }, fn)`.
+   * `function(name, { varargs, deterministic, directOnly, safeIntegers }, fn)`
+   * (`useBigIntArguments` is `safeIntegers`, as in bun:sqlite).
    */
   function(name, options, fn = undefined) {
     try {
-      defineFunction(this.#native, name, options, fn)
+      defineFunction(this.#native, name, functionOptions(options), fn)
     } catch (error) {
       throw shapeError(error, this.#native)
     }
@@ -320,7 +332,7 @@ class Database {
    */
   aggregate(name, options) {
     try {
-      defineAggregate(this.#native, name, options)
+      defineAggregate(this.#native, name, functionOptions(options))
     } catch (error) {
       throw shapeError(error, this.#native)
     }
@@ -342,6 +354,11 @@ class Database {
       throw shapeError(error, this.#native)
     }
     return this
+  }
+
+  /** How many statements `db.query()` keeps, under bun:sqlite's key for it (Bun's tests read it). */
+  get [Symbol.for('Bun.Database.cache.count')]() {
+    return this.#queries.size
   }
 
   /** Finalizes the statements `db.query()` kept. */

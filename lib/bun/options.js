@@ -81,4 +81,21 @@ function missingFileReason(given) {
   return ['"fileMustExist: true" never creates it', 'drop "fileMustExist" to create it']
 }
 
-module.exports = { bunOptions, missingFileReason }
+/**
+ * The options of `db.function()` and `db.aggregate()` with bun:sqlite's
+ * `useBigIntArguments` read as `safeIntegers` (INTEGER arguments arrive as
+ * bigint); anything else is checked by lib/functions.js.
+ */
+function functionOptions(options) {
+  if (!isOptionsObject(options) || !('useBigIntArguments' in options)) return options
+  const { useBigIntArguments, ...rest } = options
+  if (typeof useBigIntArguments !== 'boolean') {
+    throw typeError('HARDENED_INVALID_ARGUMENT', `Expected the "useBigIntArguments" option to be a boolean, got ${typeof useBigIntArguments}`)
+  }
+  if ('safeIntegers' in rest && rest.safeIntegers !== useBigIntArguments) {
+    throw typeError('HARDENED_INVALID_ARGUMENT', '"useBigIntArguments" and "safeIntegers" disagree; pass one of them')
+  }
+  return { ...rest, safeIntegers: useBigIntArguments }
+}
+
+module.exports = { bunOptions, missingFileReason, functionOptions }

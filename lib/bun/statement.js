@@ -12,6 +12,10 @@ const { run: RUN, get: GET, all: ALL, values: VALUES, iterate: ITERATE } = WITH_
 const { HardenedDbError } = require('../errors')
 const { shapeError } = require('./errors')
 const { classPrototype, rawBytes } = require('./row-shapes')
+const { NativeStatementView } = require('./native-view')
+
+/** @internal Binds values now, for calls without any (`db.prepare(sql, ...params)`). */
+const BIND_NOW = Symbol('hardened-sqlite.bindNow')
 
 const EMPTY_ITERATOR = [][Symbol.iterator]()
 
@@ -20,6 +24,7 @@ class Statement {
   #native
   #database
   #reader
+  #view = null
   /** The prototype of the `as()` class, which rows get; `null` for plain objects. */
   #prototype = null
   /** The iterator of the open `iterate()`, if any: running the statement again invalidates it. */
@@ -196,9 +201,15 @@ class Statement {
     return this.#call(() => this.#native.paramsCount)
   }
 
-  /** The native statement. */
+  /** The native statement's metadata, shaped as bun:sqlite's `stmt.native` (lib/bun/native-view.js). */
   get native() {
-    return this.#native
+    if (this.#view === null) this.#view = new NativeStatementView(this)
+    return this.#view
+  }
+
+  /** @internal */
+  [BIND_NOW](params) {
+    this.#native.bindValues(params)
   }
 
   /** Whether the statement returns rows. */
@@ -293,4 +304,4 @@ function statementClassFor(sql) {
   return BUSY_TIMEOUT_PRAGMA.test(sql) ? BusyTimeoutStatement : Statement
 }
 
-module.exports = { Statement, statementClassFor }
+module.exports = { Statement, statementClassFor, BIND_NOW }

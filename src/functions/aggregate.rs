@@ -105,7 +105,7 @@ unsafe fn step_with(
             with_accumulator(call, acc, |acc| {
                 let mut args = Vec::with_capacity(argc.max(0) as usize + 1);
                 args.push(env::unbox(call.js, acc.value)?);
-                convert::arguments(call.js, argc, argv, registered.safe_integers, &registered.name, &mut args)?;
+                convert::arguments(call.js, argc, argv, registered, &mut args)?;
                 let next = call.call(function, &args)?;
                 if call.js.kind(next)? != crate::js::Kind::Undefined {
                     env::rebox(call.js, acc.value, next)?;
@@ -169,7 +169,7 @@ unsafe fn value_with(ctx: *mut ffi::sqlite3_context, is_final: bool) {
                 if let Some(result) = &aggregate.result {
                     value = call.call(result, &[value])?;
                 }
-                convert::set_result(call.js, ctx, value, &registered.name)?;
+                convert::set_result(call.js, ctx, value, registered)?;
                 Ok(())
             });
             if is_final {

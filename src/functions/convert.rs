@@ -1,12 +1,14 @@
 //! Values across a user-defined function: SQLite arguments become JS values
 //! the way row values do, and the JS result becomes SQLite's the way
-//! better-sqlite3 converts it.
+//! better-sqlite3 converts it, or bun:sqlite for a connection of the bun face.
 
 use napi::sys::napi_value;
 use rusqlite::ffi;
 
 use super::napi_raw;
+use super::registry::Registered;
 use crate::errors::{Error, Result};
+use crate::face::Face;
 use crate::js::{Js, Kind};
 use crate::values::MAX_SAFE_INTEGER;
 
@@ -14,7 +16,7 @@ use crate::values::MAX_SAFE_INTEGER;
 ///
 /// An INTEGER is a bigint with `safe_integers`, else a number, or a
 /// `RangeError` beyond ±2^53 (never silently rounded, as for rows); a BLOB is
-/// a `Buffer` (a copy).
+/// a copy: a `Buffer`, or for the bun face a `Uint8Array`.
 ///
 /// # Safety
 /// `argv` must hold `argc` live values (SQLite's arguments of the running call).
@@ -22,20 +24,28 @@ pub unsafe fn arguments(
     js: Js,
     argc: i32,
     argv: *mut *mut ffi::sqlite3_value,
-    safe_integers: bool,
-    name: &str,
+    registered: &Registered,
     out: &mut Vec<napi_value>,
 ) -> Result<()> {
+    let name = &registered.name;
     for i in 0..argc.max(0) as usize {
         // SAFETY: the caller's guarantee; `i < argc`.
         let value = unsafe { *argv.add(i) };
-        out.push(argument(js, value, safe_integers, || format!("Argument {} of user-defined function {name}()", i + 1))?);
+        out.push(argument(js, value, registered.safe_integers, registered.face, || {
+            format!("Argument {} of user-defined function {name}()", i + 1)
+        })?);
     }
     Ok(())
 }
 
 /// The JS value of one SQLite value (see [`arguments`]); `what` names it for an error.
-pub fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, what: impl Fn() -> String) -> Result<napi_value> {
+pub fn argument(
+    js: Js,
+    value: *mut ffi::sqlite3_value,
+    safe_integers: bool,
+    face: Face,
+    what: impl Fn() -> String,
+) -> Result<napi_value> {
     // SAFETY (every value call below): `value` is a live argument of the running
     // call; text and blob pointers stay valid until the next call on it, and are
     // copied into JS at once.
@@ -59,6 +69,7 @@ pub fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, wha
         }
         ffi::SQLITE_FLOAT => napi_raw::double(js, unsafe { ffi::sqlite3_value_double(value) }),
         ffi::SQLITE_TEXT => js.text(unsafe { crate::sqlite_value::text(value) }),
+        ffi::SQLITE_BLOB if face.is_bun() => js.uint8_array(unsafe { crate::sqlite_value::blob(value) }),
         ffi::SQLITE_BLOB => js.buffer(unsafe { crate::sqlite_value::blob(value) }),
         _ => js.null(),
     }
@@ -69,8 +80,30 @@ pub fn argument(js: Js, value: *mut ffi::sqlite3_value, safe_integers: bool, wha
 /// `RangeError` beyond 64 bits), a string TEXT, a `Buffer` or other
 /// `ArrayBufferView` a BLOB, `null` and `undefined` NULL; anything else
 /// (booleans included) is a `TypeError`.
-pub fn set_result(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, name: &str) -> Result<()> {
-    set_value(js, ctx, value, Source::Function(name))
+///
+/// For the bun face, as bun:sqlite: a boolean is the INTEGER 1 or 0, and a
+/// number that is a safe integer (not -0) is an INTEGER, so `typeof(f())` and
+/// `f() || ''` read as they do there.
+pub fn set_result(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, registered: &Registered) -> Result<()> {
+    if registered.face.is_bun() {
+        let integer = match js.kind(value)? {
+            Kind::Boolean => Some(js.boolean(value)? as i64),
+            Kind::Number => Some(js.number(value)?).filter(|&n| is_bun_integer(n)).map(|n| n as i64),
+            _ => None,
+        };
+        if let Some(integer) = integer {
+            // SAFETY: `ctx` is the live context of the running call.
+            unsafe { ffi::sqlite3_result_int64(ctx, integer) };
+            return Ok(());
+        }
+    }
+    set_value(js, ctx, value, Source::Function(&registered.name))
+}
+
+/// Whether bun:sqlite stores the number `n` a function returned as an INTEGER:
+/// a safe integer other than -0.
+fn is_bun_integer(n: f64) -> bool {
+    n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 && !(n == 0.0 && n.is_sign_negative())
 }
 
 /// Who gave a JS value to SQLite, for messages.

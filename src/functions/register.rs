@@ -82,6 +82,7 @@ fn registered(js: Js, shared: &Rc<Shared>, name: String, flags: &FunctionFlags, 
         name,
         shared: Rc::downgrade(shared),
         safe_integers: flags.safe_integers.unwrap_or_else(|| shared.default_safe_integers.get()),
+        face: shared.face.get(),
         callbacks,
     }
 }

@@ -20,6 +20,9 @@ pub struct Registered {
     pub shared: Weak<Shared>,
     /// INTEGER arguments arrive as bigint.
     pub safe_integers: bool,
+    /// The connection's face when it was registered: how BLOB arguments and
+    /// results convert (see `convert`).
+    pub face: crate::face::Face,
     /// The JS side.
     pub callbacks: Callbacks,
 }

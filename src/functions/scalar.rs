@@ -18,9 +18,9 @@ pub unsafe extern "C" fn x_func(ctx: *mut ffi::sqlite3_context, argc: i32, argv:
                 return Err(Failure::Native(Error::hardened("HARDENED_INTERNAL", "a scalar call reached an aggregate")));
             };
             let mut args = Vec::with_capacity(argc.max(0) as usize);
-            convert::arguments(call.js, argc, argv, registered.safe_integers, &registered.name, &mut args)?;
+            convert::arguments(call.js, argc, argv, registered, &mut args)?;
             let value = call.call(function, &args)?;
-            convert::set_result(call.js, ctx, value, &registered.name)?;
+            convert::set_result(call.js, ctx, value, registered)?;
             Ok(())
         })
     }

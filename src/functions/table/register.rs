@@ -43,6 +43,7 @@ impl NativeDatabase {
                 name: name.clone(),
                 shared: Rc::downgrade(&self.shared),
                 safe_integers: self.shared.default_safe_integers.get(),
+                face: self.shared.face.get(),
                 callbacks: Callbacks::Table(JsRef::new(js, factory.0)?),
             };
             let module: &'static ffi::sqlite3_module = if eponymous { &super::EPONYMOUS_MODULE } else { &super::MODULE };

@@ -123,7 +123,7 @@ pub(super) unsafe extern "C" fn x_filter(
                 if ffi::sqlite3_value_type(value) == ffi::SQLITE_NULL {
                     return Ok(());
                 }
-                args.push(convert::argument(js, value, table.safe_integers, || {
+                args.push(convert::argument(js, value, table.safe_integers, registered.face, || {
                     format!("Parameter \"{}\" of virtual table module \"{}\"", table.parameters[i], registered.name)
                 })?);
             }
