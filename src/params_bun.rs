@@ -139,16 +139,28 @@ fn key_hint(param: &Param, i: usize, shown: &str) -> String {
     }
 }
 
-/// Binds number `n` with bun:sqlite's rule: a whole number within ±(2^53 - 1)
-/// (but not -0) as an INTEGER, any other as a REAL; SQLite's result code.
+/// bun:sqlite's rule for a JS number going into SQLite, as a bound value or a
+/// user-defined function's result: a whole number within ±(2^53 - 1) (but not
+/// -0) is this INTEGER; `None`: any other number is a REAL.
+#[inline]
+pub(crate) fn bun_integer(n: f64) -> Option<i64> {
+    let whole = n.fract() == 0.0 && n.abs() <= values::MAX_SAFE_INTEGER as f64 && !(n == 0.0 && n.is_sign_negative());
+    whole.then_some(n as i64)
+}
+
+/// Binds number `n` with bun:sqlite's rule ([`bun_integer`]); SQLite's result code.
 ///
 /// # Safety
 /// `raw` must be a live statement and `index` within its parameter count.
 #[inline]
 pub(crate) unsafe fn bind_number(raw: *mut ffi::sqlite3_stmt, index: i32, n: f64) -> i32 {
-    let whole = n.fract() == 0.0 && n.abs() <= values::MAX_SAFE_INTEGER as f64 && !(n == 0.0 && n.is_sign_negative());
     // SAFETY: the caller's promise.
-    unsafe { if whole { ffi::sqlite3_bind_int64(raw, index, n as i64) } else { ffi::sqlite3_bind_double(raw, index, n) } }
+    unsafe {
+        match bun_integer(n) {
+            Some(integer) => ffi::sqlite3_bind_int64(raw, index, integer),
+            None => ffi::sqlite3_bind_double(raw, index, n),
+        }
+    }
 }
 
 /// Binds one value with bun:sqlite's types: a whole number within ±(2^53 - 1)

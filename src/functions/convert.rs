@@ -82,13 +82,14 @@ pub fn argument(
 /// (booleans included) is a `TypeError`.
 ///
 /// For the bun face, as bun:sqlite: a boolean is the INTEGER 1 or 0, and a
-/// number that is a safe integer (not -0) is an INTEGER, so `typeof(f())` and
-/// `f() || ''` read as they do there.
+/// number takes the bound numbers' rule (`params_bun::bun_integer`: a whole
+/// safe number but -0 is an INTEGER), so `typeof(f())` and `f() || ''` read
+/// as they do there.
 pub fn set_result(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, registered: &Registered) -> Result<()> {
     if registered.face.is_bun() {
         let integer = match js.kind(value)? {
             Kind::Boolean => Some(js.boolean(value)? as i64),
-            Kind::Number => Some(js.number(value)?).filter(|&n| is_bun_integer(n)).map(|n| n as i64),
+            Kind::Number => crate::params_bun::bun_integer(js.number(value)?),
             _ => None,
         };
         if let Some(integer) = integer {
@@ -98,12 +99,6 @@ pub fn set_result(js: Js, ctx: *mut ffi::sqlite3_context, value: napi_value, reg
         }
     }
     set_value(js, ctx, value, Source::Function(&registered.name))
-}
-
-/// Whether bun:sqlite stores the number `n` a function returned as an INTEGER:
-/// a safe integer other than -0.
-fn is_bun_integer(n: f64) -> bool {
-    n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 && !(n == 0.0 && n.is_sign_negative())
 }
 
 /// Who gave a JS value to SQLite, for messages.
