@@ -4,8 +4,7 @@
 // Every scenario runs on bun:sqlite (asserting the expected value) and on
 // hardened-sqlite/bun (asserting the same outcome); see faces.ts.
 import { describe, expect, it } from "bun:test";
-import { both, ours, same, type Face } from "./faces";
-import { tempDir } from "../helpers";
+import { both, ourFace, same, type Face } from "./faces";
 
 function fixture(face: Face) {
   const db = new face.Database();
@@ -150,29 +149,24 @@ describe("fileControl: on purpose different", () => {
   });
 
   it("should leave the connection working whatever opcode and value it is given", () => {
-    const { Database } = ours();
-    const dir = tempDir("fcntl-sweep");
-    try {
-      const db = new Database(dir.path("sweep.db"));
-      db.run("CREATE TABLE t(a)");
-      const outcomes = new Set<string>();
-      for (let op = -2; op <= 64; op++) {
-        for (const value of [0, -1, 1, 1 << 20, new BigInt64Array(1), new Uint8Array(64)]) {
-          try {
-            outcomes.add(typeof db.fileControl(op, value));
-          } catch (error: any) {
-            outcomes.add(error.code);
-          }
+    const face = ourFace();
+    const db = new face.Database(face.path("sweep.db"));
+    db.run("CREATE TABLE t(a)");
+    const outcomes = new Set<string>();
+    for (let op = -2; op <= 64; op++) {
+      for (const value of [0, -1, 1, 1 << 20, new BigInt64Array(1), new Uint8Array(64)]) {
+        try {
+          outcomes.add(typeof db.fileControl(op, value));
+        } catch (error: any) {
+          outcomes.add(error.code);
         }
-        db.run("INSERT INTO t VALUES (?)", op);
       }
-      expect([...outcomes].sort()).toEqual(["HARDENED_UNSUPPORTED", "number"]);
-      expect(db.query("SELECT count(*) AS n, sum(a) AS s FROM t").get()).toEqual({ n: 67, s: 2077 });
-      expect(db.query("PRAGMA mmap_size").get()).toEqual({ mmap_size: 0 });
-      db.close();
-    } finally {
-      dir.cleanup();
+      db.run("INSERT INTO t VALUES (?)", op);
     }
+    expect([...outcomes].sort()).toEqual(["HARDENED_UNSUPPORTED", "number"]);
+    expect(db.query("SELECT count(*) AS n, sum(a) AS s FROM t").get()).toEqual({ n: 67, s: 2077 });
+    expect(db.query("PRAGMA mmap_size").get()).toEqual({ mmap_size: 0 });
+    db.close();
   });
 
   it("should refuse a value that is neither an integer nor a TypedArray", () => {
