@@ -290,7 +290,12 @@ export declare class NativeStatement {
    * `db.prepare(sql, params)`): calls without parameters run with them.
    */
   static bindValues(id: number, args: JsAny): void
-  /** Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`). */
+  /**
+   * Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`).
+   * Called from a getter while a call of this statement binds its values, it
+   * is carried out by that call once binding returns (src/deferred_finalize.rs);
+   * while the statement runs otherwise it is refused (`HARDENED_STATEMENT_BUSY`).
+   */
   static finalize(id: number): void
   /** Whether `finalize()` was called (or the connection closed). */
   static isFinalized(id: number): boolean

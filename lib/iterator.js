@@ -27,7 +27,8 @@ class StatementIterator {
   #last = false
   #open = true
   #face
-  #invalid = false
+  /** Once the iteration was ended from outside: makes the error `next()` throws. */
+  #invalid = null
 
   /**
    * @internal Use `stmt.iterate()`. `read(rows, iterator)` pushes the next
@@ -65,9 +66,12 @@ class StatementIterator {
     return { value: undefined, done: true }
   }
 
-  /** @internal Ends the iteration; `next()` throws the face's `invalidated()` error from now on. */
-  [INVALIDATE]() {
-    this.#invalid = true
+  /**
+   * @internal Ends the iteration; `next()` throws the face's `invalidated()`
+   * error from now on, or `error()`'s when given (a finalized statement's).
+   */
+  [INVALIDATE](error = null) {
+    this.#invalid = error ?? this.#face.invalidated
     this.return()
   }
 
@@ -78,7 +82,7 @@ class StatementIterator {
 
   /** Reads the next batch, or ends the iteration when there is none. */
   #advance() {
-    if (this.#invalid) throw this.#face.invalidated()
+    if (this.#invalid !== null) throw this.#invalid()
     if (!this.#open) return this.#done()
     if (this.#last) {
       this.#close()

@@ -18,6 +18,7 @@ mod database;
 mod database_bun;
 mod database_io;
 mod database_upkeep;
+mod deferred_finalize;
 mod defensive;
 mod errors;
 mod exit_close;

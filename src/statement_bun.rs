@@ -6,11 +6,12 @@ use napi::Env;
 use napi_derive::napi;
 use rusqlite::ffi;
 
+use crate::deferred_finalize;
 use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny};
 use crate::params;
 use crate::statement_class::NativeStatement;
-use crate::statement_ids::with_state;
+use crate::statement_ids::{busy, live_state, not_a_statement, with_state};
 
 #[napi]
 impl NativeStatement {
@@ -81,11 +82,18 @@ impl NativeStatement {
     }
 
     /// Finalizes the statement now; later calls fail (`HARDENED_STATEMENT_FINALIZED`).
+    /// Called from a getter while a call of this statement binds its values, it
+    /// is carried out by that call once binding returns (src/deferred_finalize.rs);
+    /// while the statement runs otherwise it is refused (`HARDENED_STATEMENT_BUSY`).
     #[napi]
     pub fn finalize(env: Env, id: f64) -> napi::Result<()> {
-        let finalized = with_state(id, |state| {
-            state.inner.finalize();
-            Ok(())
+        let finalized = live_state(id).ok_or_else(not_a_statement).and_then(|state| match state.try_borrow_mut() {
+            Ok(mut state) => {
+                state.inner.finalize();
+                Ok(())
+            }
+            Err(_) if deferred_finalize::request(id) => Ok(()),
+            Err(_) => Err(busy()),
         });
         to_js(&env, finalized)
     }

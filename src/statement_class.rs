@@ -9,6 +9,7 @@ use napi::sys::napi_value;
 use napi_derive::napi;
 use rusqlite::ffi;
 
+use crate::deferred_finalize;
 use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny};
 use crate::params;
@@ -39,6 +40,8 @@ pub struct NativeStatement {}
 /// and the hot functions, which find it by id.
 pub(crate) struct State {
     pub(crate) inner: Statement,
+    /// The statement's id (src/statement_ids.rs), 0 until it is registered.
+    pub(crate) id: f64,
     /// Rows the next `iterateNext` may return.
     pub(crate) batch: usize,
     /// Rows the first batch of the next iteration reads (see `statement_iteration.rs`).
@@ -59,15 +62,31 @@ pub(crate) struct State {
 impl State {
     /// The state of a statement just prepared.
     pub(crate) fn new(inner: Statement) -> State {
-        State { inner, batch: 1, first_batch: 1, rows_read: 0, done: false, pending: None, row_pending: false, bound_once: false }
+        State { inner, id: 0.0, batch: 1, first_batch: 1, rows_read: 0, done: false, pending: None, row_pending: false, bound_once: false }
     }
 
     /// Binds the call's parameter values (unless bound for good) and returns the handle.
     pub(crate) fn start(&mut self, js: Js, params: CallParams) -> Result<*mut ffi::sqlite3_stmt> {
-        self.start_binding(!params.is_empty(), |stmt, raw| match params {
+        let id = self.id;
+        let mut finalize_requested = false;
+        let started = self.start_binding(!params.is_empty(), |stmt, raw| match params {
+            // Binding JS values may run a getter or Proxy trap that finalizes
+            // this statement (the bun face's `finalize()`; the main face has none).
+            CallParams::Args(args) if stmt.face.is_bun() => {
+                let (bound, requested) = deferred_finalize::binding(id, || params::bind_args(js, stmt, raw, args));
+                finalize_requested = requested;
+                bound
+            }
             CallParams::Args(args) => params::bind_args(js, stmt, raw, args),
             CallParams::Encoded(count) => params_encoded::bind(values::scratch_memory(js)?.0, stmt, raw, count),
-        })
+        });
+        if finalize_requested {
+            // Nothing was stepped: the statement is freed and the call fails as
+            // bun:sqlite's does (with the binding's own error, if it had one).
+            self.inner.finalize();
+            return started.and_then(|_| self.inner.raw());
+        }
+        started
     }
 
     /// [`State::start`] with `bind` binding the values (`has_values`: the call brought some).

@@ -109,8 +109,11 @@ pub(crate) fn register(js: Js, inner: Statement) -> Result<f64> {
             }
         };
         let slot = &mut live.slots[index];
+        let id = encode(index, slot.generation);
+        // Nothing else holds the new state yet, so this borrow cannot fail.
+        state.borrow_mut().id = id;
         slot.state = Some(state);
-        Ok(encode(index, slot.generation))
+        Ok(id)
     })
 }
 

@@ -4,7 +4,7 @@
 // Every scenario runs on bun:sqlite (asserting the expected value) and on
 // hardened-sqlite/bun (asserting the same outcome); see faces.ts.
 import { describe, expect, it } from "bun:test";
-import { both, ourFace, same, type Face } from "./faces";
+import { both, failure, ourFace, same, type Face } from "./faces";
 
 function fixture(face: Face) {
   const db = new face.Database();
@@ -205,38 +205,111 @@ describe("getters that run JS in the middle of binding", () => {
     }, { value: [256, true, 1] });
   });
 
-  it("should throw, not crash, when a getter finalizes the statement or closes the database, and keep the rest working", () => {
+  it("should free a statement that a getter finalizes while it binds, and fail that call before it runs, as bun:sqlite does", () => {
     same((face) => {
       const db = new face.Database();
-      const select = db.query("SELECT $x AS x");
-      const outcomes = [];
-      try {
-        select.get({
-          get $x() {
-            select.finalize();
-            return 1;
-          },
-        });
-        outcomes.push("no error");
-      } catch (error) {
-        outcomes.push(error instanceof Error);
-      }
-      outcomes.push(db.query("SELECT 123 AS y").get());
-      const other = new face.Database();
-      const query = other.query("SELECT $x AS x");
+      db.run("CREATE TABLE t(x)");
+      const insert = db.prepare("INSERT INTO t VALUES ($x)");
+      const finalizing = {
+        get $x() {
+          insert.finalize();
+          return 1;
+        },
+      };
+      const outcomes: unknown[] = [failure(() => insert.run(finalizing)), insert.isFinalized];
+      // Nothing was stepped, and the statement stays finalized.
+      outcomes.push(db.query("SELECT count(*) AS n FROM t").get(), failure(() => insert.run({ $x: 2 })));
+      // The same for a reading call, and for iterate(), whose loop never starts.
+      const select = db.prepare("SELECT $x AS x");
+      outcomes.push(failure(() => select.get({ get $x() { select.finalize(); return 1; } })), select.isFinalized);
+      const looped = db.prepare("SELECT $x AS x");
+      outcomes.push(failure(() => [...looped.iterate({ get $x() { looped.finalize(); return 1; } })]));
+      // A getter that throws after finalizing: its own error comes out, and the statement is freed.
+      const thrower = db.prepare("SELECT $x AS x");
+      outcomes.push(failure(() => thrower.get({ get $x() { thrower.finalize(); throw new Error("from the getter"); } })));
+      outcomes.push(thrower.isFinalized, db.query("SELECT 123 AS y").get());
+      return outcomes;
+    }, {
+      value: [
+        ["Error", "Statement has finalized"], true, { n: 0 }, ["Error", "Statement has finalized"],
+        ["Error", "Statement has finalized"], true,
+        ["Error", "Statement has finalized"],
+        ["Error", "from the getter"], true, { y: 123 },
+      ],
+    });
+  });
+
+  it("should refuse finalize() from a user-defined function while the statement runs, and keep it usable", () => {
+    same((face) => {
+      const db = new face.Database();
+      let statement: any;
+      db.function("fin", () => {
+        try {
+          statement.finalize();
+          return "finalized";
+        } catch {
+          return "refused";
+        }
+      });
+      statement = db.query("SELECT fin() AS v");
+      return [statement.get(), statement.isFinalized, db.query("SELECT 1 AS one").get()];
+    }, { value: [{ v: "refused" }, false, { one: 1 }] });
+  });
+
+  it("should end a loop whose statement is finalized in its body with the finalized error, as bun:sqlite does", () => {
+    same((face) => {
+      const db = fixture(face);
+      const select = db.query("SELECT x FROM s ORDER BY x");
+      const seen: number[] = [];
+      const thrown = failure(() => {
+        for (const row of select.iterate()) {
+          seen.push(row.x);
+          select.finalize();
+        }
+      });
+      return [seen, thrown, select.isFinalized, db.query("SELECT count(*) AS n FROM s").get()];
+    }, { value: [[1], ["Error", "Statement has finalized"], true, { n: 2 }] });
+    const db = fixture(ourFace());
+    const select = db.query("SELECT x FROM s");
+    const iterator = select.iterate();
+    iterator.next();
+    select.finalize();
+    let fromLoop: any;
+    try {
+      iterator.next();
+    } catch (error) {
+      fromLoop = error;
+    }
+    let fromCall: any;
+    try {
+      select.get();
+    } catch (error) {
+      fromCall = error;
+    }
+    // The loop's error is the one any call of the finalized statement throws.
+    expect([fromLoop.code, fromLoop.message]).toEqual([fromCall.code, fromCall.message]);
+    expect(fromLoop.code).toBe("HARDENED_STATEMENT_FINALIZED");
+  });
+
+  it("should throw, not crash, when a getter closes the database while its statement binds, and keep the rest working", () => {
+    same((face) => {
+      const db = new face.Database();
+      const query = db.query("SELECT $x AS x");
+      let outcome: unknown;
       try {
         query.get({
           get $x() {
-            other.close();
+            db.close();
             return 1;
           },
         });
-        outcomes.push("no error");
+        outcome = "no error";
       } catch (error) {
-        outcomes.push(error instanceof Error);
+        outcome = error instanceof Error;
       }
-      return outcomes;
-    }, { value: [true, { y: 123 }, true] });
+      const other = new face.Database();
+      return [outcome, other.query("SELECT 123 AS y").get()];
+    }, { value: [true, { y: 123 }] });
   });
 });
 

@@ -1,24 +1,29 @@
 // Family hostile: getters, array-index getters, Proxy traps and iterate() bodies that close, re-enter or change the database mid-call.
 'use strict'
-const { HardenedDb, firstRow } = require('./db.cjs')
+const { HardenedDb, BunDatabase, firstRow } = require('./db.cjs')
 const { simpleValue, anyValue, materialize, expectation, matches } = require('./random.cjs')
 const { acceptThrow, attempt, describeThrow, show } = require('./outcomes.cjs')
 
 // Family: hostile. Callbacks run while the library reads parameters (getters,
 // array-index getters, Proxy traps) or while it iterates, and close the
-// database, use it, re-enter the same statement, change the schema, throw, or
-// return odd values.
+// database, use it, re-enter the same statement, change the schema, finalize
+// it (bun face), throw, or return odd values. A third of the cases run on the
+// bun face (hardened-sqlite/bun, `strict: true` so that bare keys bind).
 
 const PLACEMENTS = ['getter', 'arrayIndex', 'proxyGet', 'proxyHas', 'proxyOwnKeys', 'proxyGopd', 'proxyArray', 'coercion', 'iterateBody']
-const ACTIONS = ['close', 'close', 'closeUse', 'closeReopen', 'other', 'otherWrite', 'same', 'sameIterate', 'prepare', 'throw', 'throwPrimitive', 'odd', 'alter', 'drop', 'recreate', 'begin', 'transaction', 'mode', 'gc', 'nothing']
+const ACTIONS = ['close', 'close', 'closeUse', 'closeReopen', 'other', 'otherWrite', 'same', 'sameIterate', 'prepare', 'throw', 'throwPrimitive', 'odd', 'alter', 'drop', 'recreate', 'begin', 'transaction', 'mode', 'gc', 'finalize', 'nothing']
 const HOSTILE_METHODS = ['get', 'all', 'iterate', 'values', 'run', 'bindGet', 'raw', 'pluck', 'expand']
+/** The methods both faces have, for the bun face's cases. */
+const BUN_METHODS = ['get', 'all', 'iterate', 'values', 'run']
 
 function genHostile(r) {
+  const bun = r.chance(1 / 3)
   return {
+    bun,
     placement: r.pick(PLACEMENTS),
     action: r.pick(ACTIONS),
     fire: r.pick(['first', 'first', 'second', 'every']),
-    method: r.pick(HOSTILE_METHODS),
+    method: r.pick(bun ? BUN_METHODS : HOSTILE_METHODS),
     ret: simpleValue(r),
     odd: anyValue(r),
     safe: r.chance(0.2),
@@ -28,7 +33,7 @@ function genHostile(r) {
 }
 
 function runHostile(plan, ctx) {
-  const db = ctx.track(new HardenedDb(':memory:'))
+  const db = ctx.track(plan.bun ? new BunDatabase(':memory:', { strict: true }) : new HardenedDb(':memory:'))
   db.exec('CREATE TABLE t (x INTEGER, y TEXT)')
   const fill = db.prepare("INSERT INTO t VALUES (?, 'row ' || ?)")
   for (let i = 0; i < plan.rows; i++) fill.run(i, i)
@@ -36,13 +41,15 @@ function runHostile(plan, ctx) {
   const [pa, pb] = named ? [':a', ':b'] : ['?', '?']
   const sql = plan.method === 'run' ? `INSERT INTO t (x, y) VALUES (${pa}, ${pb})` : `SELECT ${pa} AS a, ${pb} AS b, x, y FROM t ORDER BY x`
   const stmt = db.prepare(sql)
-  if (plan.safe) stmt.safeIntegers()
+  if (plan.safe) stmt.safeIntegers(true)
   const other = db.prepare('SELECT count(*) AS n FROM t')
   const otherWrite = db.prepare("INSERT INTO t VALUES (1000, 'other')")
   const plainArgs = named ? [{ a: 1, b: 2 }] : [1, 2]
   const retValue = materialize(plan.action === 'odd' ? plan.odd : plan.ret, ctx)
   let calls = 0
   let closed = false
+  /** A finalize() of the statement from inside the call went through (bun face). */
+  let finalized = false
 
   /** The hostile action, run from inside the library's call. */
   const act = () => {
@@ -54,10 +61,14 @@ function runHostile(plan, ctx) {
       if ('error' in out) acceptThrow(ctx, `${what} (inside the callback)`, out.error)
       return out
     }
-    /** db.close() from inside: it closes, except in a loop body, where the open iterator makes it refused. */
+    /**
+     * db.close() from inside: it closes, except in a loop body of the main
+     * face, where the open iterator makes it refused (the bun face closes, as
+     * bun:sqlite does).
+     */
     const closeInside = () => {
       const out = inner('db.close()', () => db.close())
-      if (plan.placement !== 'iterateBody') {
+      if (plan.placement !== 'iterateBody' || plan.bun) {
         closed = true
         return
       }
@@ -92,7 +103,10 @@ function runHostile(plan, ctx) {
       case 'recreate': inner('DROP + CREATE TABLE', () => db.exec("DROP TABLE t; CREATE TABLE t (q, x, y); INSERT INTO t VALUES ('q', 1, 'new')")); break
       case 'begin': inner('BEGIN', () => db.exec('BEGIN')); break
       case 'transaction': inner('db.transaction()', () => db.transaction(() => otherWrite.run())()); break
-      case 'mode': inner(`${plan.mode}()`, () => stmt[plan.mode]()); break
+      case 'mode': inner(`${plan.mode}()`, () => (plan.bun ? stmt.safeIntegers(true) : stmt[plan.mode]())); break
+      case 'finalize':
+        if (plan.bun && !('error' in inner('stmt.finalize()', () => stmt.finalize()))) finalized = true
+        break
       case 'gc': if (typeof Bun !== 'undefined') Bun.gc(true); else if (typeof gc === 'function') gc(); else for (let k = 0; k < 2000; k++) void new Array(64); break
     }
   }
@@ -149,7 +163,10 @@ function runHostile(plan, ctx) {
   const out = attempt(call)
   if ('error' in out) {
     acceptThrow(ctx, `${plan.method}()`, out.error)
-  } else if (!closed && plan.action !== 'mode' && plan.action !== 'odd' && plan.action !== 'recreate' && plan.method !== 'run' && plan.placement !== 'iterateBody'
+  } else if (finalized) {
+    // Taken while binding, the finalize fails the call before it runs; taken in a loop body, the loop's next step throws.
+    ctx.problem(`${plan.method}() returned ${show(out.value)} although its statement was finalized inside the call`)
+  } else if (!plan.bun && !closed && plan.action !== 'mode' && plan.action !== 'odd' && plan.action !== 'recreate' && plan.method !== 'run' && plan.placement !== 'iterateBody'
     && (plan.placement === 'getter' || plan.placement === 'arrayIndex' || plan.placement === 'proxyGet') && out.value !== undefined) {
     const exp = expectation(plan.ret, plan.safe)
     if (!matches(out.value.a, exp)) ctx.problem(`column a read back ${show(out.value.a)}, expected ${show(exp.ok)}`)
@@ -172,7 +189,7 @@ function runHostile(plan, ctx) {
   } else {
     // Still usable: the statement with plain arguments, and new statements.
     if (db.inTransaction) attempt(() => db.exec('ROLLBACK'))
-    const reuse = attempt(() => stmt.safeIntegers(false).raw(false).all(...plainArgs))
+    const reuse = attempt(() => (plan.bun ? stmt.safeIntegers(false).all(...plainArgs) : stmt.safeIntegers(false).raw(false).all(...plainArgs)))
     if ('error' in reuse) acceptThrow(ctx, 'the statement afterwards', reuse.error)
     const sanity = attempt(() => db.prepare('SELECT 41 + 1 AS v').get().v)
     if ('error' in sanity || sanity.value !== 42) ctx.problem(`the database afterwards: ${'error' in sanity ? describeThrow(sanity.error) : show(sanity.value)}`)

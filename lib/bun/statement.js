@@ -104,11 +104,15 @@ class Statement {
     return this.#iterator
   }
 
-  /** Ends the open iteration (as bun:sqlite does when the statement runs again); its iterator throws after. */
-  #invalidate() {
+  /**
+   * Ends the open iteration (as bun:sqlite does when the statement runs again
+   * or is finalized); its iterator throws `error()`'s error after, by default
+   * HARDENED_ITERATOR_INVALIDATED.
+   */
+  #invalidate(error = null) {
     const iterator = this.#iterator
     this.#iterator = null
-    iterator[INVALIDATE]()
+    iterator[INVALIDATE](error)
   }
 
   /** `for (const row of stmt)`: iterates with the values bound last. */
@@ -141,7 +145,7 @@ class Statement {
 
   /** Frees the statement now; later calls throw. */
   finalize() {
-    if (this.#iterator !== null) this.#invalidate()
+    if (this.#iterator !== null) this.#invalidate(finalized)
     try {
       this.#native.finalize()
     } catch (error) {
@@ -246,6 +250,18 @@ class Statement {
     for (let i = 0; i < rows.length; i++) Object.setPrototypeOf(rows[i], prototype)
     return rows
   }
+}
+
+/**
+ * What `next()` throws once the loop's statement was finalized: the error of
+ * any call of a finalized statement (src/statement.rs), as bun:sqlite's
+ * iterator throws "Statement has finalized".
+ */
+function finalized() {
+  return new HardenedDbError(
+    'Statement has finalized: finalize() was called on it; prepare the SQL again',
+    'HARDENED_STATEMENT_FINALIZED',
+  )
 }
 
 /** The error `next()` throws once the statement ran again (as bun:sqlite's iterators do). */
