@@ -11,7 +11,7 @@ use crate::errors::{Error, Result, to_js};
 use crate::js::{Js, JsAny};
 use crate::params;
 use crate::statement_class::NativeStatement;
-use crate::statement_ids::{busy, live_state, not_a_statement, with_state};
+use crate::statement_ids::{busy, with_state, with_state_unless_busy};
 
 #[napi]
 impl NativeStatement {
@@ -87,13 +87,14 @@ impl NativeStatement {
     /// while the statement runs otherwise it is refused (`HARDENED_STATEMENT_BUSY`).
     #[napi]
     pub fn finalize(env: Env, id: f64) -> napi::Result<()> {
-        let finalized = live_state(id).ok_or_else(not_a_statement).and_then(|state| match state.try_borrow_mut() {
-            Ok(mut state) => {
-                state.inner.finalize();
-                Ok(())
-            }
-            Err(_) if deferred_finalize::request(id) => Ok(()),
-            Err(_) => Err(busy()),
+        let finalized = with_state_unless_busy(id, |state| {
+            state.inner.finalize();
+            Ok(())
+        })
+        .and_then(|done| match done {
+            Some(()) => Ok(()),
+            None if deferred_finalize::request(id) => Ok(()),
+            None => Err(busy()),
         });
         to_js(&env, finalized)
     }

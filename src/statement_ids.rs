@@ -148,10 +148,18 @@ pub(crate) fn not_a_statement() -> Error {
 }
 
 /// Runs `f` on the state of live statement `id` (refused while a call on it runs).
+#[inline]
 pub(crate) fn with_state<T>(id: f64, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+    with_state_unless_busy(id, f)?.ok_or_else(busy)
+}
+
+/// [`with_state`], but `None` while a call on statement `id` runs, for a
+/// caller that has something else to do then.
+#[inline]
+pub(crate) fn with_state_unless_busy<T>(id: f64, f: impl FnOnce(&mut State) -> Result<T>) -> Result<Option<T>> {
     let state = live_state(id).ok_or_else(not_a_statement)?;
-    let mut state = state.try_borrow_mut().map_err(|_| busy())?;
-    f(&mut state)
+    let Ok(mut state) = state.try_borrow_mut() else { return Ok(None) };
+    f(&mut state).map(Some)
 }
 
 /// How many statements of this thread are live (prepared and not released).
